@@ -1,0 +1,48 @@
+# The two promises of the README: `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+ACPCTL := $(VENV)/bin/acpctl
+PYTHON ?= python3
+
+.PHONY: run test install install-dev tools bench clean
+
+run: $(VENV)/.installed
+	$(ACPCTL) send examples/observability_setup.json
+
+test: $(VENV)/.installed-dev tools
+	$(PY) -m pytest
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Re-install whenever the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+# promtool and amtool check the generated artifacts; Debian packages them with Prometheus and Alertmanager.
+tools:
+	@if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's prometheus and prometheus-alertmanager for promtool and amtool"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+	  else \
+	    echo "promtool/amtool missing: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
+	  fi; \
+	fi
+
+bench: $(VENV)/.installed-dev
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
