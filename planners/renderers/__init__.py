@@ -1,0 +1,1 @@
+"""Pure functions that turn parts of a response into file text. No I/O: `acpctl render` writes the files."""
