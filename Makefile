@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 ACPCTL := $(VENV)/bin/acpctl
 PYTHON ?= python3
 
-.PHONY: run test install install-dev tools bench clean
+.PHONY: run test install install-dev tools bench clean proto
 
 run: $(VENV)/.installed
 	$(ACPCTL) send examples/observability_setup.json
@@ -40,6 +40,11 @@ tools:
 	    echo "promtool/amtool missing: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
 	  fi; \
 	fi
+
+# Regenerates the committed gRPC stubs in acp/v1 (tests/test_proto_stubs.py checks they are current).
+PROTO_OUT ?= .
+proto:
+	$(PY) -m grpc_tools.protoc -Iproto --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) proto/acp/v1/acp.proto
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench
