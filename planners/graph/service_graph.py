@@ -1,0 +1,249 @@
+"""`ServiceGraph`: who calls whom, and what that means for instrumentation, SLOs, alerts and health.
+
+Edge u -> v means "u calls or depends on v". The networkx graph (`.graph`) is the public view with
+node and edge attributes; the analyses run on integer adjacency lists built once, sorted by name,
+so every answer is deterministic and linear (or n log n for the sorting) in nodes + edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterable, Mapping, NamedTuple
+
+import networkx as nx
+
+from acp.errors import SchemaViolation
+
+from . import chains, condensation as cond
+from .inference import infer_edges
+from .infrastructure import (
+    ASYNC, NODE_ATTRIBUTES, QUEUE, ROLES, SERVICE, SYNC, Edge, iter_edges, iter_nodes, reference_violations,
+)
+
+# Availability assumed for a dependency the caller gave no figure for: three nines, the card's
+# example availability target (slo_targets.availability = 99.9).
+DEFAULT_AVAILABILITY = 0.999
+
+
+class DependencyAvailability(NamedTuple):
+    name: str
+    availability: float
+    defaulted: bool  # True when the figure is the default, not one the caller gave
+
+
+@dataclass(frozen=True)
+class AvailabilityBound:
+    """The best availability `name` can reach if each synchronous dependency fails independently."""
+
+    name: str
+    bound: float
+    dependencies: list[DependencyAvailability] = field(default_factory=list)  # weakest first
+
+    @property
+    def limiting(self) -> list[DependencyAvailability]:
+        """The dependencies with the lowest availability (several when they tie)."""
+        if not self.dependencies:
+            return []
+        lowest = self.dependencies[0].availability
+        return [dep for dep in self.dependencies if dep.availability == lowest]
+
+
+class _Index:
+    """Integer view of the graph: node i is names[i]; names are in sorted order, so i is also the rank."""
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        self.names: list[str] = sorted(graph.nodes)
+        position = {name: i for i, name in enumerate(self.names)}
+        self.position = position
+        self.all: list[list[int]] = [[] for _ in self.names]
+        self.sync: list[list[int]] = [[] for _ in self.names]
+        self.called = bytearray(len(self.names))
+        for source, target, kind in graph.edges(data="kind", default=SYNC):
+            s, t = position[source], position[target]
+            self.all[s].append(t)
+            self.called[t] = 1
+            if kind == SYNC:
+                self.sync[s].append(t)
+        for targets in self.all:
+            targets.sort()
+        for targets in self.sync:
+            targets.sort()
+        self.rank = range(len(self.names))
+
+
+class ServiceGraph:
+    """A read-only dependency graph. Build it with `from_infrastructure` (or wrap a DiGraph whose nodes
+    carry `role` and whose edges carry `kind`)."""
+
+    def __init__(self, graph: nx.DiGraph, inferred_edges: Iterable[Edge] = (),
+                 inference_notes: Iterable[str] = ()) -> None:
+        self.graph: nx.DiGraph = nx.freeze(graph)
+        self.inferred_edges: list[Edge] = list(inferred_edges)
+        self.inference_notes: list[str] = list(inference_notes)
+
+    # ---- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_infrastructure(cls, infrastructure: Mapping[str, Any] | None) -> "ServiceGraph":
+        """Nodes from services, databases, caches and message_queues; edges from `depends_on` and
+        `dependencies`, or inferred (see planners.graph.inference) when neither gives any.
+
+        A `depends_on` edge is sync unless it points at a queue (async); a `dependencies` edge without
+        `kind` is sync, the schema's default. A pair stated twice is sync if either statement says so,
+        the cautious reading for availability. Raises SchemaViolation on duplicate or unknown names.
+        """
+        infrastructure = infrastructure or {}
+        violations = reference_violations(infrastructure)
+        if violations:
+            raise SchemaViolation("the infrastructure names a component twice or refers to one it does not list",
+                                  violations)
+        graph = nx.DiGraph()
+        for node in iter_nodes(infrastructure):
+            graph.add_node(node.name, **node.attributes)
+        stated = False
+        for edge in iter_edges(infrastructure):
+            stated = True
+            kind = edge.kind or (ASYNC if edge.origin == "depends_on" and graph.nodes[edge.target]["role"] == QUEUE
+                                 else SYNC)
+            _add_edge(graph, edge.source, edge.target, kind, "stated")
+        if stated:
+            return cls(graph, (), ["Edges were given, so no edges were inferred; components nothing calls and that "
+                                   "call nothing stay unconnected."])
+        inference = infer_edges([(name, role) for name, role in graph.nodes(data="role")])
+        for edge in inference.edges:
+            _add_edge(graph, edge.source, edge.target, edge.kind, "inferred")
+        return cls(graph, inference.edges, inference.notes)
+
+    # ---- cached structure -----------------------------------------------------------------------
+
+    @cached_property
+    def _index(self) -> _Index:
+        return _Index(self.graph)
+
+    @cached_property
+    def _condensation(self) -> cond.Condensation:
+        return cond.condense(self._index.all)
+
+    def _names(self, nodes: Iterable[int]) -> list[str]:
+        return sorted(self._index.names[node] for node in nodes)
+
+    def role(self, name: str) -> str:
+        return self.graph.nodes[name].get("role", SERVICE)
+
+    # ---- answers ---------------------------------------------------------------------------------
+
+    def entry_points(self) -> list[str]:
+        """Services nothing calls, sorted."""
+        index = self._index
+        return [name for i, name in enumerate(index.names) if not index.called[i] and self.role(name) == SERVICE]
+
+    def layers(self) -> list[list[str]]:
+        """Topological generations over the condensation, callers first; a cycle shares one layer."""
+        condensation = self._condensation
+        return [self._names(node for component in generation for node in condensation.members[component])
+                for generation in cond.generations(condensation)]
+
+    def cycles(self) -> list[list[str]]:
+        """Every strongly connected group of more than one node, and every node that calls itself."""
+        index, found = self._index, []
+        for members in self._condensation.members:
+            if len(members) > 1 or members[0] in index.all[members[0]]:
+                found.append(self._names(members))
+        return sorted(found)
+
+    def blast_radius(self) -> dict[str, int]:
+        """For every node, how many other nodes depend on it, directly or transitively (any edge kind)."""
+        condensation = self._condensation
+        reaching = cond.ancestor_counts(condensation)
+        return {name: reaching[condensation.component_of[i]] - 1 for i, name in enumerate(self._index.names)}
+
+    def critical_path(self) -> list[str]:
+        """The longest chain of synchronous calls from an entry point ([] when the graph has no nodes).
+
+        Longest counts condensation steps (a sync cycle is one step, walked through by its shortest way);
+        ties go to the smallest names. With no entry points (everything called, e.g. one big cycle), the
+        chain starts from the nodes of the source components instead.
+        """
+        return self._chain(roles=None)
+
+    def path_of_length(self, min_nodes: int = 3, roles: Iterable[str] | None = (SERVICE,)) -> list[str] | None:
+        """A deterministic synchronous path of at least `min_nodes` nodes whose roles are all in `roles`
+        (None: any role), for the end-to-end trace check; None when the graph has none that long."""
+        path = self._chain(roles=None if roles is None else frozenset(roles))
+        return path if len(path) >= min_nodes else None
+
+    def availability_bound(self, name: str, availabilities: Mapping[str, float],
+                           default: float = DEFAULT_AVAILABILITY) -> AvailabilityBound:
+        """Product of the availabilities (fractions 0..1) of all transitive sync dependencies of `name`,
+        each counted once; a dependency missing from `availabilities` gets `default`."""
+        if name not in self.graph:
+            raise KeyError(f"'{name}' is not a node of this graph")
+        for label, value in [("default", default), *sorted(availabilities.items())]:
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"availability of {label} must be a fraction between 0 and 1")
+        index = self._index
+        start = index.position[name]
+        dependencies = [
+            DependencyAvailability(dep, availabilities.get(dep, default), dep not in availabilities)
+            for dep in self._names(node for node in cond.reachable(index.sync, start) if node != start)
+        ]
+        bound = 1.0
+        for dependency in dependencies:  # name order, so the float product is reproducible
+            bound *= dependency.availability
+        dependencies.sort(key=lambda dep: (dep.availability, dep.name))
+        return AvailabilityBound(name, bound, dependencies)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready overview for plans and health reports."""
+        radius = self.blast_radius()
+        roles = {role: 0 for role in ROLES}
+        for _name, role in self.graph.nodes(data="role", default=SERVICE):
+            roles[role] = roles.get(role, 0) + 1
+        return {
+            "node_count": self.graph.number_of_nodes(),
+            "edge_count": self.graph.number_of_edges(),
+            "inferred_edge_count": len(self.inferred_edges),
+            "nodes_by_role": roles,
+            "entry_points": self.entry_points(),
+            "layers": self.layers(),
+            "critical_path": self.critical_path(),
+            "cycles": self.cycles(),
+            "blast_radius": [{"name": name, "radius": count}
+                             for name, count in sorted(radius.items(), key=lambda item: (-item[1], item[0]))],
+        }
+
+    def record_assumptions(self, findings: Any, pointer: str = "/infrastructure") -> None:
+        """Put every inference note into a planner's Findings as an assumption."""
+        for note in self.inference_notes:
+            findings.assume("graph_inference", note, pointer)
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    def _chain(self, roles: frozenset[str] | None) -> list[str]:
+        index = self._index
+        adjacency: list[list[int]] = index.sync
+        keep = None
+        if roles is not None:
+            keep = bytearray(self.role(name) in roles for name in index.names)
+            adjacency = [[t for t in targets if keep[t]] if keep[s] else [] for s, targets in enumerate(index.sync)]
+        starts = [index.position[name] for name in self.entry_points()]
+        if not starts:
+            condensation = self._condensation
+            has_predecessor = bytearray(condensation.size)
+            for successors in condensation.successors:
+                for successor in successors:
+                    has_predecessor[successor] = 1
+            starts = [node for component, members in enumerate(condensation.members)
+                      if not has_predecessor[component] for node in members]
+        if keep is not None:
+            starts = [node for node in starts if keep[node]]
+        return [index.names[node] for node in chains.longest_chain(adjacency, index.rank, starts)]
+
+
+def _add_edge(graph: nx.DiGraph, source: str, target: str, kind: str, origin: str) -> None:
+    if graph.has_edge(source, target):
+        if kind == SYNC:
+            graph.edges[source, target]["kind"] = SYNC
+        return
+    graph.add_edge(source, target, kind=kind, origin=origin)
