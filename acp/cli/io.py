@@ -1,0 +1,83 @@
+"""What the subcommands share: reading a message, printing a response, and exit codes from the catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from acp.errors import CATALOGUE
+from acp.limits import DEFAULT_MAX_MESSAGE_BYTES
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server", metavar="URL", default=None,
+        help="send to a server (grpc://host:port, http://host:port, https://...) instead of the embedded engine",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="overall deadline when sending to a server (default: %(default)s)")
+    parser.add_argument("--auth-token-file", metavar="PATH", default=None,
+                        help="file holding the bearer token for a server that requires one")
+
+
+def add_output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", "-o", choices=("json", "yaml"), default="json",
+                        help="how to print the response (default: %(default)s)")
+
+
+def read_message(source: str) -> bytes:
+    """The file's bytes, or stdin's for '-'. Reads one byte past the limit so the engine can refuse oversize
+    input without this process first swallowing an arbitrarily large file."""
+    limit = DEFAULT_MAX_MESSAGE_BYTES + 1
+    if source == "-":
+        return sys.stdin.buffer.read(limit)
+    with open(source, "rb") as handle:
+        return handle.read(limit)
+
+
+def exchange(message: bytes | dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """One request, embedded or to --server; always an ACP response dict."""
+    if getattr(args, "server", None):
+        from acp.client import Client
+
+        token = None
+        if args.auth_token_file:
+            with open(args.auth_token_file, encoding="utf-8") as handle:
+                token = handle.read().strip()
+        return Client(args.server, timeout=args.timeout, auth_token=token).send(message)
+    from acp.engine import Engine
+
+    return Engine().handle(message)
+
+
+def emit(response: dict[str, Any], output: str = "json") -> int:
+    """Print the response on stdout (errors too, as ACP JSON), a readable error on stderr; return the exit code."""
+    if output == "yaml":
+        from planners.renderers.yaml_text import to_yaml
+
+        sys.stdout.write(to_yaml(response))
+    else:
+        sys.stdout.write(json.dumps(response, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if response.get("status") != "ERROR":
+        return 0
+    error = response.get("error", {})
+    print(describe_error(error), file=sys.stderr)
+    kind = CATALOGUE.get(str(error.get("code")))
+    return kind.exit_code if kind else CATALOGUE["INTERNAL"].exit_code
+
+
+def describe_error(error: dict[str, Any]) -> str:
+    lines = [f"error {error.get('code')}: {error.get('message')}"]
+    for violation in error.get("violations", []):
+        lines.append(f"  {violation.get('pointer') or '/'}  [{violation.get('keyword')}]  {violation.get('message')}")
+    if error.get("retryable"):
+        lines.append("  (retryable: the same request may succeed later)")
+    return "\n".join(lines)
+
+
+def fail(message: str, code: str = "INTERNAL") -> int:
+    print(f"acpctl: {message}", file=sys.stderr)
+    return CATALOGUE[code].exit_code

@@ -1,0 +1,78 @@
+"""The command table: which cmd answers in which format, validated by which schemas, planned by whom.
+
+The engine dispatches through this table and nothing else; DESCRIBE reports it as it is.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Command:
+    cmd: str
+    respond_format: str
+    description: str
+    planner: str | None = None  # "module:function"; None while the planner is not built (answers NOT_IMPLEMENTED)
+    # Cross-field rules JSON Schema cannot express (a depends_on naming nothing): "module:function" applied to
+    # request[reference_field], returning Violations with pointers under "/<reference_field>".
+    reference_check: str | None = None
+    reference_field: str | None = None
+
+    @property
+    def request_schema(self) -> str:
+        return self.cmd.lower()
+
+    @property
+    def response_schema(self) -> str:
+        return self.respond_format.lower()
+
+    @property
+    def implemented(self) -> bool:
+        return self.planner is not None or self.cmd == "DESCRIBE"
+
+    @cached_property
+    def plan(self) -> Callable[..., Any]:
+        return _load(self.planner) if self.planner else _not_built
+
+    def reference_violations(self, request: dict[str, Any]) -> list[Any]:
+        if not self.reference_check or self.reference_field not in request:
+            return []
+        return list(_load(self.reference_check)(request[self.reference_field], base="/" + self.reference_field))
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module_name, _, function = target.partition(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+def _not_built(*_: Any) -> Any:
+    raise AssertionError("the engine answers NOT_IMPLEMENTED before calling an unbuilt planner")
+
+
+COMMANDS: dict[str, Command] = {
+    command.cmd: command
+    for command in (
+        Command(
+            "OBSERVABILITY_SETUP", "IMPLEMENTATION_PLAN",
+            "Plans the observability stack for an infrastructure: decisions, phases, instrumentation, artifacts.",
+            reference_check="planners.graph:reference_violations", reference_field="infrastructure",
+        ),
+        Command(
+            "DEFINE_SLOS", "SLO_SPECIFICATION",
+            "Specifies SLOs, error budgets and burn-rate alerting for one service.",
+        ),
+        Command(
+            "CONFIGURE_ALERTING", "ALERT_RULES",
+            "Produces alert rules, Alertmanager routing, escalation and runbooks.",
+        ),
+        Command(
+            "OBSERVABILITY_STATUS", "OBSERVABILITY_HEALTH",
+            "Reports coverage, SLO compliance, alert health and recommendations for a system.",
+        ),
+        Command("DESCRIBE", "CAPABILITIES", "Lists what this server answers and the limits it enforces."),
+    )
+}

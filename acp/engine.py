@@ -1,0 +1,206 @@
+"""The one engine every transport calls: message in, ACP response out, never an exception.
+
+    raw ─► limits ─► JSON ─► envelope (cmd, version, respond_format) ─► schema ─► references ─► planner ─► response
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, Mapping
+
+from acp import schemas
+from acp.canonical import content_hash, derived_request_id
+from acp.commands import COMMANDS, Command
+from acp.errors import (
+    AcpError, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
+    UnsupportedRespondFormat, UnsupportedVersion, Violation,
+)
+from acp.limits import Limits, check_depth, decode
+from acp.version import ACP_VERSION, SERVER_VERSION, SUPPORTED_MAJOR_VERSIONS
+from planners.context import PlanContext
+
+log = logging.getLogger("acp.engine")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # the pattern of defs.json#/$defs/request_id
+
+Message = Mapping[str, Any] | str | bytes | bytearray | memoryview
+
+
+class Engine:
+    """`Engine().handle(message)` answers any message with an ACP response dict.
+
+    validate_responses: check every response against its schema (tests turn it on; a failure is an INTERNAL
+    error, logged with the violations, because a response that breaks its own contract must not go out).
+    """
+
+    def __init__(self, *, validate_responses: bool = False, limits: Limits | None = None) -> None:
+        self.validate_responses = validate_responses
+        self.limits = limits or Limits()
+
+    def handle(self, message: Message) -> dict[str, Any]:
+        request_id: str | None = None
+        try:
+            request = self._decode(message)
+            request_id = _usable_request_id(request) or derived_request_id(request)
+            return self._answer(request, request_id)
+        except AcpError as error:
+            return self._error(error, request_id)
+        except Exception:  # a bug must cost one request, not the server
+            log.exception("internal error while handling request %s", request_id)
+            return self._error(InternalError(), request_id)
+
+    def describe(self) -> dict[str, Any]:
+        return self.handle({"cmd": "DESCRIBE"})
+
+    # -- steps --------------------------------------------------------------------------------------------
+
+    def _decode(self, message: Message) -> Any:
+        if isinstance(message, (bytes, bytearray, memoryview)):
+            return decode(bytes(message), self.limits)
+        if isinstance(message, str):
+            return decode(message, self.limits)
+        if isinstance(message, Mapping):
+            # A library caller's dict goes through the same limits and the same JSON types as the wire.
+            check_depth(message, self.limits)
+            try:
+                text = json.dumps(message, allow_nan=False, ensure_ascii=False)
+            except (TypeError, ValueError) as exc:
+                raise MalformedJson(f"the message holds a value JSON cannot carry: {type(exc).__name__}") from None
+            return decode(text, self.limits)
+        raise MalformedJson(f"a message is a JSON object, text or bytes, not {type(message).__name__}")
+
+    def _answer(self, request: Any, request_id: str) -> dict[str, Any]:
+        if not isinstance(request, dict):
+            raise SchemaViolation(
+                "an ACP message is a JSON object",
+                [Violation("", "type", "must be of type object")],
+            )
+        check_depth(request, self.limits)
+        command = _command_of(request)
+        _check_version(request)
+        _check_respond_format(request, command)
+
+        found = self._request_violations(command, request)
+        if found:
+            raise SchemaViolation(_count(found), found)
+
+        system = request.get("system", "default")
+        if request.get("validate_only"):
+            content: dict[str, Any] = {"cmd": command.cmd, "respond_format": command.respond_format}
+            return self._response("VALID", request_id, system, content, [], [], "validation_result")
+        if command.cmd == "DESCRIBE":
+            return self._response("CAPABILITIES", request_id, system, self._capabilities(), [], [])
+        if not command.implemented:
+            raise NotImplementedYet(
+                f"{command.cmd} is accepted and validated, but its planner is not built yet",
+                details={"cmd": command.cmd},
+            )
+        output = command.plan(request, PlanContext(system=system))
+        return self._response(
+            command.respond_format, request_id, system, output.content,
+            output.findings.warnings, output.findings.assumptions,
+        )
+
+    def _request_violations(self, command: Command, request: dict[str, Any]) -> list[Violation]:
+        if command.request_schema not in schemas.schema_names():
+            return []  # only possible while a command's schema is still being written; its planner is unbuilt too
+        found = schemas.violations(command.request_schema, request)
+        if not found:
+            found = command.reference_violations(request)
+        return found
+
+    def _response(
+        self, status: str, request_id: str, system: str, content: Mapping[str, Any],
+        warnings: list[dict[str, str]], assumptions: list[dict[str, str]], schema: str | None = None,
+    ) -> dict[str, Any]:
+        response: dict[str, Any] = {
+            "status": status, "acp_version": ACP_VERSION, "request_id": request_id, "system": system,
+            **content, "warnings": warnings, "assumptions": assumptions,
+        }
+        response["hash"] = content_hash(response)
+        if self.validate_responses:
+            broken = schemas.violations(schema or status.lower(), response)
+            if broken:
+                log.error("response breaks its schema %s: %s", schema or status.lower(),
+                          [v.to_dict() for v in broken])
+                raise InternalError("the planner produced a response that breaks its own schema")
+        return response
+
+    def _error(self, error: AcpError, request_id: str | None) -> dict[str, Any]:
+        response: dict[str, Any] = {
+            "status": "ERROR", "acp_version": ACP_VERSION,
+            "request_id": request_id or "acp-unidentified",
+            "error": error.to_error_object(), "warnings": [], "assumptions": [],
+        }
+        response["hash"] = content_hash(response)
+        return response
+
+    def _capabilities(self) -> dict[str, Any]:
+        return {
+            "server": {"name": "acp-observability", "version": SERVER_VERSION, "acp_versions": [ACP_VERSION]},
+            "commands": [
+                {
+                    "cmd": c.cmd, "respond_format": c.respond_format, "request_schema": c.request_schema,
+                    "response_schema": c.response_schema, "implemented": c.implemented,
+                    "description": c.description,
+                }
+                for c in COMMANDS.values()
+            ],
+            "limits": {
+                "max_message_bytes": self.limits.max_message_bytes,
+                "max_nesting_depth": self.limits.max_nesting_depth,
+            },
+            "schemas": schemas.schema_names(),
+        }
+
+
+def _usable_request_id(request: Any) -> str | None:
+    if not isinstance(request, dict):
+        return None
+    candidate = request.get("request_id")
+    if isinstance(candidate, str) and _REQUEST_ID.match(candidate):
+        return candidate
+    return None  # an invalid one is reported by schema validation; the error carries a derived id instead
+
+
+def _command_of(request: dict[str, Any]) -> Command:
+    if "cmd" not in request:
+        raise SchemaViolation("the message has no cmd", [Violation("/cmd", "required", "is required")])
+    cmd = request["cmd"]
+    if not isinstance(cmd, str):
+        raise SchemaViolation("cmd must be a string", [Violation("/cmd", "type", "must be of type string")])
+    if cmd not in COMMANDS:
+        raise UnknownCommand(
+            "unknown cmd; see details.commands for the ones served",
+            [Violation("/cmd", "enum", "must be one of " + ", ".join(sorted(COMMANDS)))],
+            details={"commands": sorted(COMMANDS)},
+        )
+    return COMMANDS[cmd]
+
+
+def _check_version(request: dict[str, Any]) -> None:
+    version = request.get("acp_version")
+    if isinstance(version, str) and "." in version and version.split(".", 1)[0] not in SUPPORTED_MAJOR_VERSIONS:
+        raise UnsupportedVersion(
+            f"acp_version major {version.split('.', 1)[0][:8]!s} is not served; this server speaks {ACP_VERSION}",
+            [Violation("/acp_version", "enum", f"major version must be one of {', '.join(SUPPORTED_MAJOR_VERSIONS)}")],
+            details={"supported": [ACP_VERSION]},
+        )
+
+
+def _check_respond_format(request: dict[str, Any], command: Command) -> None:
+    wanted = request.get("respond_format", command.respond_format)
+    if wanted != command.respond_format:
+        raise UnsupportedRespondFormat(
+            f"{command.cmd} answers only in {command.respond_format}",
+            [Violation("/respond_format", "const", f"must be \"{command.respond_format}\"")],
+            details={"cmd": command.cmd, "allowed": [command.respond_format]},
+        )
+
+
+def _count(found: list[Violation]) -> str:
+    noun = "violation" if len(found) == 1 else "violations"
+    capped = " (list cut at the report limit)" if len(found) >= schemas.MAX_REPORTED_VIOLATIONS else ""
+    return f"the message breaks its schema: {len(found)} {noun}{capped}"
