@@ -1,0 +1,7 @@
+"""`python -m acp.cli` runs acpctl."""
+
+import sys
+
+from acp.cli.main import main
+
+sys.exit(main())
