@@ -1,0 +1,138 @@
+"""HTTP/JSON (Starlette on uvicorn): ACP messages in and out, plus health, metrics, schemas and OpenAPI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from acp import schemas
+from acp.errors import AcpError, Overloaded
+from acp.transport.auth import BearerAuth
+from acp.transport.dispatch import Dispatcher
+from acp.transport.openapi import openapi_document
+from acp.transport.telemetry import Outcome, trace_context
+from acp.transport.wire_errors import error_message, http_status
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes must work without credentials
+# An oversized body is read and thrown away (never parsed) so the client can read the 413; past this
+# many times the limit the connection is simply cut.
+DRAIN_FACTOR = 4
+
+
+def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(response, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(body, status_code=http_status(response), media_type="application/json", headers=headers)
+
+
+class BearerAuthMiddleware:
+    """Refuses every path but the probes unless the request carries the token."""
+
+    def __init__(self, app: ASGIApp, auth: BearerAuth, dispatcher: Dispatcher) -> None:
+        self.app = app
+        self.auth = auth
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.auth.enabled or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+        try:
+            self.auth.check(headers.get("authorization"))
+        except AcpError as error:
+            refused = self.dispatcher.refuse(_outcome_of(scope, headers), error_message(error))
+            await acp_response(refused, {"WWW-Authenticate": 'Bearer realm="acp"'})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _outcome_of(scope: Scope, headers: dict[str, str]) -> Outcome:
+    client = scope.get("client")
+    peer = f"{client[0]}:{client[1]}" if client else ""
+    return Outcome("http", peer=peer, trace=trace_context(headers.get("traceparent")))
+
+
+def _timeout(request: Request) -> float | None:
+    """`ACP-Timeout-Ms: 1500` is the HTTP spelling of a gRPC deadline."""
+    text = request.headers.get("acp-timeout-ms", "")
+    return int(text) / 1000 if text.isdigit() and int(text) > 0 else None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is over the limit. Checked as it arrives, before any parsing."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit * DRAIN_FACTOR:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit * DRAIN_FACTOR:
+            return None
+        if size <= limit:
+            chunks.append(chunk)
+    return b"".join(chunks) if size <= limit else None
+
+
+def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int) -> ASGIApp:
+    in_flight = 0
+
+    async def post_message(request: Request) -> Response:
+        nonlocal in_flight
+        outcome = _outcome_of(request.scope, dict(request.headers))
+        if dispatcher.draining:
+            return acp_response(dispatcher.refuse(outcome, dispatcher.draining_error()), {"Connection": "close"})
+        if in_flight >= max_concurrent:
+            overloaded = error_message(Overloaded("the server is at capacity; retry later"))
+            return acp_response(dispatcher.refuse(outcome, overloaded), {"Retry-After": "1"})
+        in_flight += 1
+        try:
+            raw = await _read_limited(request, dispatcher.max_message_bytes)
+            if raw is None:
+                declared = request.headers.get("content-length", "")
+                too_large = dispatcher.too_large(int(declared) if declared.isdigit() else None)
+                return acp_response(dispatcher.refuse(outcome, too_large), {"Connection": "close"})
+            return acp_response(await dispatcher.handle(raw, outcome, _timeout(request)))
+        finally:
+            in_flight -= 1
+
+    async def capabilities(request: Request) -> Response:
+        return acp_response(await dispatcher.describe())
+
+    async def schema(request: Request) -> Response:
+        try:
+            document = schemas.load_schema(request.path_params["name"])
+        except AcpError as error:
+            return acp_response(error_message(error))
+        return JSONResponse(document, media_type="application/schema+json")
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        if dispatcher.draining:
+            return JSONResponse({"status": "draining"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics(request: Request) -> Response:
+        return Response(dispatcher.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    app = Starlette(routes=[
+        Route("/v1/messages", post_message, methods=["POST"]),
+        Route("/v1/capabilities", capabilities, methods=["GET"]),
+        Route("/v1/schemas/{name}", schema, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ])
+    return BearerAuthMiddleware(app, auth, dispatcher)

@@ -1,0 +1,102 @@
+"""OpenAPI 3.1 for the HTTP transport, assembled from schemas/ so it cannot drift from the contract.
+
+OpenAPI 3.1 speaks JSON Schema 2020-12, so each schema goes in unchanged except for its references:
+`defs.json#/$defs/name` between files becomes `#/components/schemas/defs/$defs/name` inside the one
+document, and `$id`/`$schema` are dropped so that every reference resolves against the document itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from typing import Any
+
+from acp import schemas
+from acp.version import SERVER_VERSION
+
+COMPONENTS = "#/components/schemas/"
+
+
+def _localise(node: Any, owner: str) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key in ("$id", "$schema"):
+                continue
+            out[key] = _rewrite(value, owner) if key == "$ref" and isinstance(value, str) else _localise(value, owner)
+        return out
+    if isinstance(node, list):
+        return [_localise(item, owner) for item in node]
+    return node
+
+
+def _rewrite(ref: str, owner: str) -> str:
+    target, _, fragment = ref.partition("#")
+    name = target.removesuffix(".json") if target else owner
+    return COMPONENTS + name + fragment
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": COMPONENTS + name}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    loaded = {name: schemas.load_schema(name) for name in schemas.schema_names()}
+    components = {name: _localise(copy.deepcopy(schema), name) for name, schema in loaded.items()}
+    # A request schema describes a `cmd`; a response schema pins `status`. `error` answers every failure.
+    requests = sorted(n for n, s in loaded.items() if "cmd" in s.get("properties", {}))
+    responses = sorted(
+        n for n, s in loaded.items() if "status" in s.get("properties", {}) and n != "error"
+    )
+    error = _json(_ref("error"), "An ACP error message; error.code is a row of the error catalogue.")
+    errors = {str(code): error for code in (400, 401, 413, 422, 429, 500, 501, 503, 504)}
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "Agent Coordination Protocol (ACP) observability server",
+            "version": SERVER_VERSION,
+            "description": "ACP messages in and out as JSON. The same engine answers over gRPC (acp.v1.AgentCoordination).",
+        },
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        # Only enforced when the server runs with --auth-token-file; health endpoints never need it.
+        "security": [{"bearer": []}, {}],
+        "paths": {
+            "/v1/messages": {"post": {
+                "operationId": "sendMessage",
+                "summary": "Send one ACP request and receive its ACP response.",
+                "requestBody": {"required": True, **_json({"oneOf": [_ref(n) for n in requests]}, "An ACP request.")},
+                "responses": {"200": _json({"oneOf": [_ref(n) for n in responses]}, "The ACP response."), **errors},
+            }},
+            "/v1/capabilities": {"get": {
+                "operationId": "describe",
+                "summary": "What this server answers: the reply to {\"cmd\": \"DESCRIBE\"}.",
+                "responses": {"200": _json(_ref("capabilities"), "The CAPABILITIES response.")},
+            }},
+            "/v1/schemas/{name}": {"get": {
+                "operationId": "getSchema",
+                "summary": "One JSON Schema of the contract, as written in schemas/.",
+                "parameters": [{"name": "name", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": sorted(loaded)}}],
+                "responses": {"200": _json({"type": "object"}, "The JSON Schema."), "404": error},
+            }},
+            "/healthz": {"get": {"operationId": "liveness", "security": [{}], "summary": "The process is alive.",
+                                 "responses": {"200": {"description": "alive"}}}},
+            "/readyz": {"get": {"operationId": "readiness", "security": [{}],
+                                "summary": "Ready for requests; 503 while draining on shutdown.",
+                                "responses": {"200": {"description": "serving"}, "503": {"description": "draining"}}}},
+            "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics of this server.",
+                                 "responses": {"200": {"description": "Prometheus text exposition",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document.",
+                                      "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
+        },
+    }
