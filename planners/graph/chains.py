@@ -11,17 +11,19 @@ from __future__ import annotations
 from collections import deque
 from typing import Sequence
 
-from .condensation import condense
+from .condensation import Condensation, condense
 
 
-def longest_chain(adjacency: Sequence[Sequence[int]], rank: Sequence[int], starts: Sequence[int]) -> list[int]:
+def longest_chain(adjacency: Sequence[Sequence[int]], rank: Sequence[int], starts: Sequence[int],
+                  condensation: Condensation | None = None) -> list[int]:
     """Nodes of the longest chain that begins at one of `starts`; [] when there are no starts.
 
-    `adjacency` lists must be sorted by `rank` (the walk inside a cycle relies on it for determinism).
+    `adjacency` lists must be sorted by `rank` (the walk inside a cycle relies on it for determinism);
+    `condensation`, when given, must be that of `adjacency`.
     """
     if not starts:
         return []
-    condensation = condense(adjacency)
+    condensation = condensation or condense(adjacency)
     key = [min(rank[node] for node in members) for members in condensation.members]
     length = [0] * condensation.size
     following = [-1] * condensation.size

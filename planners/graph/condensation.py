@@ -94,6 +94,7 @@ def _tarjan(adjacency: Sequence[Sequence[int]]) -> list[int]:
     n = len(adjacency)
     index = [-1] * n
     low = [0] * n
+    position = [0] * n  # how far each node on the walk has got through its successors
     on_stack = bytearray(n)
     component_of = [-1] * n
     stack: list[int] = []
@@ -105,27 +106,25 @@ def _tarjan(adjacency: Sequence[Sequence[int]]) -> list[int]:
         counter += 1
         stack.append(root)
         on_stack[root] = 1
-        work = [(root, 0)]
-        while work:
-            node, position = work[-1]
+        walk = [root]
+        while walk:
+            node = walk[-1]
             targets = adjacency[node]
-            if position < len(targets):
-                work[-1] = (node, position + 1)
-                target = targets[position]
+            if position[node] < len(targets):
+                target = targets[position[node]]
+                position[node] += 1
                 if index[target] == -1:
                     index[target] = low[target] = counter
                     counter += 1
                     stack.append(target)
                     on_stack[target] = 1
-                    work.append((target, 0))
+                    walk.append(target)
                 elif on_stack[target] and index[target] < low[node]:
                     low[node] = index[target]
                 continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                if low[node] < low[parent]:
-                    low[parent] = low[node]
+            walk.pop()
+            if walk and low[node] < low[walk[-1]]:
+                low[walk[-1]] = low[node]
             if low[node] == index[node]:
                 while True:
                     member = stack.pop()

@@ -17,9 +17,7 @@ from acp.errors import SchemaViolation
 
 from . import chains, condensation as cond
 from .inference import infer_edges
-from .infrastructure import (
-    ASYNC, NODE_ATTRIBUTES, QUEUE, ROLES, SERVICE, SYNC, Edge, iter_edges, iter_nodes, reference_violations,
-)
+from .infrastructure import ROLES, SERVICE, SYNC, Edge, read_infrastructure
 
 # Availability assumed for a dependency the caller gave no figure for: three nines, the card's
 # example availability target (slo_targets.availability = 99.9).
@@ -52,19 +50,22 @@ class AvailabilityBound:
 class _Index:
     """Integer view of the graph: node i is names[i]; names are in sorted order, so i is also the rank."""
 
-    def __init__(self, graph: nx.DiGraph) -> None:
-        self.names: list[str] = sorted(graph.nodes)
+    def __init__(self, names: Iterable[str], edges: Iterable[tuple[str, str, str]]) -> None:
+        self.names: list[str] = sorted(names)
         position = {name: i for i, name in enumerate(self.names)}
         self.position = position
         self.all: list[list[int]] = [[] for _ in self.names]
         self.sync: list[list[int]] = [[] for _ in self.names]
         self.called = bytearray(len(self.names))
-        for source, target, kind in graph.edges(data="kind", default=SYNC):
+        self.has_async = False
+        for source, target, kind in edges:
             s, t = position[source], position[target]
             self.all[s].append(t)
             self.called[t] = 1
             if kind == SYNC:
                 self.sync[s].append(t)
+            else:
+                self.has_async = True
         for targets in self.all:
             targets.sort()
         for targets in self.sync:
@@ -89,41 +90,41 @@ class ServiceGraph:
         """Nodes from services, databases, caches and message_queues; edges from `depends_on` and
         `dependencies`, or inferred (see planners.graph.inference) when neither gives any.
 
-        A `depends_on` edge is sync unless it points at a queue (async); a `dependencies` edge without
-        `kind` is sync, the schema's default. A pair stated twice is sync if either statement says so,
-        the cautious reading for availability. Raises SchemaViolation on duplicate or unknown names.
+        Edge kinds as `read_infrastructure` says. Raises SchemaViolation on duplicate or unknown names.
         """
-        infrastructure = infrastructure or {}
-        violations = reference_violations(infrastructure)
-        if violations:
+        reading = read_infrastructure(infrastructure or {})
+        if reading.violations:
             raise SchemaViolation("the infrastructure names a component twice or refers to one it does not list",
-                                  violations)
+                                  reading.violations)
         graph = nx.DiGraph()
-        for node in iter_nodes(infrastructure):
-            graph.add_node(node.name, **node.attributes)
-        stated = False
-        for edge in iter_edges(infrastructure):
-            stated = True
-            kind = edge.kind or (ASYNC if edge.origin == "depends_on" and graph.nodes[edge.target]["role"] == QUEUE
-                                 else SYNC)
-            _add_edge(graph, edge.source, edge.target, kind, "stated")
-        if stated:
+        graph.add_nodes_from(reading.nodes.items())
+        if reading.edges:
+            graph.add_edges_from((source, target, {"kind": kind, "origin": "stated"})
+                                 for (source, target), kind in reading.edges.items())
             return cls(graph, (), ["Edges were given, so no edges were inferred; components nothing calls and that "
                                    "call nothing stay unconnected."])
-        inference = infer_edges([(name, role) for name, role in graph.nodes(data="role")])
+        inference = infer_edges([(name, attributes["role"]) for name, attributes in reading.nodes.items()])
+        inferred: dict[tuple[str, str], str] = {}
         for edge in inference.edges:
-            _add_edge(graph, edge.source, edge.target, edge.kind, "inferred")
+            if inferred.get((edge.source, edge.target)) != SYNC:
+                inferred[edge.source, edge.target] = edge.kind
+        graph.add_edges_from((source, target, {"kind": kind, "origin": "inferred"})
+                             for (source, target), kind in inferred.items())
         return cls(graph, inference.edges, inference.notes)
 
     # ---- cached structure -----------------------------------------------------------------------
 
     @cached_property
     def _index(self) -> _Index:
-        return _Index(self.graph)
+        return _Index(self.graph, self.graph.edges(data="kind", default=SYNC))
 
     @cached_property
     def _condensation(self) -> cond.Condensation:
         return cond.condense(self._index.all)
+
+    @cached_property
+    def _sync_condensation(self) -> cond.Condensation:
+        return cond.condense(self._index.sync) if self._index.has_async else self._condensation
 
     def _names(self, nodes: Iterable[int]) -> list[str]:
         return sorted(self._index.names[node] for node in nodes)
@@ -223,27 +224,20 @@ class ServiceGraph:
     def _chain(self, roles: frozenset[str] | None) -> list[str]:
         index = self._index
         adjacency: list[list[int]] = index.sync
-        keep = None
+        keep, condensation = None, self._sync_condensation
         if roles is not None:
             keep = bytearray(self.role(name) in roles for name in index.names)
             adjacency = [[t for t in targets if keep[t]] if keep[s] else [] for s, targets in enumerate(index.sync)]
+            condensation = None
         starts = [index.position[name] for name in self.entry_points()]
         if not starts:
-            condensation = self._condensation
-            has_predecessor = bytearray(condensation.size)
-            for successors in condensation.successors:
+            full = self._condensation
+            has_predecessor = bytearray(full.size)
+            for successors in full.successors:
                 for successor in successors:
                     has_predecessor[successor] = 1
-            starts = [node for component, members in enumerate(condensation.members)
+            starts = [node for component, members in enumerate(full.members)
                       if not has_predecessor[component] for node in members]
         if keep is not None:
             starts = [node for node in starts if keep[node]]
-        return [index.names[node] for node in chains.longest_chain(adjacency, index.rank, starts)]
-
-
-def _add_edge(graph: nx.DiGraph, source: str, target: str, kind: str, origin: str) -> None:
-    if graph.has_edge(source, target):
-        if kind == SYNC:
-            graph.edges[source, target]["kind"] = SYNC
-        return
-    graph.add_edge(source, target, kind=kind, origin=origin)
+        return [index.names[node] for node in chains.longest_chain(adjacency, index.rank, starts, condensation)]
