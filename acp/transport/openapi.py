@@ -49,7 +49,8 @@ def openapi_document() -> dict[str, Any]:
     loaded = {name: schemas.load_schema(name) for name in schemas.schema_names()}
     components = {name: _localise(copy.deepcopy(schema), name) for name, schema in loaded.items()}
     # A request schema describes a `cmd`; a response schema pins `status`. `error` answers every failure.
-    requests = sorted(n for n, s in loaded.items() if "cmd" in s.get("properties", {}))
+    requests = sorted(n for n, s in loaded.items()
+                      if "cmd" in s.get("properties", {}) and "status" not in s.get("properties", {}))
     responses = sorted(
         n for n, s in loaded.items() if "status" in s.get("properties", {}) and n != "error"
     )
