@@ -121,9 +121,9 @@ def _scaled(seconds: int, ratio: Fraction) -> int:
 def tiers_for(slo_window: str) -> list[BurnRateTier]:
     """The alert tiers for an SLO window, slowest budget shares first as in the tables."""
     window_seconds = parse_duration(slo_window)
-    table_key = prometheus_duration(window_seconds)
-    if table_key in WINDOW_TABLES:
-        rows, ratio = WINDOW_TABLES[table_key], Fraction(1)
+    tables = {parse_duration(key): rows for key, rows in WINDOW_TABLES.items()}  # "28d" and "4w" are one window
+    if window_seconds in tables:
+        rows, ratio = tables[window_seconds], Fraction(1)
     else:
         rows = WINDOW_TABLES[SCALING_BASE_WINDOW]
         ratio = Fraction(window_seconds, parse_duration(SCALING_BASE_WINDOW))
