@@ -76,7 +76,7 @@ def service_thresholds(services: list[Any], default_team: str, findings: Finding
             else:
                 values.append((signal.key, signal.default_threshold))
                 findings.assume("GOLDEN_SIGNAL_DEFAULT_THRESHOLD",
-                                f"{spec['name']}: {signal.key} defaults to {_number(signal.default_threshold)} "
+                                f"{spec['name']}: {signal.key} defaults to {threshold_text(signal.default_threshold)} "
                                 f"({signal.source})", f"{pointer}/{index}")
         result.append(ServiceThresholds(spec["name"], spec.get("team", default_team), tuple(values)))
     return sorted(result, key=lambda item: item.service)
@@ -90,22 +90,22 @@ def _rule(signal: Signal, spec: ServiceThresholds) -> dict[str, Any]:
     if signal.key == "error_rate_percent":
         expr = (f"100 * sum by (service) (rate(http_requests_total{{{selector},status=~\"5..\"}}[{RATE_WINDOW}]))\n"
                 f"  / sum by (service) (rate(http_requests_total{{{selector}}}[{RATE_WINDOW}]))\n"
-                f"> {_number(threshold)}")
+                f"> {threshold_text(threshold)}")
         summary = f"High error rate in {service}"
         description = (f"{service}: {{{{ $value | printf \"%.2f\" }}}}% of requests failed over {RATE_WINDOW} "
-                       f"(threshold {_number(threshold)}%). Users see errors.")
+                       f"(threshold {threshold_text(threshold)}%). Users see errors.")
     elif signal.key == "latency_p99_ms":
         expr = (f"1000 * histogram_quantile(0.99,\n"
                 f"  sum by (service, le) (rate(http_request_duration_seconds_bucket{{{selector}}}[{RATE_WINDOW}])))\n"
-                f"> {_number(threshold)}")
+                f"> {threshold_text(threshold)}")
         summary = f"p99 latency high in {service}"
         description = (f"{service}: p99 latency is {{{{ $value | printf \"%.2f\" }}}} ms over {RATE_WINDOW} "
-                       f"(threshold {_number(threshold)} ms).")
+                       f"(threshold {threshold_text(threshold)} ms).")
     else:
-        expr = f"max by (service) (cpu_usage_percent{{{selector}}}) > {_number(threshold)}"
+        expr = f"max by (service) (cpu_usage_percent{{{selector}}}) > {threshold_text(threshold)}"
         summary = f"CPU saturated in {service}"
         description = (f"{service}: CPU usage is {{{{ $value | printf \"%.1f\" }}}}% "
-                       f"(threshold {_number(threshold)}%). No user impact yet; plan capacity.")
+                       f"(threshold {threshold_text(threshold)}%). No user impact yet; plan capacity.")
     return {
         "alert": signal.alert,
         "expr": expr,
@@ -128,7 +128,7 @@ def _counter(rate_per_minute: int) -> str:
 
 
 def _gauge(value: float) -> str:
-    return f"{_number(value)}x{_TEST_SERIES_MINUTES}"
+    return f"{threshold_text(value)}x{_TEST_SERIES_MINUTES}"
 
 
 def _error_series(service: str, failing_percent_x10: int) -> list[dict[str, str]]:
@@ -151,7 +151,7 @@ def _error_values(threshold: float) -> tuple[int, int, str]:
 
 
 def _bucket_label(bound: float) -> str:
-    return _number(bound)
+    return threshold_text(bound)
 
 
 def _latency_series(service: str, counts_by_bound: Mapping[float, int], total: int) -> list[dict[str, str]]:
@@ -242,6 +242,6 @@ def _test_group(series: list[dict[str, str]], checks: list[dict[str, Any]]) -> d
     return {"interval": "1m", "input_series": series, "alert_rule_test": checks}
 
 
-def _number(value: float) -> str:
+def threshold_text(value: float) -> str:
     """A threshold as PromQL and people write it: 5 not 5.0, 0.5 stays 0.5."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))

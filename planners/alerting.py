@@ -1,0 +1,318 @@
+"""CONFIGURE_ALERTING -> ALERT_RULES: alert rules, Alertmanager routing, escalation, runbooks and their proofs.
+
+A pipeline of small steps, each in its own module: escalation (planners.escalation) decides how often a
+page may repeat; routing (planners.alert_routing) turns severities into receivers and secrets files;
+the rules come from the shared burn-rate machinery (planners.burn_rate) or from planners.golden_signals;
+inhibition (planners.alert_inhibition) uses the service graph; renderers write the files; the fatigue
+review (planners.knowledge.anti_patterns) reads the result. Secret values from the request are read
+only by `secret_files`, which `acpctl render` calls; nothing in the response carries them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from acp.errors import SchemaViolation, Violation
+from planners import burn_rate, escalation as escalation_steps, golden_signals
+from planners.alert_inhibition import dependency_inhibitions, severity_inhibitions, tier_inhibitions
+from planners.alert_routing import GROUP_BY, plan_routing, route_dicts, secret_values
+from planners.context import Findings, PlanContext, PlanOutput
+from planners.durations import parse_duration, prometheus_duration
+from planners.golden_signals import HISTOGRAM_BUCKETS_SECONDS, threshold_text
+from planners.graph import ServiceGraph
+from planners.knowledge import anti_patterns
+from planners.knowledge.receivers import PAGER_KINDS
+from planners.knowledge.severities import SEVERITIES, severity
+from planners.renderers import alertmanager, runbooks
+from planners.renderers.artifacts import artifact, sorted_artifacts
+from planners.renderers.yaml_text import to_yaml
+
+DEFAULT_TEAM = "sre"  # the card's SLOErrorBudgetExhausted rule is owned by team sre
+DEFAULT_RUNBOOK_BASE = "https://runbooks.example.com"  # + /<system>; a placeholder the user replaces
+DEFAULT_DASHBOARD_BASE = "https://grafana.example.com"
+DEFAULT_LATENCY_THRESHOLD_MS = 500  # the card's latency SLI: requests under 500ms
+
+# The card's HTTP metrics (section 2): the SLIs below read them.
+_AVAILABILITY_TOTAL = 'sum(rate(http_requests_total{{service="{service}"}}[{{{{.window}}}}]))'
+_AVAILABILITY_ERRORS = 'sum(rate(http_requests_total{{service="{service}",status=~"5.."}}[{{{{.window}}}}]))'
+_LATENCY_TOTAL = 'sum(rate(http_request_duration_seconds_count{{service="{service}"}}[{{{{.window}}}}]))'
+_LATENCY_GOOD = 'sum(rate(http_request_duration_seconds_bucket{{service="{service}",le="{le}"}}[{{{{.window}}}}]))'
+
+
+def plan(request: dict, ctx: PlanContext) -> PlanOutput:
+    findings = Findings()
+    system = ctx.system
+    team = _default(request, "team", DEFAULT_TEAM, findings, "alerts are owned by team sre (the card's owner of SLO alerts)")
+    runbook_base = request.get("runbook_base_url") or f"{DEFAULT_RUNBOOK_BASE}/{system}"
+    if "runbook_base_url" not in request:
+        findings.assume("DEFAULT_RUNBOOK_BASE_URL", f"runbooks are published under {runbook_base}; set "
+                        "runbook_base_url to where runbooks/ is served", "/runbook_base_url")
+    dashboard_base = _default(request, "dashboard_base_url", DEFAULT_DASHBOARD_BASE, findings,
+                              "dashboards are served by Grafana at this address")
+
+    levels = escalation_steps.plan_escalation(request.get("escalation"), findings)
+    routing = plan_routing(request["notification"], levels.repeat_interval_seconds, findings)
+
+    if request["alert_type"] == "error_budget_burn_rate":
+        rules = _burn_rate_rules(request, system, team, runbook_base, dashboard_base, findings)
+    else:
+        rules = _golden_signal_rules(request, team, runbook_base, dashboard_base, findings)
+
+    inhibitions = severity_inhibitions()
+    if request["alert_type"] == "error_budget_burn_rate":
+        inhibitions += tier_inhibitions()
+    graph = _service_graph(request, ctx, findings)
+    if graph is not None:
+        dependency_rules, cycles = dependency_inhibitions(graph)
+        inhibitions += dependency_rules
+        for cycle in cycles:
+            findings.warn("DEPENDENCY_CYCLE_NOT_INHIBITED",
+                          f"{', '.join(cycle)} depend on each other: no inhibition between them, or each would "
+                          "silence the other", "/infrastructure")
+
+    alert_rules = [rule for group in rules["groups"] for rule in group["rules"] if "alert" in rule]
+    receivers_by_severity = {route["severity"]: route["receiver"] for route in routing.routes}
+    receivers_by_severity["default"] = routing.default_receiver
+    level_dicts = levels.level_dicts()
+    by_alert: dict[str, list[dict[str, Any]]] = {}
+    for rule in alert_rules:
+        by_alert.setdefault(rule["alert"], []).append(rule)
+
+    pager = _pager_kind(routing)
+    artifacts = [
+        artifact(rules["rule_path"], to_yaml({"groups": rules["groups"]})),
+        artifact(rules["test_path"], to_yaml(rules["tests"])),
+        artifact("alertmanager/alertmanager.yml", alertmanager.render(routing, inhibitions)),
+        artifact("alertmanager/routing-tests.txt", alertmanager.render_routing_cases(
+            alertmanager.routing_cases(routing, rules["sample_labels"]))),
+    ]
+    for alert, alert_group in sorted(by_alert.items()):
+        artifacts.append(artifact(f"runbooks/{alert}.md", runbooks.runbook(
+            alert, rules["runbook_kinds"][alert], alert_group, alert_group[0]["annotations"]["dashboard"],
+            level_dicts, receivers_by_severity)))
+    policy = _escalation_document(pager, levels, f"{system}-{team}")
+    if policy is not None:
+        artifacts.append(artifact(policy[0], json.dumps(policy[1], indent=2, sort_keys=True)))
+
+    paging = frozenset(route["severity"] for route in routing.routes if route["pages"])
+    review = anti_patterns.review(anti_patterns.Review(
+        rules=alert_rules, runbook_alerts=frozenset(by_alert), cause_alerts=rules["cause_alerts"],
+        paging_severities=paging, routes=routing.routes, pager_escalates=pager is not None,
+        min_pager_repeat_seconds=escalation_steps.MIN_PAGER_REPEAT_SECONDS))
+    for result in review:
+        if result["status"] == "warn":
+            findings.warn(result["check"], f"{result['anti_pattern']}: {'; '.join(result['problems'])}")
+
+    content = {
+        "alert_type": request["alert_type"],
+        "team": team,
+        "alerts": [_alert_summary(rule, rules["rule_path"]) for rule in alert_rules],
+        "severities": [_severity_row(level.label, receivers_by_severity) for level in SEVERITIES],
+        "receivers": [{"name": receiver.name, "kind": receiver.kind.kind, "severity": receiver.role,
+                       "pages": receiver.pages,
+                       "secrets": sorted(entry["name"] for entry in routing.secrets if receiver.name in entry["used_by"])}
+                      for receiver in routing.receivers],
+        "routing": {
+            "default_receiver": routing.default_receiver,
+            "group_by": list(GROUP_BY),
+            "routes": route_dicts(routing),
+            "rationale": ("Grouped by alert, service and SLO so one incident is one notification. Paging routes "
+                          "repeat no faster than the card's 3 pages an hour and no faster than the escalation "
+                          "chain; chat routes repeat as slowly as their priority's response allows."),
+        },
+        "inhibitions": [inhibition.to_dict() for inhibition in inhibitions],
+        "escalation": {
+            "levels": level_dicts,
+            "tool": pager,
+            "repeat_interval": prometheus_duration(levels.repeat_interval_seconds),
+            "alertmanager": escalation_steps.alertmanager_behaviour(levels, pager is not None),
+        },
+        "secrets_required": routing.secrets,
+        "fatigue_review": review,
+        "artifacts": sorted_artifacts(artifacts),
+    }
+    if "slo" in rules:
+        content["slo"] = rules["slo"]
+    return PlanOutput(content, findings)
+
+
+def secret_files(request: Mapping[str, Any]) -> dict[str, str]:
+    """{path relative to the render directory: secret value}. For `acpctl render` only, which writes them
+    with mode 0600; the paths match `secrets_required[].render_path` in the response."""
+    return secret_values(request.get("notification", {}))
+
+
+# ---- steps ------------------------------------------------------------------------------------
+
+def _default(request: Mapping[str, Any], key: str, value: str, findings: Findings, why: str) -> str:
+    if key in request:
+        return request[key]
+    findings.assume(f"DEFAULT_{key.upper()}", f"{key} defaults to {value}: {why}", f"/{key}")
+    return value
+
+
+def _runbook_url(base: str, alert: str) -> str:
+    return f"{base.rstrip('/')}/{alert}.md"
+
+
+def _dashboard_url(base: str, service: str) -> str:
+    # The card's dashboard link shape: the service-health dashboard filtered to one service.
+    return f"{base.rstrip('/')}/d/service-health?var-service={service}"
+
+
+def _sli_spec(request: Mapping[str, Any], service: str, team: str, runbook_base: str, dashboard_base: str,
+              findings: Findings) -> burn_rate.SliSpec:
+    slo = request["slo"]
+    kind = slo.get("sli")
+    if kind is None:
+        kind = "availability"
+        findings.assume("DEFAULT_SLI", "the SLI counts 5xx responses of http_requests_total as bad events "
+                        "(availability)", "/slo/sli")
+    if kind == "availability":
+        total = _AVAILABILITY_TOTAL.format(service=service)
+        queries = {"error_query": _AVAILABILITY_ERRORS.format(service=service)}
+        traffic = ((f'http_requests_total{{service="{service}",status="200"}}', "good"),
+                   (f'http_requests_total{{service="{service}",status="500"}}', "bad"))
+    else:
+        threshold_ms = slo.get("latency_threshold_ms")
+        if threshold_ms is None:
+            threshold_ms = DEFAULT_LATENCY_THRESHOLD_MS
+            findings.assume("DEFAULT_LATENCY_THRESHOLD", "requests slower than 500 ms are bad (the card's latency "
+                            "SLI)", "/slo/latency_threshold_ms")
+        le = _bucket_label(threshold_ms)
+        total = _LATENCY_TOTAL.format(service=service)
+        queries = {"good_query": _LATENCY_GOOD.format(service=service, le=le)}
+        traffic = ((f'http_request_duration_seconds_bucket{{service="{service}",le="{le}"}}', "good"),
+                   (f'http_request_duration_seconds_count{{service="{service}"}}', "total"))
+    spec_name = f"{_camel(service)}{_camel(slo['name'])}"
+    return burn_rate.SliSpec(
+        slo=slo["name"], service=service, target=burn_rate.as_fraction(slo["target"]), window=slo["window"],
+        total_query=total, team=team,
+        runbook_url=_runbook_url(runbook_base, f"{spec_name}ErrorBudgetBurn"),
+        dashboard_url=_dashboard_url(dashboard_base, service),
+        test_traffic=burn_rate.SyntheticTraffic(traffic), **queries)
+
+
+def _bucket_label(threshold_ms: float) -> str:
+    seconds = threshold_ms / 1000
+    if seconds not in HISTOGRAM_BUCKETS_SECONDS:
+        raise SchemaViolation("the latency threshold is not a histogram bucket", [Violation(
+            "/slo/latency_threshold_ms", "enum",
+            "a latency SLI counts requests under a bucket bound; use one of "
+            + ", ".join(threshold_text(b * 1000) for b in HISTOGRAM_BUCKETS_SECONDS) + " ms")])
+    return threshold_text(seconds)
+
+
+def _camel(text: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in text.replace("-", "_").split("_") if part)
+
+
+def _burn_rate_rules(request: Mapping[str, Any], system: str, team: str, runbook_base: str, dashboard_base: str,
+                     findings: Findings) -> dict[str, Any]:
+    service = _default(request, "service", system, findings, "the SLO belongs to the system the request is about")
+    spec = _sli_spec(request, service, team, runbook_base, dashboard_base, findings)
+    # One runbook URL per alert name: the absent-data alert gets its own.
+    groups = burn_rate.rule_groups(spec)
+    absent = burn_rate.absent_alert_name(spec)
+    for group in groups:
+        for rule in group["rules"]:
+            if rule.get("alert") == absent:
+                rule["annotations"]["runbook_url"] = _runbook_url(runbook_base, absent)
+    kept, dropped = burn_rate.usable_tiers(spec)
+    for tier, reason in dropped:
+        findings.warn("BURN_RATE_TIER_DROPPED", f"{tier.name}: {reason}", "/slo/target")
+    name = request["slo"]["name"]
+    rule_path = f"prometheus/rules/alerts-{name}.yml"
+    tests = burn_rate.rule_tests(spec, f"../rules/alerts-{name}.yml")
+    for test in tests["tests"]:
+        for case in test.get("alert_rule_test", []):
+            if case["alertname"] == absent:
+                for expected in case["exp_alerts"]:
+                    expected["exp_annotations"]["runbook_url"] = _runbook_url(runbook_base, absent)
+    slo = request["slo"]
+    return {
+        "groups": groups, "tests": tests, "rule_path": rule_path, "test_path": f"prometheus/tests/alerts-{name}.yml",
+        "runbook_kinds": {burn_rate.alert_name(spec): "burn_rate", absent: "sli_absent"},
+        "cause_alerts": frozenset(),
+        "sample_labels": {"service": service, "slo": name, "team": team},
+        "slo": {"name": name, "service": service, "target": slo["target"], "window": slo["window"],
+                "error_budget_ratio": burn_rate.decimal_text(spec.error_budget),
+                "tiers": [{"tier": tier.name, "severity": tier.severity, "long_window": tier.long_window,
+                           "short_window": tier.short_window, "for": tier.for_ or "0s",
+                           "burn_rate_factor": burn_rate.decimal_text(tier.factor),
+                           "error_ratio_threshold": burn_rate.decimal_text(burn_rate.threshold(spec, tier))}
+                          for tier in kept]},
+    }
+
+
+def _golden_signal_rules(request: Mapping[str, Any], team: str, runbook_base: str, dashboard_base: str,
+                         findings: Findings) -> dict[str, Any]:
+    specs = golden_signals.service_thresholds(request["golden_signals"]["services"], team, findings)
+    groups = golden_signals.rule_groups(specs)
+    for group in groups:
+        for rule in group["rules"]:
+            rule["annotations"]["runbook_url"] = _runbook_url(runbook_base, rule["alert"])
+            rule["annotations"]["dashboard"] = _dashboard_url(dashboard_base, rule["labels"]["service"])
+    name = "golden-signals"
+    kinds = {"error_rate_percent": "errors", "latency_p99_ms": "latency", "saturation_percent": "saturation"}
+    return {
+        "groups": groups,
+        "tests": golden_signals.rule_tests(groups, specs, f"../rules/alerts-{name}.yml"),
+        "rule_path": f"prometheus/rules/alerts-{name}.yml", "test_path": f"prometheus/tests/alerts-{name}.yml",
+        "runbook_kinds": {signal.alert: kinds[signal.key] for signal in golden_signals.SIGNALS},
+        "cause_alerts": frozenset(signal.alert for signal in golden_signals.SIGNALS if not signal.symptom),
+        "sample_labels": {"service": specs[0].service, "team": specs[0].team},
+    }
+
+
+def _service_graph(request: Mapping[str, Any], ctx: PlanContext, findings: Findings) -> ServiceGraph | None:
+    infrastructure = request.get("infrastructure")
+    if infrastructure is None:
+        infrastructure = (ctx.stored or {}).get("infrastructure")
+        if infrastructure is None:
+            findings.assume("NO_SERVICE_GRAPH", "no infrastructure given or stored for this system: no "
+                            "dependency-aware inhibition", "/infrastructure")
+            return None
+    graph = ServiceGraph.from_infrastructure(infrastructure)
+    for note in graph.inference_notes:
+        findings.assume("GRAPH_INFERENCE", note, "/infrastructure")
+    return graph
+
+
+def _pager_kind(routing) -> str | None:
+    """The tool that runs escalation: the kind of the most urgent paging receiver, if it can escalate."""
+    for receiver in routing.receivers:
+        if receiver.pages:
+            return receiver.kind.kind if receiver.kind.kind in PAGER_KINDS else None
+    return None
+
+
+def _escalation_document(pager: str | None, levels, name: str) -> tuple[str, dict] | None:
+    if pager == "pagerduty":
+        return "escalation/pagerduty-escalation-policy.json", escalation_steps.pagerduty_policy(levels, name)
+    if pager == "opsgenie":
+        return "escalation/opsgenie-escalation.json", escalation_steps.opsgenie_policy(levels, name)
+    return None
+
+
+def _alert_summary(rule: Mapping[str, Any], rule_path: str) -> dict[str, Any]:
+    labels = rule["labels"]
+    level = severity(labels["severity"])
+    summary = {"alert": rule["alert"], "severity": level.label, "priority": level.priority,
+               "response": level.response, "team": labels["team"], "service": labels["service"],
+               "for": rule.get("for", "0s"), "summary": rule["annotations"]["summary"],
+               "runbook_url": rule["annotations"]["runbook_url"], "dashboard": rule["annotations"]["dashboard"],
+               "rule_file": rule_path}
+    if "tier" in labels:
+        summary["tier"] = labels["tier"]
+    return summary
+
+
+def _severity_row(label: str, receivers: Mapping[str, str]) -> dict[str, Any]:
+    level = severity(label)
+    row = {"severity": label, "priority": level.priority, "response": level.response, "pages": level.pages,
+           "receiver": receivers.get(label, receivers["default"])}
+    if level.acknowledge_seconds is not None:
+        row["acknowledge_within_minutes"] = level.acknowledge_seconds // 60
+    return row
