@@ -348,5 +348,5 @@ def test_inference_notes_become_assumptions():
     findings = Findings()
     ServiceGraph.from_infrastructure(CARD_INFRASTRUCTURE).record_assumptions(findings)
     assert len(findings.assumptions) == 5
-    assert {a["code"] for a in findings.assumptions} == {"graph_inference"}
+    assert {a["code"] for a in findings.assumptions} == {"GRAPH_INFERENCE"}
     assert {a["pointer"] for a in findings.assumptions} == {"/infrastructure"}

@@ -101,8 +101,11 @@ class ServiceGraph:
         if reading.edges:
             graph.add_edges_from((source, target, {"kind": kind, "origin": "stated"})
                                  for (source, target), kind in reading.edges.items())
-            return cls(graph, (), ["Edges were given, so no edges were inferred; components nothing calls and that "
-                                   "call nothing stay unconnected."])
+            built = cls(graph, (), ["Edges were given, so no edges were inferred; components nothing calls and "
+                                    "that call nothing stay unconnected."])
+            # The reading already holds the edges; indexing them here saves a walk over networkx's views.
+            built.__dict__["_index"] = _Index(reading.nodes, ((s, t, k) for (s, t), k in reading.edges.items()))
+            return built
         inference = infer_edges([(name, attributes["role"]) for name, attributes in reading.nodes.items()])
         inferred: dict[tuple[str, str], str] = {}
         for edge in inference.edges:
@@ -217,7 +220,7 @@ class ServiceGraph:
     def record_assumptions(self, findings: Any, pointer: str = "/infrastructure") -> None:
         """Put every inference note into a planner's Findings as an assumption."""
         for note in self.inference_notes:
-            findings.assume("graph_inference", note, pointer)
+            findings.assume("GRAPH_INFERENCE", note, pointer)
 
     # ---- helpers ---------------------------------------------------------------------------------
 
