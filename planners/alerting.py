@@ -89,8 +89,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     ]
     for alert, alert_group in sorted(by_alert.items()):
         artifacts.append(artifact(f"runbooks/{alert}.md", runbooks.runbook(
-            alert, rules["runbook_kinds"][alert], alert_group, alert_group[0]["annotations"]["dashboard"],
-            level_dicts, receivers_by_severity)))
+            alert, rules["runbook_kinds"][alert], alert_group, level_dicts, receivers_by_severity)))
     policy = _escalation_document(pager, levels, f"{system}-{team}")
     if policy is not None:
         artifacts.append(artifact(policy[0], json.dumps(policy[1], indent=2, sort_keys=True)))

@@ -58,12 +58,12 @@ GUIDANCE: dict[str, Guidance] = {
 }
 
 
-def runbook(alert: str, kind: str, rules: list[Mapping[str, Any]], dashboard: str,
+def runbook(alert: str, kind: str, rules: list[Mapping[str, Any]],
             escalation_levels: list[dict[str, Any]], receivers: Mapping[str, str]) -> str:
     guide = GUIDANCE[kind]
-    first = rules[0]
-    service = first["labels"].get("service", "the service")
-    lines = [f"# {alert}", "", first["annotations"].get("summary", alert), "",
+    services = sorted({rule["labels"]["service"] for rule in rules})
+    dashboards = sorted({rule["annotations"]["dashboard"] for rule in rules if rule["annotations"].get("dashboard")})
+    lines = [f"# {alert}", "", f"Services: {', '.join(services)}.", "",
              "## Symptoms", "", guide.symptoms, "", "Severity and routing:", ""]
     for rule in rules:
         severity = rule["labels"]["severity"]
@@ -71,15 +71,15 @@ def runbook(alert: str, kind: str, rules: list[Mapping[str, Any]], dashboard: st
         lines.append(f"- `{severity}` ({detail}) for {rule.get('for', '0s')} -> receiver `{receivers.get(severity, receivers['default'])}`")
     lines += ["", "## Impact", "", guide.impact, "",
               "## Investigation", "",
-              f"1. Open the dashboard: {dashboard}",
+              f"1. Open the dashboard: {' or '.join(dashboards)}",
               "2. Run the alert's expression in Prometheus to see the current value:", ""]
     for rule in rules:
         lines += ["```promql", rule["expr"].rstrip(), "```", ""]
     lines += ["3. From the spike on the dashboard, open an exemplar trace and read which span is slow or failing.",
               "", "## Logs by trace id", "",
               "Take the trace id from the exemplar and query the logs of every service on the trace:", "",
-              "```logql", f'{{service="{service}"}} | json | trace_id="<trace id>"', "```", "",
-              "```text", f'service:"{service}" AND trace_id:"<trace id>"', "```", "",
+              "```logql", f'{{service=~"{"|".join(services)}"}} | json | trace_id="<trace id>"', "```", "",
+              "```text", f'service:({" OR ".join(services)}) AND trace_id:"<trace id>"', "```", "",
               "## Remediation", ""]
     lines += [f"{number}. {step}" for number, step in enumerate(guide.remediation, start=1)]
     lines += ["", "## Escalation", ""]
