@@ -89,10 +89,11 @@ def plan_routing(notification: Mapping[str, Any], pager_repeat_seconds: int, fin
             if provided or needed or _file_is_mandatory(kind):
                 entry = secrets.setdefault(secret.file_name, _secret_entry(secret, provided))
                 entry["used_by"].append(receiver.name)
-        receiver.config = _receiver_config(kind, role, channels)
         receivers.append(receiver)
     if violations:
         raise SchemaViolation("the notification settings cannot deliver alerts", _unique(violations))
+    for receiver in receivers:
+        receiver.config = _receiver_config(receiver.kind, receiver.role, channels)
 
     for entry in secrets.values():
         if not entry["provided"]:
