@@ -39,8 +39,17 @@ class Dispatcher:
         """The ACP response for one raw request; never raises for the request's sake."""
         in_flight = self.metrics.in_flight.labels(outcome.transport)
         in_flight.inc()
+        started = time.monotonic()
         try:
             response = await self._answer(raw, outcome, timeout)
+        except asyncio.CancelledError:
+            # gRPC cancels the handler when the caller's deadline passes or the caller hangs up; the
+            # request still gets its log line and its count.
+            expired = timeout is not None and time.monotonic() - started >= timeout
+            self.record(outcome, error_message(
+                DeadlineExceeded("the deadline passed before the answer was ready") if expired
+                else Unavailable("the caller cancelled the call before the answer was ready")))
+            raise
         finally:
             in_flight.dec()
         self.record(outcome, response)

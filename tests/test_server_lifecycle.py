@@ -1,0 +1,242 @@
+"""`acpctl serve` as an operator meets it: shutdown under load, auth, TLS, several worker processes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
+
+from acp import Engine
+from acp.client import Client
+from acp.v1 import acp_pb2, acp_pb2_grpc
+from test_server_support import ROOT, ServerProcess, http_call
+
+SETUP = json.loads((ROOT / "examples" / "observability_setup.json").read_text())
+
+
+def heavy_request(request_id: str) -> dict[str, Any]:
+    """Slow enough to still be in progress when SIGTERM arrives; validate_only keeps it independent of the
+    planners' speed (validation of a thousand services is the work)."""
+    message = json.loads(json.dumps(SETUP))
+    message["infrastructure"]["services"] = [f"svc-{i:04d}" for i in range(1000)]
+    return {**message, "request_id": request_id, "validate_only": True}
+
+
+def test_sigterm_during_a_burst_answers_every_accepted_request_and_exits_0():
+    server = ServerProcess("--grace-period", "30")
+    requests = {f"burst-{transport}-{i}": transport for i in range(8) for transport in ("grpc", "http")}
+    outcomes: dict[str, Any] = {}
+    started = threading.Barrier(len(requests) + 1)
+    channel = grpc.insecure_channel(server.grpc)
+    stub = acp_pb2_grpc.AgentCoordinationStub(channel)
+    grpc.channel_ready_future(channel).result(timeout=10)
+    connections = {rid: http.client.HTTPConnection(*_split(server.http), timeout=60)
+                   for rid, transport in requests.items() if transport == "http"}
+    for connection in connections.values():
+        connection.connect()  # accepted before the signal: these requests must be answered
+
+    def send(request_id: str, transport: str) -> None:
+        body = json.dumps(heavy_request(request_id))
+        started.wait()
+        try:
+            if transport == "grpc":
+                outcomes[request_id] = ("ok", json.loads(stub.Send(acp_pb2.AcpMessage(json=body), timeout=60).json))
+            else:
+                connection = connections[request_id]
+                connection.request("POST", "/v1/messages", body=body, headers={"content-type": "application/json"})
+                reply = connection.getresponse()
+                outcomes[request_id] = ("ok" if reply.status == 200 else reply.status, json.loads(reply.read()))
+        except Exception as error:  # recorded, and the assertions below say what was allowed
+            outcomes[request_id] = ("failed", repr(error))
+
+    threads = [threading.Thread(target=send, args=item) for item in requests.items()]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    _wait_until_accepted(server, len(requests))
+    server.process.send_signal(15)
+    server.wait_for("draining", timeout=10)
+    time.sleep(0.3)
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Send(acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}'), timeout=5)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    for thread in threads:
+        thread.join(timeout=60)
+    code = server.stop()
+    channel.close()
+
+    assert code == 0, server.log_text()
+    expected = {rid: Engine().handle(heavy_request(rid)) for rid in requests}
+    assert outcomes == {rid: ("ok", expected[rid]) for rid in requests}, server.log_text()
+    # The drain was real: some answers were finished after the server began shutting down.
+    lines = server.events()
+    draining_at = next(i for i, line in enumerate(lines) if line.get("event") == "draining")
+    answered_after = [line for line in lines[draining_at:] if line.get("event") == "request"
+                      and line["request_id"].startswith("burst-")]
+    assert answered_after
+    # ... and nothing is accepted once it has: a fresh HTTP connection is refused.
+    with pytest.raises(OSError):
+        socket.create_connection(_split(server.http), timeout=2).close()
+
+
+def _wait_until_accepted(server: ServerProcess, count: int) -> None:
+    """Until the server has taken every request in (in progress or answered): only then is each one
+    "accepted", and the signal tests the drain rather than a race with the senders."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _, _, body = http_call(server.http, "GET", "/metrics")
+        seen = sum(sample.value for family in text_string_to_metric_families(body.decode()) for sample in family.samples
+                   if sample.name in ("acp_requests_in_flight", "acp_requests_total"))
+        if seen >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the burst never reached the server")
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, port = address.rsplit(":", 1)
+    return host, int(port)
+
+
+@pytest.fixture(scope="module")
+def token_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("auth") / "token"
+    path.write_text("s3cret-token-value\n")
+    return path
+
+
+def _grpc_error_code(error: grpc.RpcError) -> str:
+    status = status_pb2.Status.FromString(dict(error.trailing_metadata())["grpc-status-details-bin"])
+    info = error_details_pb2.ErrorInfo()
+    assert status.details[0].Unpack(info)
+    return info.reason
+
+
+def test_auth_refuses_missing_and_wrong_tokens_on_both_transports(token_file: Path):
+    server = ServerProcess("--auth-token-file", str(token_file))
+    try:
+        assert server.listening["auth"] is True
+        describe = acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}')
+        with grpc.insecure_channel(server.grpc) as channel:
+            stub = acp_pb2_grpc.AgentCoordinationStub(channel)
+            for metadata in ((), (("authorization", "Bearer wrong"),), (("authorization", "s3cret-token-value"),)):
+                with pytest.raises(grpc.RpcError) as refused:
+                    stub.Send(describe, metadata=metadata, timeout=5)
+                assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+                assert _grpc_error_code(refused.value) == "UNAUTHENTICATED"
+            with pytest.raises(grpc.RpcError):
+                list(stub.SendStream(iter([describe]), timeout=5))
+            answer = stub.Send(describe, metadata=(("authorization", "Bearer s3cret-token-value"),), timeout=5)
+            assert json.loads(answer.json)["status"] == "CAPABILITIES"
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert health.status == health_pb2.HealthCheckResponse.SERVING  # probes need no token
+
+        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "Basic czNjcmV0"}):
+            status, reply_headers, body = http_call(server.http, "POST", "/v1/messages", b'{"cmd":"DESCRIBE"}', headers)
+            assert status == 401 and json.loads(body)["error"]["code"] == "UNAUTHENTICATED"
+            assert reply_headers["www-authenticate"].startswith("Bearer")
+        assert http_call(server.http, "GET", "/metrics")[0] == 401
+        right = {"authorization": "Bearer s3cret-token-value"}
+        assert http_call(server.http, "POST", "/v1/messages", b'{"cmd":"DESCRIBE"}', right)[0] == 200
+        assert http_call(server.http, "GET", "/metrics", headers=right)[0] == 200
+        assert http_call(server.http, "GET", "/healthz")[0] == 200
+        assert http_call(server.http, "GET", "/readyz")[0] == 200
+
+        token = token_file.read_text().strip()
+        assert Client(f"grpc://{server.grpc}", auth_token=token).send({"cmd": "DESCRIBE"})["status"] == "CAPABILITIES"
+        assert Client(f"http://{server.http}", auth_token=token).send({"cmd": "DESCRIBE"})["status"] == "CAPABILITIES"
+        assert Client(f"http://{server.http}").send({"cmd": "DESCRIBE"})["error"]["code"] == "UNAUTHENTICATED"
+    finally:
+        assert server.stop() == 0
+    assert "s3cret-token-value" not in server.log_text()
+    refusals = [line for line in server.events("request") if line.get("error_code") == "UNAUTHENTICATED"]
+    assert len(refusals) >= 8
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> dict[str, str]:
+    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl."""
+    folder = tmp_path_factory.mktemp("pki")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=acp test CA")
+    for name, extension in (("server", "subjectAltName=IP:127.0.0.1,DNS:localhost"), ("client", "extendedKeyUsage=clientAuth")):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        (folder / f"{name}.ext").write_text(extension + "\n")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext")
+    return {name: str(folder / name) for name in
+            ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
+
+
+def test_mutual_tls_on_both_transports(pki: dict[str, str]):
+    server = ServerProcess("--tls-cert", pki["server.pem"], "--tls-key", pki["server.key"],
+                           "--tls-client-ca", pki["ca.pem"])
+    try:
+        assert server.listening["mutual_tls"] is True
+        ca, cert, key = (Path(pki[name]).read_bytes() for name in ("ca.pem", "client.pem", "client.key"))
+        describe = acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}')
+        with grpc.secure_channel(server.grpc, grpc.ssl_channel_credentials(ca, key, cert)) as channel:
+            reply = acp_pb2_grpc.AgentCoordinationStub(channel).Send(describe, timeout=10)
+            assert json.loads(reply.json)["status"] == "CAPABILITIES"
+        with grpc.secure_channel(server.grpc, grpc.ssl_channel_credentials(ca)) as channel:
+            with pytest.raises(grpc.RpcError) as refused:
+                acp_pb2_grpc.AgentCoordinationStub(channel).Send(describe, timeout=5)
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE  # no client certificate, no handshake
+
+        host, port = _split(server.http)
+        context = ssl.create_default_context(cafile=pki["ca.pem"])
+        context.load_cert_chain(pki["client.pem"], pki["client.key"])
+        connection = http.client.HTTPSConnection(host, port, context=context, timeout=10)
+        connection.request("GET", "/v1/capabilities")
+        assert connection.getresponse().status == 200
+        connection.close()
+        without_cert = http.client.HTTPSConnection(host, port, context=ssl.create_default_context(cafile=pki["ca.pem"]),
+                                                   timeout=10)
+        with pytest.raises((ssl.SSLError, ConnectionError, http.client.HTTPException)):
+            without_cert.request("GET", "/v1/capabilities")
+            without_cert.getresponse().read()
+        with pytest.raises(OSError):  # and plain HTTP is not spoken at all
+            http_call(server.http, "GET", "/healthz", timeout=5)
+
+        options = {"ca": pki["ca.pem"], "cert": pki["client.pem"], "key": pki["client.key"]}
+        for target in (f"grpcs://{server.grpc}", f"https://{server.http}"):
+            with Client(target, **options) as client:
+                assert client.send({"cmd": "DESCRIBE"})["status"] == "CAPABILITIES"
+                assert client.health()["status"] == "SERVING"
+    finally:
+        assert server.stop() == 0
+
+
+def test_workers_share_the_ports_and_their_metrics():
+    server = ServerProcess("--workers", "2")
+    try:
+        for i in range(30):  # a new connection each time, so the kernel spreads them over the workers
+            assert http_call(server.http, "POST", "/v1/messages", b'{"cmd": "DESCRIBE"}')[0] == 200
+        with grpc.insecure_channel(server.grpc) as channel:
+            reply = acp_pb2_grpc.AgentCoordinationStub(channel).Describe(acp_pb2.DescribeRequest(), timeout=10)
+            assert json.loads(reply.json)["status"] == "CAPABILITIES"
+        server.wait_for("request", timeout=5)
+        pids = {line["pid"] for line in server.events("request")}
+        assert len(pids) == 2
+        _, _, metrics = http_call(server.http, "GET", "/metrics")
+        line = next(l for l in metrics.decode().splitlines()
+                    if l.startswith('acp_requests_total{cmd="DESCRIBE",status="CAPABILITIES",transport="http"}'))
+        assert float(line.split()[-1]) == 30  # the sum over both workers, whichever one answered the scrape
+    finally:
+        assert server.stop() == 0
