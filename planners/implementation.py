@@ -1,0 +1,201 @@
+"""OBSERVABILITY_SETUP -> IMPLEMENTATION_PLAN.
+
+A pipeline of small steps, each in its own module: the service graph (planners.graph), the stack decision
+(planners.stack), instrumentation (planners.instrumentation), components (planners.components), SLOs and
+phases (planners.phases), cost (planners.cost), then the artifacts (planners.renderers.*). This module
+only wires them together and adapts the graph to the view the steps read (`Topology`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+from planners.components import known_kinds, plan_components
+from planners.context import Findings, PlanContext, PlanOutput
+from planners.cost import estimate_cost, overhead_budget
+from planners.graph import SERVICE, ServiceGraph
+from planners.instrumentation import SAMPLING, plan_instrumentation
+from planners.phases import DEFAULT_SLO_TARGETS, initial_slos, instrumentation_order, plan_phases
+from planners.renderers.artifacts import sorted_artifacts
+from planners.renderers.setup_artifacts import SetupRenderInput, render_setup_artifacts, snippet_paths
+from planners.stack import decide_stack
+
+DEFAULT_PLATFORM = "kubernetes"  # the card's example request
+DEFAULT_ENVIRONMENT = "production"
+# Platforms that get the VM layout (file discovery, systemd units); the plan says how each differs.
+VM_LAYOUT_NOTES = {
+    "vm": "file-based service discovery (prometheus/targets/*.json) and systemd units",
+    "ecs": "the VM layout: generate prometheus/targets/*.json from the ECS API (or use an ECS service-discovery "
+           "sidecar) and run the Collector agent as a daemon service instead of the systemd units",
+    "nomad": "the VM layout: generate prometheus/targets/*.json from Nomad's service catalogue and run the "
+             "Collector agent as a system job instead of the systemd units",
+    "serverless": "the VM layout for the backends only: functions push OTLP to the gateway (no scraping), so "
+                  "RED metrics come from the SDK's OTLP metrics through the gateway's prometheus exporter",
+}
+
+
+@dataclass
+class Topology:
+    """The graph as the planning steps read it: names by role, neighbours, and the graph's answers."""
+
+    graph: ServiceGraph
+    services: list[str] = field(default_factory=list)
+    components: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, graph: ServiceGraph) -> "Topology":
+        topology = cls(graph)
+        for name, role in graph.graph.nodes(data="role", default=SERVICE):
+            (topology.services if role == SERVICE else topology.components).append(name)
+        return topology
+
+    def attributes(self, name: str) -> Mapping[str, Any]:
+        return self.graph.graph.nodes[name]
+
+    def callers(self, name: str) -> list[str]:
+        return sorted(self.graph.graph.predecessors(name))
+
+    def callees(self, name: str) -> list[str]:
+        return sorted(self.graph.graph.successors(name))
+
+    def pointer(self, name: str) -> str:
+        return "/infrastructure"
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        return self.graph.summary()
+
+    @property
+    def entry_points(self) -> list[str]:
+        return self.summary["entry_points"]
+
+    @property
+    def layers(self) -> list[list[str]]:
+        return self.summary["layers"]
+
+    @property
+    def critical_path(self) -> list[str]:
+        return self.summary["critical_path"]
+
+    @cached_property
+    def blast_radius(self) -> dict[str, int]:
+        return {item["name"]: item["radius"] for item in self.summary["blast_radius"]}
+
+    @cached_property
+    def instrumentation_order(self) -> list[str]:
+        return instrumentation_order(self)
+
+    @cached_property
+    def trace_path(self) -> tuple[list[str] | None, bool]:
+        """A path for the end-to-end trace check: 3+ services if the graph has one, else 3+ nodes of any role."""
+        services_only = self.graph.path_of_length(3)
+        if services_only:
+            return services_only, True
+        return self.graph.path_of_length(3, roles=None), False
+
+    def trace_check_sentence(self) -> str:
+        path, services_only = self.trace_path
+        if path and services_only:
+            return f"Can trace one request end-to-end across {' -> '.join(path)} (one trace, {len(path)} services)."
+        if path:
+            return (f"Can trace one request end-to-end across {' -> '.join(path)}; the graph has no chain of 3 "
+                    "services, so the check counts the data store's client span as the third hop.")
+        return ("The graph has no synchronous chain of 3 or more nodes, so no 3-service trace exists; check "
+                "instead that each entry point's trace contains the spans of every service it calls.")
+
+    def user_facing_services(self) -> list[str]:
+        explicit = [name for name in self.services if self.attributes(name).get("user_facing")]
+        return explicit or list(self.entry_points)
+
+    def availability_bound(self, name: str, default: float) -> float:
+        return self.graph.availability_bound(name, {}, default=default).bound
+
+
+def plan(request: dict, ctx: PlanContext) -> PlanOutput:
+    findings = Findings()
+    infrastructure = request.get("infrastructure") or {}
+    requirements = request.get("requirements") or {}
+    slo_targets = request.get("slo_targets") or {}
+
+    graph = ServiceGraph.from_infrastructure(infrastructure)
+    for note in graph.inference_notes:
+        if graph.inferred_edges or not infrastructure.get("dependencies"):
+            findings.assume("GRAPH_INFERENCE", note, "/infrastructure")
+    topology = Topology.of(graph)
+    if not topology.services:
+        findings.warn("NO_SERVICES", "The infrastructure lists no services: the plan covers the components only.",
+                      "/infrastructure/services")
+
+    platform_requested = infrastructure.get("platform")
+    if platform_requested is None:
+        platform_requested = DEFAULT_PLATFORM
+        findings.assume("DEFAULT_PLATFORM", "infrastructure.platform not given: Kubernetes, as in the card's example.",
+                        "/infrastructure/platform")
+    layout = "kubernetes" if platform_requested == "kubernetes" else "vm"
+    cloud = infrastructure.get("cloud_provider")
+    environment = infrastructure.get("environment")
+    if environment is None:
+        environment = DEFAULT_ENVIRONMENT
+        findings.assume("DEFAULT_ENVIRONMENT", "infrastructure.environment not given: production.",
+                        "/infrastructure/environment")
+    scrape_interval = requirements.get("scrape_interval") or "15s"
+    if "scrape_interval" not in requirements:
+        findings.assume("DEFAULT_SCRAPE_INTERVAL", "scrape_interval not given: 15s (the card's scrape configuration).",
+                        "/requirements/scrape_interval")
+
+    stack, decisions, budget = decide_stack(requirements, infrastructure, findings)
+    components = plan_components(topology, findings)
+    slos = initial_slos(topology, slo_targets, findings)
+    cost = estimate_cost(topology, stack, requirements, findings)
+    snippets = snippet_paths(topology)
+    instrumentation = plan_instrumentation(topology, layout, snippets)
+    phases = plan_phases(topology, stack, components, slos, layout, cost)
+    discovery = ("ServiceMonitors (Prometheus Operator) and the OpenTelemetry Collector as an agent DaemonSet + "
+                 "gateway Deployment" if layout == "kubernetes" else VM_LAYOUT_NOTES[platform_requested])
+    if layout == "kubernetes":
+        findings.assume("KUBERNETES_PROMETHEUS_OPERATOR",
+                        "Prometheus runs under the Prometheus Operator (kube-prometheus-stack, which also brings "
+                        "node-exporter and kube-state-metrics) and selects ServiceMonitors and PrometheusRules "
+                        "labelled release: kube-prometheus-stack; each service's Kubernetes Service is named "
+                        "after it and exposes a port named metrics.", "/infrastructure/platform")
+    else:
+        findings.assume("VM_NAMING_CONVENTION",
+                        "Targets follow the convention <name>.internal (services on :9464, exporters on "
+                        "<component>-exporter.internal); replace prometheus/targets/*.json from the inventory. "
+                        "Services write JSON logs under /var/log/services/<service>/.", "/infrastructure/platform")
+
+    content: dict[str, Any] = {
+        "platform": {"platform": platform_requested, "layout": layout, "cloud_provider": cloud,
+                     "environment": environment, "discovery": discovery, "budget_constraints": budget},
+        "stack": stack,
+        "decisions": decisions,
+        "graph": _graph_section(topology),
+        "phases": phases,
+        "instrumentation": instrumentation,
+        "components": components,
+        "slos": slos,
+        "cost_estimate": cost,
+        "overhead_budget": overhead_budget(SAMPLING["keep_rest_percent"]),
+    }
+    render_input = SetupRenderInput(
+        system=ctx.system, topology=topology, content=content, layout=layout, cloud=cloud, environment=environment,
+        scrape_interval=scrape_interval, kinds=known_kinds(components),
+        latency_p95_ms=float(slo_targets.get("latency_p95", DEFAULT_SLO_TARGETS["latency_p95"])),
+        log_retention_days=int(requirements.get("log_retention_days", 30)))
+    artifacts, limits = render_setup_artifacts(render_input)
+    content["limits"] = limits
+    for text in limits:
+        findings.assume("OUTPUT_LIMIT", text, "/infrastructure/services")
+    content["artifacts"] = sorted_artifacts(artifacts)
+    return PlanOutput(content=content, findings=findings)
+
+
+def _graph_section(topology: Topology) -> dict[str, Any]:
+    summary = dict(topology.summary)
+    summary["inferred_edges"] = [{"from": edge.source, "to": edge.target, "kind": edge.kind}
+                                 for edge in topology.graph.inferred_edges]
+    path, services_only = topology.trace_path
+    summary["trace_check_path"] = path or []
+    return summary

@@ -1,0 +1,153 @@
+"""Grafana dashboards (JSON model): executive, one per service, one per component.
+
+The card's rules for dashboards (Quality Standards 4): a purpose statement on every dashboard and panel,
+at most 6 panels, legends and units always set. Every query reads either the golden-signal recording
+rules (rule_files.RECORDED), a metric the plan instruments, or one its exporters expose; the tests check
+that against the plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from planners.knowledge.exporters import Exporter
+from planners.renderers.rule_files import expand_selector
+
+MAX_PANELS = 6  # card: "No cluttered graphs (max 6 per dashboard)"
+SCHEMA_VERSION = 39  # Grafana 10.x/11.x dashboard JSON model
+UID_LENGTH = 40  # Grafana's limit on dashboard uids
+TOP_N = 10  # executive panels show the top services when there are many
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    title: str
+    description: str
+    unit: str
+    queries: tuple[Query, ...]
+
+
+def uid(prefix: str, name: str) -> str:
+    candidate = f"{prefix}-{name}"
+    if len(candidate) <= UID_LENGTH:
+        return candidate
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{prefix}-{name[:UID_LENGTH - len(prefix) - 10]}-{digest}"
+
+
+def dashboard(uid_value: str, title: str, description: str, tags: list[str], panels: Sequence[PanelSpec],
+              variables: list[dict[str, Any]] | None = None) -> str:
+    if len(panels) > MAX_PANELS:
+        raise ValueError(f"dashboard {title} has {len(panels)} panels; the limit is {MAX_PANELS}")
+    model = {
+        "uid": uid_value,
+        "title": title,
+        "description": description,
+        "tags": tags,
+        "timezone": "utc",
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "editable": True,
+        "graphTooltip": 1,
+        "time": {"from": "now-6h", "to": "now"},
+        "refresh": "1m",
+        "annotations": {"list": [{
+            "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
+            "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard"}]},
+        "templating": {"list": [{"name": "datasource", "label": "Prometheus", "type": "datasource",
+                                 "query": "prometheus", "hide": 0}] + (variables or [])},
+        "links": [],
+        "panels": [_panel(index, spec) for index, spec in enumerate(panels)],
+    }
+    return json.dumps(model, indent=2, sort_keys=True)
+
+
+def _panel(index: int, spec: PanelSpec) -> dict[str, Any]:
+    datasource = {"type": "prometheus", "uid": "${datasource}"}
+    return {
+        "id": index + 1,
+        "type": "timeseries",
+        "title": spec.title,
+        "description": spec.description,
+        "datasource": datasource,
+        "gridPos": {"h": 8, "w": 12, "x": (index % 2) * 12, "y": (index // 2) * 8},
+        "fieldConfig": {"defaults": {"unit": spec.unit, "custom": {"drawStyle": "line", "lineWidth": 1}},
+                        "overrides": []},
+        "options": {"legend": {"showLegend": True, "displayMode": "table", "placement": "bottom",
+                               "calcs": ["mean", "max", "lastNotNull"]},
+                    "tooltip": {"mode": "multi", "sort": "desc"}},
+        "targets": [{"refId": chr(ord("A") + position), "datasource": datasource, "expr": query.expr,
+                     "legendFormat": query.legend, "range": True}
+                    for position, query in enumerate(spec.queries)],
+    }
+
+
+def executive_panels(user_facing: list[str]) -> list[PanelSpec]:
+    facing = f'{{service=~"{"|".join(user_facing)}"}}' if user_facing else ""
+    return [
+        PanelSpec("Traffic (top services)", "Requests per second of the busiest services: the Traffic golden signal.",
+                  "reqps", (Query(f"topk({TOP_N}, service:requests:rate5m)", "{{service}}"),)),
+        PanelSpec("Error ratio (top services)", "Share of failed requests; the card pages above 5%.",
+                  "percentunit", (Query(f"topk({TOP_N}, service:error_ratio:rate5m)", "{{service}}"),)),
+        PanelSpec("P95 latency of user-facing services", "95th percentile latency against the slo_targets latency.",
+                  "s", (Query(f"topk({TOP_N}, service:latency_seconds:p95_5m{facing})", "{{service}}"),)),
+        PanelSpec("Availability over 30 days (user-facing)",
+                  "SLI trend: 1 minus the average 5-minute error ratio over the SLO window; DEFINE_SLOS adds exact "
+                  "error-budget panels.", "percentunit",
+                  (Query(f"1 - avg_over_time(service:error_ratio:rate5m{facing}[30d])", "{{service}}"),)),
+        PanelSpec("CPU used (top services)", "Saturation: CPU cores used per service.", "short",
+                  (Query(f'topk({TOP_N}, sum by (service) (rate(process_cpu_seconds_total{{role="service"}}[5m])))',
+                         "{{service}}"),)),
+        PanelSpec("Scrape targets up", "Targets Prometheus reaches, by role; a drop means lost visibility.", "short",
+                  (Query("sum by (role) (up)", "{{role}}"),)),
+    ]
+
+
+def service_panels(selector: str, downstream: list[str]) -> list[PanelSpec]:
+    panels = [
+        PanelSpec("Request rate", "Requests per second (Traffic).", "reqps",
+                  (Query(f"sum(service:requests:rate5m{{{selector}}})", "requests/s"),)),
+        PanelSpec("Error ratio", "Share of failed requests (Errors); alerts at 5%.", "percentunit",
+                  (Query(f"max(service:error_ratio:rate5m{{{selector}}})", "error ratio"),)),
+        PanelSpec("Latency percentiles", "p50, p95 and p99 latency (Latency) from the card's histogram buckets.", "s",
+                  (Query(f"max(service:latency_seconds:p50_5m{{{selector}}})", "p50"),
+                   Query(f"max(service:latency_seconds:p95_5m{{{selector}}})", "p95"),
+                   Query(f"max(service:latency_seconds:p99_5m{{{selector}}})", "p99"))),
+        PanelSpec("CPU", "CPU cores used per instance (Saturation).", "short",
+                  (Query(f"sum by (instance) (rate(process_cpu_seconds_total{{{selector}}}[5m]))", "{{instance}}"),)),
+        PanelSpec("Memory", "Resident memory per instance (Saturation).", "bytes",
+                  (Query(f"sum by (instance) (process_resident_memory_bytes{{{selector}}})", "{{instance}}"),)),
+    ]
+    if downstream:
+        matcher = "|".join(downstream)
+        panels.append(PanelSpec("Downstream services error ratio",
+                                "Error ratio of the services this one calls: a failing dependency shows here first.",
+                                "percentunit",
+                                (Query(f'service:error_ratio:rate5m{{service=~"{matcher}"}}', "{{service}}"),)))
+    else:
+        panels.append(PanelSpec("Instances up", "Scrape targets of this service that answer.", "short",
+                                (Query(f"sum(up{{{selector}}})", "instances up"),)))
+    return panels
+
+
+def component_panels(exporter: Exporter, name: str) -> list[PanelSpec]:
+    selector = f'component="{name}"'
+    return [PanelSpec(panel.title, panel.description, panel.unit,
+                      (Query(expand_selector(panel.expr, selector), panel.legend),))
+            for panel in exporter.panels[:MAX_PANELS]]
+
+
+def service_variable() -> dict[str, Any]:
+    return {"name": "service", "label": "Service", "type": "query",
+            "datasource": {"type": "prometheus", "uid": "${datasource}"},
+            "query": {"query": "label_values(service:requests:rate5m, service)", "refId": "service"},
+            "refresh": 2, "sort": 1, "hide": 0}

@@ -1,0 +1,207 @@
+"""Kubernetes manifests: ServiceMonitors, PrometheusRules, the Collector (agent DaemonSet + gateway
+Deployment), the exporters, and the OpenTelemetry Operator's Instrumentation resource.
+
+Operator kinds follow the Prometheus Operator API (monitoring.coreos.com/v1: ServiceMonitor endpoints with
+port, path, interval, relabelings, metricRelabelings) and the OpenTelemetry Operator API
+(opentelemetry.io/v1alpha1 Instrumentation). Core kinds use stable APIs only (apps/v1, v1, rbac/v1).
+
+Past SERVICE_MONITOR_LIMIT services, one fleet ServiceMonitor selects every Service labelled for scraping
+instead of one object per service, so the manifest stays reviewable; the plan says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from planners.renderers.otel_collector import (COLLECTOR_IMAGE, HEALTH_PORT, NAMESPACE, OTLP_GRPC_PORT,
+                                               OTLP_HTTP_PORT, PROMETHEUS_EXPORT_PORT)
+from planners.renderers.prometheus_config import HIGH_CARDINALITY_LABELS
+from planners.renderers.yaml_text import to_yaml, to_yaml_documents
+
+SERVICE_MONITOR_LIMIT = 500
+SCRAPE_LABEL = "observability.acp.dev/scrape"
+# The label kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by (its Helm default).
+RELEASE_LABEL = {"release": "kube-prometheus-stack"}
+APP_LABEL = "app.kubernetes.io/name"
+
+
+def _metadata(name: str, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": NAMESPACE}
+    if labels:
+        meta["labels"] = dict(labels)
+    return meta
+
+
+def service_monitors(services: list[tuple[str, Mapping[str, Any]]], components: list[tuple[str, str, str]],
+                     interval: str) -> list[dict[str, Any]]:
+    drop = [{"action": "labeldrop", "regex": HIGH_CARDINALITY_LABELS}]
+    monitors: list[dict[str, Any]] = []
+    if len(services) <= SERVICE_MONITOR_LIMIT:
+        for name, attributes in services:
+            relabelings = [{"action": "replace", "targetLabel": "role", "replacement": "service"},
+                           {"action": "replace", "targetLabel": "service", "replacement": name}]
+            if attributes.get("tier"):
+                relabelings.append({"action": "replace", "targetLabel": "tier", "replacement": attributes["tier"]})
+            monitors.append(_monitor(f"svc-{name}", {APP_LABEL: name}, "metrics", interval, relabelings, drop))
+    else:
+        relabelings = [{"action": "replace", "targetLabel": "role", "replacement": "service"},
+                       {"action": "replace", "sourceLabels": ["__meta_kubernetes_service_label_app_kubernetes_io_name"],
+                        "targetLabel": "service"}]
+        monitors.append(_monitor("services-fleet", {SCRAPE_LABEL: "true"}, "metrics", interval, relabelings, drop))
+    for name, kind, role in components:
+        relabelings = [{"action": "replace", "targetLabel": "component", "replacement": name},
+                       {"action": "replace", "targetLabel": "kind", "replacement": kind},
+                       {"action": "replace", "targetLabel": "role", "replacement": role}]
+        monitors.append(_monitor(f"cmp-{name}", {APP_LABEL: f"{name}-exporter"}, "metrics", interval, relabelings, []))
+    monitors.append(_monitor("otel-gateway", {APP_LABEL: "otel-gateway"}, "prom-metrics", interval,
+                             [{"action": "replace", "targetLabel": "role", "replacement": "collector"}], drop))
+    return monitors
+
+
+def _monitor(name: str, match: Mapping[str, str], port: str, interval: str, relabelings: list[dict[str, Any]],
+             metric_relabelings: list[dict[str, Any]]) -> dict[str, Any]:
+    endpoint: dict[str, Any] = {"port": port, "path": "/metrics", "interval": interval}
+    if relabelings:
+        endpoint["relabelings"] = relabelings
+    if metric_relabelings:
+        endpoint["metricRelabelings"] = metric_relabelings
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": _metadata(name[:63], RELEASE_LABEL),
+        "spec": {"selector": {"matchLabels": dict(match)}, "namespaceSelector": {"any": True},
+                 "endpoints": [endpoint]},
+    }
+
+
+def prometheus_rules(groups_by_file: Mapping[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [{
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": _metadata(name.replace("_", "-"), RELEASE_LABEL),
+        "spec": {"groups": groups},
+    } for name, groups in sorted(groups_by_file.items())]
+
+
+def collector_manifests(agent: Mapping[str, Any], gateway: Mapping[str, Any], gateway_replicas: int,
+                        logs_on: bool) -> list[dict[str, Any]]:
+    labels_agent, labels_gateway = {APP_LABEL: "otel-agent"}, {APP_LABEL: "otel-gateway"}
+    ports = [{"name": "otlp-grpc", "containerPort": OTLP_GRPC_PORT, "protocol": "TCP"},
+             {"name": "otlp-http", "containerPort": OTLP_HTTP_PORT, "protocol": "TCP"},
+             {"name": "health", "containerPort": HEALTH_PORT, "protocol": "TCP"}]
+    probe = {"httpGet": {"path": "/", "port": HEALTH_PORT}, "periodSeconds": 10}
+
+    def container(config_name: str, extra_ports: list[dict[str, Any]], memory: str, with_logs: bool) -> dict[str, Any]:
+        mounts = [{"name": "config", "mountPath": "/conf", "readOnly": True}]
+        if with_logs:
+            mounts.append({"name": "varlogpods", "mountPath": "/var/log/pods", "readOnly": True})
+        return {
+            "name": "otelcol",
+            "image": COLLECTOR_IMAGE,
+            "args": [f"--config=/conf/{config_name}"],
+            "ports": ports + extra_ports,
+            "env": [{"name": "K8S_NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+                    {"name": "GOMEMLIMIT", "value": "400MiB" if memory == "512Mi" else "1600MiB"}],
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": memory}},
+            "readinessProbe": probe,
+            "livenessProbe": probe,
+            "volumeMounts": mounts,
+        }
+
+    agent_volumes: list[dict[str, Any]] = [{"name": "config", "configMap": {"name": "otel-agent"}}]
+    if logs_on:
+        agent_volumes.append({"name": "varlogpods", "hostPath": {"path": "/var/log/pods"}})
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _metadata("otel-collector")},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "otel-collector"},
+         "rules": [{"apiGroups": [""], "resources": ["pods", "namespaces", "nodes"], "verbs": ["get", "list", "watch"]},
+                   {"apiGroups": ["apps"], "resources": ["replicasets", "deployments"], "verbs": ["get", "list", "watch"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "otel-collector"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "otel-collector"},
+         "subjects": [{"kind": "ServiceAccount", "name": "otel-collector", "namespace": NAMESPACE}]},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _metadata("otel-agent"), "data": {"agent.yaml": to_yaml(agent)}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _metadata("otel-gateway"),
+         "data": {"collector.yaml": to_yaml(gateway)}},
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _metadata("otel-agent", labels_agent),
+         "spec": {"selector": {"matchLabels": labels_agent},
+                  "template": {"metadata": {"labels": labels_agent},
+                               "spec": {"serviceAccountName": "otel-collector",
+                                        "containers": [container("agent.yaml", [], "512Mi", logs_on)],
+                                        "volumes": agent_volumes}}}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata("otel-gateway", labels_gateway),
+         "spec": {"replicas": gateway_replicas, "selector": {"matchLabels": labels_gateway},
+                  "template": {"metadata": {"labels": labels_gateway},
+                               "spec": {"serviceAccountName": "otel-collector",
+                                        "containers": [container("collector.yaml", [
+                                            {"name": "prom-metrics", "containerPort": PROMETHEUS_EXPORT_PORT,
+                                             "protocol": "TCP"}], "2Gi", False)],
+                                        "volumes": [{"name": "config", "configMap": {"name": "otel-gateway"}}]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": _metadata("otel-gateway", labels_gateway),
+         "spec": {"selector": labels_gateway,
+                  "ports": [{"name": "otlp-grpc", "port": OTLP_GRPC_PORT, "targetPort": OTLP_GRPC_PORT},
+                            {"name": "otlp-http", "port": OTLP_HTTP_PORT, "targetPort": OTLP_HTTP_PORT},
+                            {"name": "prom-metrics", "port": PROMETHEUS_EXPORT_PORT, "targetPort": PROMETHEUS_EXPORT_PORT}]}},
+        # Local traffic policy: an application pod's OTLP export reaches the agent on its own node.
+        {"apiVersion": "v1", "kind": "Service", "metadata": _metadata("otel-agent", labels_agent),
+         "spec": {"selector": labels_agent, "internalTrafficPolicy": "Local",
+                  "ports": [{"name": "otlp-grpc", "port": OTLP_GRPC_PORT, "targetPort": OTLP_GRPC_PORT},
+                            {"name": "otlp-http", "port": OTLP_HTTP_PORT, "targetPort": OTLP_HTTP_PORT}]}},
+        # Headless: the agents' loadbalancing exporter resolves every gateway pod, so one trace lands on one pod.
+        {"apiVersion": "v1", "kind": "Service", "metadata": _metadata("otel-gateway-headless", labels_gateway),
+         "spec": {"clusterIP": "None", "selector": labels_gateway,
+                  "ports": [{"name": "otlp-grpc", "port": OTLP_GRPC_PORT, "targetPort": OTLP_GRPC_PORT}]}},
+    ]
+
+
+def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A Deployment and a Service per component whose exporter runs as its own process."""
+    manifests: list[dict[str, Any]] = []
+    for name, kind, _role in components:
+        exporter = table[kind]
+        labels = {APP_LABEL: f"{name}-exporter"}
+        service = {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(f"{name}-exporter", labels),
+                   "spec": {"selector": labels,
+                            "ports": [{"name": "metrics", "port": exporter.port, "targetPort": exporter.port}]}}
+        if not exporter.image:  # built into the server (RabbitMQ): the Service points at the broker's pods
+            service["spec"]["selector"] = {APP_LABEL: name}
+            manifests.append(service)
+            continue
+        env = []
+        if exporter.credentials_env:
+            env.append({"name": exporter.credentials_env,
+                        "valueFrom": {"secretKeyRef": {"name": f"{name}-exporter", "key": "connection"}}})
+        args = [f"--kafka.server={name}:9092"] if kind == "kafka" else []
+        container: dict[str, Any] = {"name": "exporter", "image": exporter.image,
+                                     "ports": [{"name": "metrics", "containerPort": exporter.port}],
+                                     "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
+                                                   "limits": {"memory": "128Mi"}}}
+        if env:
+            container["env"] = env
+        if args:
+            container["args"] = args
+        manifests.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(f"{name}-exporter", labels),
+                          "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                                   "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}}}})
+        manifests.append(service)
+    return manifests
+
+
+def instrumentation_resource() -> dict[str, Any]:
+    """The OpenTelemetry Operator's auto-instrumentation settings, shared by every annotated workload."""
+    return {
+        "apiVersion": "opentelemetry.io/v1alpha1",
+        "kind": "Instrumentation",
+        "metadata": _metadata("default"),
+        "spec": {
+            "exporter": {"endpoint": f"http://otel-agent.{NAMESPACE}.svc:{OTLP_HTTP_PORT}"},
+            "propagators": ["tracecontext", "baggage"],
+            # Sample everything at the SDK; the gateway's tail_sampling keeps errors, slow traces and 10 %.
+            "sampler": {"type": "parentbased_always_on"},
+        },
+    }
+
+
+def dump_documents(documents: list[dict[str, Any]]) -> str:
+    return to_yaml_documents(documents)

@@ -1,0 +1,214 @@
+"""The file tree of an IMPLEMENTATION_PLAN: which renderer writes which path, per platform layout.
+
+Kubernetes: kubernetes/{servicemonitors,prometheusrules,otel-collector,exporters,instrumentation}.yaml.
+VM: prometheus/prometheus.yml with prometheus/targets/*.json, and systemd/*.service.
+Both: otel/{agent,collector}.yaml, prometheus/rules/*.yml, grafana/dashboards/*.json, logging/*,
+diagrams/architecture.mmd, instrumentation/<service>.<ext>, PLAN.md.
+
+Per-service and per-component files stop at MAX_PER_NAME_ARTIFACTS each (in instrumentation order and
+blast-radius order); the templated service-overview dashboard and the language templates cover the rest,
+and the plan's `limits` says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
+
+from planners.instrumentation import METRIC_FAMILIES, family_of
+from planners.knowledge import exporters as exporter_table
+from planners.knowledge import languages
+from planners.renderers import grafana, kubernetes, logging_stack, mermaid, otel_collector, prometheus_config
+from planners.renderers.artifacts import artifact
+from planners.renderers.instrumentation_snippets import snippet
+from planners.renderers.plan_markdown import plan_markdown
+from planners.renderers.rule_files import exporter_groups, golden_signal_groups, rule_file_artifacts
+from planners.renderers.yaml_text import to_yaml
+
+if TYPE_CHECKING:
+    from planners.implementation import Topology
+
+MAX_PER_NAME_ARTIFACTS = 200
+GATEWAY_REPLICAS = 2  # two gateways so one can restart without losing the tail-sampling tier
+METRICS_PORT = 9464  # the OpenTelemetry Prometheus exporter's default port, used for every service
+
+
+@dataclass(frozen=True)
+class SetupRenderInput:
+    system: str
+    topology: "Topology"
+    content: Mapping[str, Any]
+    layout: str
+    cloud: str | None
+    environment: str
+    scrape_interval: str
+    kinds: list[str]
+    latency_p95_ms: float
+    log_retention_days: int
+
+
+def snippet_paths(topology: "Topology") -> dict[str, str]:
+    paths = {}
+    for name in topology.instrumentation_order[:MAX_PER_NAME_ARTIFACTS]:
+        language = languages.lookup(topology.attributes(name).get("language"))
+        paths[name] = f"instrumentation/{name}.{language.snippet_extension}"
+    return paths
+
+
+def render_setup_artifacts(data: SetupRenderInput) -> tuple[list[dict[str, str]], list[str]]:
+    topology, content, stack = data.topology, data.content, data.content["stack"]
+    limits: list[str] = []
+    files: list[dict[str, str]] = []
+
+    gateway = otel_collector.gateway_config(stack, data.layout, data.cloud, data.environment)
+    agent = otel_collector.agent_config(stack, data.layout, GATEWAY_REPLICAS)
+    files += [artifact("otel/collector.yaml", to_yaml(gateway)), artifact("otel/agent.yaml", to_yaml(agent))]
+
+    families = {family_of(topology.attributes(name).get("protocol")) for name in topology.services}
+    user_facing = [slo["service"] for slo in content["slos"]]
+    groups_by_file: dict[str, list[dict[str, Any]]] = {}
+    if topology.services:
+        groups_by_file["golden_signals"] = golden_signal_groups(families, user_facing, data.latency_p95_ms)
+    for kind in data.kinds:
+        groups_by_file[kind] = exporter_groups(kind)
+    files += rule_file_artifacts(groups_by_file)
+
+    known = [(item["name"], exporter_table.lookup(item["kind"]).kind, item["role"])
+             for item in content["components"] if item["known"]]
+    services = [(name, topology.attributes(name)) for name in topology.services]
+    if data.layout == "kubernetes":
+        monitors = kubernetes.service_monitors(services, known, data.scrape_interval)
+        if len(services) > kubernetes.SERVICE_MONITOR_LIMIT:
+            limits.append(f"{len(services)} services exceed {kubernetes.SERVICE_MONITOR_LIMIT}: one fleet ServiceMonitor "
+                          f"selects every Service labelled {kubernetes.SCRAPE_LABEL}=true instead of one per service.")
+        files.append(artifact("kubernetes/servicemonitors.yaml", kubernetes.dump_documents(monitors)))
+        files.append(artifact("kubernetes/prometheusrules.yaml",
+                              kubernetes.dump_documents(kubernetes.prometheus_rules(groups_by_file))))
+        files.append(artifact("kubernetes/otel-collector.yaml", kubernetes.dump_documents(
+            kubernetes.collector_manifests(agent, gateway, GATEWAY_REPLICAS, stack["logs"]["tool"] != "none"))))
+        if known:
+            files.append(artifact("kubernetes/exporters.yaml", kubernetes.dump_documents(
+                kubernetes.exporter_manifests(known, exporter_table.EXPORTERS))))
+        files.append(artifact("kubernetes/instrumentation.yaml",
+                              kubernetes.dump_documents([kubernetes.instrumentation_resource()])))
+    else:
+        files += _vm_files(data, services, known, sorted(groups_by_file))
+
+    files += _dashboards(data, limits)
+    files += logging_stack.logging_artifacts(stack["logs"]["tool"], data.cloud, data.log_retention_days,
+                                             topology.user_facing_services())
+    files.append(artifact("diagrams/architecture.mmd", _diagram(topology, stack, limits)))
+    files += _snippets(data, limits)
+    markdown_content = dict(content)
+    markdown_content["limits"] = limits
+    files.append(artifact("PLAN.md", plan_markdown(markdown_content, data.system)))
+    return files, limits
+
+
+def _vm_files(data: SetupRenderInput, services: list[tuple[str, Mapping[str, Any]]],
+              known: list[tuple[str, str, str]], rule_names: list[str]) -> list[dict[str, str]]:
+    ports = {kind: exporter_table.EXPORTERS[kind].port for kind in data.kinds}
+    config = prometheus_config.prometheus_yml(data.scrape_interval, data.environment, sorted(ports.items()),
+                                              [f"rules/{name}.yml" for name in rule_names])
+    targets: dict[str, list[dict[str, Any]]] = {"services": prometheus_config.service_targets(services, METRICS_PORT)}
+    for kind in data.kinds:
+        targets[kind] = prometheus_config.component_targets([item for item in known if item[1] == kind], ports[kind])
+    hosts = [f"{name}.internal" for name, _ in services]
+    files = prometheus_config.vm_artifacts(config, targets, hosts)
+    files.append(artifact("systemd/otelcol-agent.service", _unit(
+        "OpenTelemetry Collector agent (OTLP, host logs) forwarding to the gateway",
+        "/usr/bin/otelcol-contrib --config=/etc/otelcol-contrib/agent.yaml", "otelcol", "512M")))
+    files.append(artifact("systemd/otelcol-gateway.service", _unit(
+        "OpenTelemetry Collector gateway (tail sampling, export to backends)",
+        "/usr/bin/otelcol-contrib --config=/etc/otelcol-contrib/collector.yaml", "otelcol", "2G")))
+    for kind in data.kinds:
+        exporter = exporter_table.EXPORTERS[kind]
+        if not exporter.image:
+            continue  # built into the server
+        files.append(artifact(f"systemd/{exporter.exporter}.service", _unit(
+            f"Prometheus {exporter.exporter} for {kind}",
+            f"/usr/local/bin/{exporter.exporter} --web.listen-address=:{exporter.port}", "prometheus", "128M",
+            f"/etc/default/{exporter.exporter}")))
+    return files
+
+
+def _unit(description: str, command: str, user: str, memory: str, environment_file: str | None = None) -> str:
+    lines = ["[Unit]", f"Description={description}", "Wants=network-online.target", "After=network-online.target", "",
+             "[Service]", f"User={user}", f"ExecStart={command}"]
+    if environment_file:
+        lines.append(f"EnvironmentFile={environment_file}")
+    lines += ["Restart=on-failure", "RestartSec=5s", f"MemoryMax={memory}", "NoNewPrivileges=true", "",
+              "[Install]", "WantedBy=multi-user.target"]
+    return "\n".join(lines)
+
+
+def _dashboards(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str]]:
+    topology, content = data.topology, data.content
+    files = []
+    user_facing = [slo["service"] for slo in content["slos"]][:50]
+    if topology.services:
+        files.append(artifact("grafana/dashboards/executive.json", grafana.dashboard(
+            "executive", f"{data.system}: executive overview",
+            "L1 executive view: golden signals of the busiest and user-facing services, SLO trend and coverage.",
+            ["observability", "executive"], grafana.executive_panels(user_facing))))
+        files.append(artifact("grafana/dashboards/service-overview.json", grafana.dashboard(
+            "service-overview", "Service overview (any service)",
+            "L2 service health for the service picked in the variable: the template for every service.",
+            ["observability", "service"], grafana.service_panels('service="$service"', []),
+            [grafana.service_variable()])))
+    order = topology.instrumentation_order
+    for name in order[:MAX_PER_NAME_ARTIFACTS]:
+        downstream = [callee for callee in topology.callees(name) if callee in set(topology.services)]
+        files.append(artifact(f"grafana/dashboards/service-{name}.json", grafana.dashboard(
+            grafana.uid("svc", name), f"Service: {name}",
+            f"L2 service health of {name}: traffic, errors, latency, saturation and its dependencies.",
+            ["observability", "service"], grafana.service_panels(f'service="{name}"', downstream[:20]))))
+    if len(order) > MAX_PER_NAME_ARTIFACTS:
+        limits.append(f"Per-service dashboards and snippets are written for the first {MAX_PER_NAME_ARTIFACTS} of "
+                      f"{len(order)} services in instrumentation order; grafana/dashboards/service-overview.json "
+                      "(pick the service) and the language snippets cover the rest.")
+    components = [item for item in content["components"] if item["known"]]
+    for item in components[:MAX_PER_NAME_ARTIFACTS]:
+        exporter = exporter_table.lookup(item["kind"])
+        files.append(artifact(f"grafana/dashboards/component-{item['name']}.json", grafana.dashboard(
+            grafana.uid("cmp", item["name"]), f"{exporter.kind}: {item['name']}",
+            f"L3 deep dive into {item['name']} ({exporter.kind}) from {exporter.exporter}.",
+            ["observability", "component", exporter.kind], grafana.component_panels(exporter, item["name"]))))
+    if len(components) > MAX_PER_NAME_ARTIFACTS:
+        limits.append(f"Component dashboards are written for the {MAX_PER_NAME_ARTIFACTS} components with the "
+                      f"largest blast radius of {len(components)}.")
+    return files
+
+
+def _snippets(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str]]:
+    topology = data.topology
+    endpoint = ("http://otel-agent.observability.svc:4318" if data.layout == "kubernetes"
+                else "http://localhost:4318")
+    files = []
+    by_service = {entry["service"]: entry for entry in data.content["instrumentation"]["services"]}
+    for name, path in snippet_paths(topology).items():
+        entry = by_service[name]
+        language = languages.lookup(topology.attributes(name).get("language"))
+        detail = {"metric_family": METRIC_FAMILIES[entry["metric_family"]], "manual_spans": entry["manual_spans"]}
+        files.append(artifact(path, snippet(name, language, detail, endpoint, METRICS_PORT)))
+    return files
+
+
+def _diagram(topology: "Topology", stack: Mapping[str, Any], limits: list[str]) -> str:
+    graph = topology.graph.graph
+    all_nodes = list(graph.nodes)
+    if len(all_nodes) <= mermaid.MAX_NODES:
+        chosen = all_nodes
+    else:
+        radius = topology.blast_radius
+        preferred = list(dict.fromkeys(topology.entry_points[:10] + topology.critical_path
+                                       + sorted(all_nodes, key=lambda name: (-radius.get(name, 0), name))))
+        chosen_set = set(preferred[:mermaid.MAX_NODES])
+        chosen = [name for name in all_nodes if name in chosen_set]
+        limits.append(f"The architecture diagram shows {len(chosen)} of {len(all_nodes)} nodes (entry points, "
+                      "critical path, largest blast radius).")
+    chosen_set = set(chosen)
+    nodes = [(name, graph.nodes[name].get("role", "service")) for name in chosen]
+    edges = [(source, target, kind) for source, target, kind in graph.edges(data="kind", default="sync")
+             if source in chosen_set and target in chosen_set]
+    return mermaid.architecture(nodes, edges, stack, len(all_nodes) - len(chosen))
