@@ -202,6 +202,63 @@ def usable_tiers(spec: SliSpec) -> tuple[list[BurnRateTier], list[tuple[BurnRate
     return kept, dropped
 
 
+# -------------------------------------------------------------------------------- query templates
+
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+_DURATION = r"(?:[0-9]+(?:ms|[smhdwy]))+"
+_RANGE = rf"{_DURATION}(?::(?:{_DURATION})?)?"  # a range, or a subquery range:step
+
+
+def template_problems(template: str) -> list[str]:
+    """Structural checks for a PromQL template, since the pure planner cannot run promtool: the
+    `{{.window}}` placeholder is present and is the only template action; brackets and quotes balance
+    (outside string literals); every range selector `[...]` is the placeholder or a duration.
+    A query that passes can still be wrong PromQL; the generated rule file is what promtool checks."""
+    problems = []
+    if WINDOW_PLACEHOLDER not in template:
+        problems.append(f"has no {WINDOW_PLACEHOLDER} placeholder where the range goes, e.g. rate(x[{WINDOW_PLACEHOLDER}])")
+    body = template.replace(WINDOW_PLACEHOLDER, "5m")
+    if "{{" in body or "}}" in body:
+        problems.append(f"has a template action other than {WINDOW_PLACEHOLDER}")
+        return problems
+    stack: list[str] = []
+    quote: str | None = None
+    escaped = False
+    range_start = -1
+    for position, char in enumerate(body):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote != "`":
+                escaped = True
+            elif char == quote:
+                quote = None
+            continue
+        if char in "\"'`":
+            quote = char
+        elif char in "([{":
+            stack.append(char)
+            if char == "[":
+                range_start = position
+        elif char in ")]}":
+            if not stack or stack[-1] != _PAIRS[char]:
+                problems.append(f"has an unmatched '{char}' at character {position + 1}")
+                return problems
+            stack.pop()
+            if char == "]" and range_start >= 0:
+                inner = body[range_start + 1:position]
+                if not re.fullmatch(_RANGE, inner):
+                    problems.append(f"has a range selector [{inner}] that is not a duration")
+                range_start = -1
+    if quote:
+        problems.append(f"has an unterminated {quote} string")
+    if stack:
+        problems.append(f"has {len(stack)} unclosed '{stack[-1]}'")
+    if not body.strip():
+        problems.append("is empty")
+    return problems
+
+
 # --------------------------------------------------------------------------------------- rule text
 
 def _camel(text: str) -> str:
