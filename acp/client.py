@@ -38,32 +38,33 @@ class Client:
 
     auth_token: sent as `authorization: Bearer <token>`. TLS: `ca` verifies the server (system roots
     when None), `cert`/`key` present a client certificate for mutual TLS; `grpcs://` or `https://` turn
-    TLS on. `sleep` and `jitter` exist so tests can make the retry schedule deterministic.
+    TLS on. `sleep`, `jitter` and `clock` exist so tests can make the retry schedule deterministic.
     """
 
     def __init__(
         self, target: str | None = None, *, timeout: float = 30.0, auth_token: str | None = None,
         retry: RetryPolicy = RetryPolicy(), ca: str | None = None, cert: str | None = None, key: str | None = None,
         sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
-        engine: Any = None,
+        clock: Callable[[], float] = time.monotonic, engine: Any = None,
     ) -> None:
         self.timeout = timeout
         self.retry = retry
         self._sleep = sleep
         self._jitter = jitter
+        self._clock = clock
         self._transport = _transport_for(target, auth_token, ca, cert, key, engine)
 
     def send(self, message: Message, *, raise_errors: bool = False, timeout: float | None = None) -> dict[str, Any]:
         """The ACP response to `message`. Retries retryable errors until the deadline."""
         payload = _encode(message)
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        deadline = self._clock() + (self.timeout if timeout is None else timeout)
         response = self._with_retries(lambda remaining: self._transport.send(payload, remaining), deadline)
         if raise_errors and response.get("status") == "ERROR":
             raise AcpError.from_error_object(response["error"])
         return response
 
     def describe(self) -> dict[str, Any]:
-        deadline = time.monotonic() + self.timeout
+        deadline = self._clock() + self.timeout
         return self._with_retries(self._transport.describe, deadline)
 
     def health(self) -> dict[str, Any]:
@@ -82,14 +83,14 @@ class Client:
     def _with_retries(self, attempt: Callable[[float], dict[str, Any]], deadline: float) -> dict[str, Any]:
         retry = 0
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self._clock()
             if remaining <= 0:
                 return _error(DeadlineExceeded("the client's deadline passed before an answer arrived"))
             response = attempt(remaining)
             if not _retryable(response) or retry + 1 >= self.retry.attempts:
                 return response
             pause = self.retry.backoff(retry, self._jitter)
-            if time.monotonic() + pause >= deadline:
+            if self._clock() + pause >= deadline:
                 return response  # waiting would outlive the deadline; the last answer is the honest one
             self._sleep(pause)
             retry += 1
@@ -172,6 +173,7 @@ class _Grpc(_Transport):
         else:
             self.channel = grpc.insecure_channel(address, options=options)
         self.address = address
+        self.closed = False
         self.stub = acp_pb2_grpc.AgentCoordinationStub(self.channel)
         self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._pb = acp_pb2
@@ -186,6 +188,7 @@ class _Grpc(_Transport):
     def _call(self, method: Any, request: Any, timeout: float) -> dict[str, Any]:
         from acp.transport.wire_errors import from_grpc_error
 
+        self._check_open()
         try:
             reply = method(request, timeout=timeout, metadata=self.metadata)
         except self._grpc.RpcError as error:
@@ -195,6 +198,7 @@ class _Grpc(_Transport):
     def health(self, timeout: float) -> dict[str, Any]:
         from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+        self._check_open()
         try:
             reply = health_pb2_grpc.HealthStub(self.channel).Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=timeout)
@@ -203,8 +207,14 @@ class _Grpc(_Transport):
         return {"status": health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status),
                 "target": f"grpc://{self.address}"}
 
+    def _check_open(self) -> None:
+        # grpc crashes the interpreter on a call through a closed channel; refuse it politely instead.
+        if self.closed:
+            raise RuntimeError("this Client is closed")
+
     def close(self) -> None:
         self.channel.close()
+        self.closed = True
 
 
 class _Http(_Transport):
