@@ -179,7 +179,7 @@ def _sli_spec(request: Mapping[str, Any], service: str, team: str, runbook_base:
             threshold_ms = DEFAULT_LATENCY_THRESHOLD_MS
             findings.assume("DEFAULT_LATENCY_THRESHOLD", "requests slower than 500 ms are bad (the card's latency "
                             "SLI)", "/slo/latency_threshold_ms")
-        le = _bucket_label(threshold_ms)
+        le = _bucket_label(threshold_ms, findings)
         total = _LATENCY_TOTAL.format(service=service)
         queries = {"good_query": _LATENCY_GOOD.format(service=service, le=le)}
         traffic = ((f'http_request_duration_seconds_bucket{{service="{service}",le="{le}"}}', "good"),
@@ -193,14 +193,22 @@ def _sli_spec(request: Mapping[str, Any], service: str, team: str, runbook_base:
         test_traffic=burn_rate.SyntheticTraffic(traffic), **queries)
 
 
-def _bucket_label(threshold_ms: float) -> str:
+def _bucket_label(threshold_ms: float, findings: Findings) -> str:
+    """The histogram bound that counts good requests. A threshold between bounds reads as the largest bound
+    below it, as the SLO planner does: the SLI gets stricter, never looser, and a warning says so."""
     seconds = threshold_ms / 1000
-    if seconds not in HISTOGRAM_BUCKETS_SECONDS:
-        raise SchemaViolation("the latency threshold is not a histogram bucket", [Violation(
-            "/slo/latency_threshold_ms", "enum",
-            "a latency SLI counts requests under a bucket bound; use one of "
-            + ", ".join(threshold_text(b * 1000) for b in HISTOGRAM_BUCKETS_SECONDS) + " ms")])
-    return threshold_text(seconds)
+    below = [bound for bound in HISTOGRAM_BUCKETS_SECONDS if bound <= seconds]
+    if not below:
+        raise SchemaViolation("the latency threshold is below every histogram bucket", [Violation(
+            "/slo/latency_threshold_ms", "minimum",
+            f"a latency SLI counts requests under a bucket bound; the smallest is "
+            f"{threshold_text(HISTOGRAM_BUCKETS_SECONDS[0] * 1000)} ms")])
+    if below[-1] != seconds:
+        findings.warn("LATENCY_THRESHOLD_ROUNDED",
+                      f"{threshold_text(threshold_ms)} ms is not a histogram bucket bound; requests faster than "
+                      f"{threshold_text(below[-1] * 1000)} ms count as good, which is stricter",
+                      "/slo/latency_threshold_ms")
+    return threshold_text(below[-1])
 
 
 def _camel(text: str) -> str:

@@ -165,3 +165,17 @@ def test_every_default_is_an_assumption(card: dict) -> None:
     codes = {finding["code"] for finding in card["assumptions"]}
     assert {"DEFAULT_TEAM", "DEFAULT_SERVICE", "DEFAULT_SLI", "DEFAULT_RUNBOOK_BASE_URL", "DEFAULT_RECEIVER",
             "DEFAULT_ESCALATION_TARGET"} <= codes
+
+
+def test_a_latency_slo_between_buckets_rounds_down_and_its_alerts_are_proven() -> None:
+    request = card_request()
+    request["slo"] = {"name": "checkout_latency", "target": 99, "window": "28d", "sli": "latency",
+                      "latency_threshold_ms": 300}
+    request["service"] = "checkout-api"
+    message = response(request)
+    files = artifacts(message)
+    rules, tests = "prometheus/rules/alerts-checkout_latency.yml", "prometheus/tests/alerts-checkout_latency.yml"
+    assert 'le="0.25"' in files[rules]
+    assert any(w["code"] == "LATENCY_THRESHOLD_ROUNDED" for w in message["warnings"])
+    check_rules({rules: files[rules]})
+    test_rules({rules: files[rules], tests: files[tests]}, tests)
