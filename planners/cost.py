@@ -129,6 +129,10 @@ def estimate_cost(topology: "Topology", stack: Mapping[str, Any], requirements: 
         _line(breakdown, f"logs ({TOOLS['logs'][logs_tool].display}, per GB ingested)",
               monthly * c.COMMERCIAL_LOGS_PER_GB_INGESTED[0], monthly * c.COMMERCIAL_LOGS_PER_GB_INGESTED[1])
 
+    if logs_tool in c.LOG_INGEST_GIB_RAM_PER_GB_DAY:
+        ram = c.LOG_INGEST_GIB_RAM_PER_GB_DAY[logs_tool]
+        _line(breakdown, "log ingestion and query memory",
+              log_gb_day * ram[0] * c.MEMORY_GB_MONTH[0], log_gb_day * ram[1] * c.MEMORY_GB_MONTH[1])
     traces_tool = stack["traces"]["tool"]
     if traces_tool in ("jaeger", "tempo", "zipkin", "elastic_apm"):
         self_hosted = True
@@ -163,7 +167,7 @@ def estimate_cost(topology: "Topology", stack: Mapping[str, Any], requirements: 
                  "see the largest lines of the breakdown.")
         findings.warn("COST_ABOVE_CARD_RANGE", check, "/infrastructure/services")
     else:
-        check = f"Within the card's {klass} range (${card_low:,.0f}-${card_high:,.0f}/month)."
+        check = f"Overlaps the card's {klass} range (${card_low:,.0f}-${card_high:,.0f}/month)."
     budget = requirements.get("monthly_budget_usd")
     if budget is not None and low > budget:
         findings.warn("COST_OVER_BUDGET", f"The estimate's low end, ${low:,.0f}/month, exceeds monthly_budget_usd "

@@ -26,9 +26,10 @@ NAMES_IN_SENTENCE = 8
 # The card's slo_targets defaults: its own OBSERVABILITY_SETUP example (99.9 %, p95 500 ms, 0.1 % errors).
 DEFAULT_SLO_TARGETS = {"availability": 99.9, "latency_p95": 500.0, "error_rate": 0.1}
 SLO_WINDOW_DAYS = 30  # the card's measurement_window: 30 days
-# Availability assumed for a dependency with no SLO of its own when checking feasibility (three nines,
-# the card's default target); see ServiceGraph.availability_bound.
-DEPENDENCY_AVAILABILITY = 0.999
+# Availability assumed for a dependency with no SLO of its own when checking feasibility: one nine better
+# than the card's default 99.9 % target, the usual requirement on a dependency (Google SRE book, "The
+# Calculus of Service Availability"); see ServiceGraph.availability_bound.
+DEPENDENCY_AVAILABILITY = 0.9999
 # Feasibility needs a walk of each service's dependencies; beyond this many SLO services it is skipped
 # (and said so) to keep planning linear.
 FEASIBILITY_CHECK_LIMIT = 200

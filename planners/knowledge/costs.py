@@ -56,6 +56,9 @@ KIB_PER_ACTIVE_SERIES = (4.0, 8.0)
 # ~10x cheaper than Elasticsearch.
 ELASTIC_DISK_PER_RAW_GB = (2.0, 2.4)
 LOKI_OBJECT_PER_RAW_GB = (0.1, 0.2)
+# RAM for log ingestion and queries per GB/day ingested (distributors, ingesters, queriers or ES data nodes'
+# indexing heap). Engineering assumption from common sizing: Loki ~0.25-0.5 GiB, Elasticsearch ~0.5-1 GiB.
+LOG_INGEST_GIB_RAM_PER_GB_DAY = {"loki": (0.25, 0.5), "elk_stack": (0.5, 1.0)}
 
 # Prices, USD (AWS list prices in us-east-1 as the reference; other clouds are within ~20 %).
 BLOCK_STORAGE_GB_MONTH = (0.08, 0.125)  # gp3 to gp2/pd-ssd
