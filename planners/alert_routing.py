@@ -171,13 +171,14 @@ def _unique(violations: list[Violation]) -> list[Violation]:
 
 
 def secret_values(notification: Mapping[str, Any]) -> dict[str, str]:
-    """{render path: value} for every secret the request carries. Only `acpctl render` writes these."""
+    """{file name under the render directory's secrets/: value} for every secret the request carries.
+    Only `acpctl render` writes these."""
     channels = notification.get("channels", {})
     values = {}
     for kind in RECEIVER_KINDS.values():
         for secret in kind.secrets:
             if secret.request_field in channels:
-                values[f"secrets/{secret.file_name}"] = channels[secret.request_field]
+                values[secret.file_name] = channels[secret.request_field]
     return dict(sorted(values.items()))
 
 

@@ -137,8 +137,8 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
 
 
 def secret_files(request: Mapping[str, Any]) -> dict[str, str]:
-    """{path relative to the render directory: secret value}. For `acpctl render` only, which writes them
-    with mode 0600; the paths match `secrets_required[].render_path` in the response."""
+    """{file name: secret value}. For `acpctl render` only, which writes each to DIR/secrets/<file name> with
+    mode 0600; that path is `secrets_required[].render_path` in the response."""
     return secret_values(request.get("notification", {}))
 
 
