@@ -173,6 +173,7 @@ class _Grpc(_Transport):
         else:
             self.channel = grpc.insecure_channel(address, options=options)
         self.address = address
+        self.target = f"{'grpcs' if tls else 'grpc'}://{address}"
         self.closed = False
         self.stub = acp_pb2_grpc.AgentCoordinationStub(self.channel)
         self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
@@ -203,9 +204,8 @@ class _Grpc(_Transport):
             reply = health_pb2_grpc.HealthStub(self.channel).Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=timeout)
         except self._grpc.RpcError as error:
-            return {"status": "UNREACHABLE", "target": f"grpc://{self.address}", "detail": error.code().name}
-        return {"status": health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status),
-                "target": f"grpc://{self.address}"}
+            return {"status": "UNREACHABLE", "target": self.target, "detail": error.code().name}
+        return {"status": health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status), "target": self.target}
 
     def _check_open(self) -> None:
         # grpc crashes the interpreter on a call through a closed channel; refuse it politely instead.
