@@ -13,7 +13,8 @@ from typing import Any, Mapping
 from acp.errors import SchemaViolation, Violation
 from planners.context import Findings
 from planners.durations import prometheus_duration
-from planners.knowledge.receivers import RECEIVER_KINDS, PAGER_KINDS, ReceiverKind, SecretField, secret_path
+from planners.knowledge.receivers import (KUBERNETES_SECRET_NAME, PAGER_KINDS, RECEIVER_KINDS, SECRETS_DIR,
+                                         ReceiverKind, SecretField, secret_path)
 from planners.knowledge.severities import SEVERITIES, severity
 
 # Grouping per route. Sources: Alertmanager 0.25 defaults (group_wait 30s, group_interval 5m,
@@ -30,8 +31,6 @@ DEFAULT_ROUTE_REPEAT_SECONDS = 12 * 3600
 
 # PagerDuty Events v2 severities and Opsgenie priorities per severity label (their own vocabularies).
 PAGERDUTY_SEVERITY = {"critical": "critical", "high": "error", "warning": "warning", "info": "info"}
-
-KUBERNETES_SECRET_NAME = "alertmanager-receivers"
 
 
 @dataclass
@@ -189,3 +188,16 @@ def route_dicts(plan: RoutingPlan) -> list[dict[str, Any]]:
              "group_wait": prometheus_duration(route["group_wait_seconds"]),
              "group_interval": prometheus_duration(route["group_interval_seconds"]),
              "repeat_interval": prometheus_duration(route["repeat_interval_seconds"])} for route in plan.routes]
+
+
+def secrets_setup(plan: RoutingPlan) -> dict[str, str]:
+    """How the secret files get where alertmanager.yml reads them, after `acpctl render` wrote DIR/secrets/."""
+    from_files = " ".join(f"--from-file={entry['name']}={entry['render_path']}" for entry in plan.secrets)
+    return {
+        "directory": SECRETS_DIR,
+        "files": f"install -d -m 0700 {SECRETS_DIR} && install -m 0600 secrets/* {SECRETS_DIR}/",
+        "kubernetes_secret": KUBERNETES_SECRET_NAME,
+        "kubectl": f"kubectl create secret generic {KUBERNETES_SECRET_NAME} {from_files}",
+        "prometheus_operator": (f"list {KUBERNETES_SECRET_NAME} in the Alertmanager resource's spec.secrets; the "
+                                f"operator mounts it at {SECRETS_DIR}/, where alertmanager.yml reads each file"),
+    }

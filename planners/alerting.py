@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from acp.errors import SchemaViolation, Violation
 from planners import burn_rate, escalation as escalation_steps, golden_signals
 from planners.alert_inhibition import dependency_inhibitions, severity_inhibitions, tier_inhibitions
-from planners.alert_routing import GROUP_BY, plan_routing, route_dicts, secret_values
+from planners.alert_routing import GROUP_BY, plan_routing, route_dicts, secret_values, secrets_setup
 from planners.context import Findings, PlanContext, PlanOutput
 from planners.durations import parse_duration, prometheus_duration
 from planners.golden_signals import HISTOGRAM_BUCKETS_SECONDS, threshold_text
@@ -98,7 +98,9 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     review = anti_patterns.review(anti_patterns.Review(
         rules=alert_rules, runbook_alerts=frozenset(by_alert), cause_alerts=rules["cause_alerts"],
         paging_severities=paging, routes=routing.routes, pager_escalates=pager is not None,
-        min_pager_repeat_seconds=escalation_steps.MIN_PAGER_REPEAT_SECONDS))
+        min_pager_repeat_seconds=escalation_steps.MIN_PAGER_REPEAT_SECONDS,
+        first_escalation_seconds=levels.levels[1].after_seconds if len(levels.levels) > 1 else None,
+        acknowledge_seconds=min((severity(label).acknowledge_seconds for label in paging), default=None)))
     for result in review:
         if result["status"] == "warn":
             findings.warn(result["check"], f"{result['anti_pattern']}: {'; '.join(result['problems'])}")
@@ -131,6 +133,8 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         "fatigue_review": review,
         "artifacts": sorted_artifacts(artifacts),
     }
+    if routing.secrets:
+        content["secrets_setup"] = secrets_setup(routing)
     if "slo" in rules:
         content["slo"] = rules["slo"]
     return PlanOutput(content, findings)

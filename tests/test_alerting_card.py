@@ -137,14 +137,14 @@ def test_the_pagerduty_key_never_appears_in_the_response(card: dict) -> None:
     assert CARD_PAGERDUTY_KEY not in serialized(card)
     for content in artifacts(card).values():
         assert CARD_PAGERDUTY_KEY not in content
-    assert "/etc/alertmanager/secrets/pagerduty-routing-key" in artifacts(card)[AM]
+    assert "/etc/alertmanager/secrets/alertmanager-receivers/pagerduty-routing-key" in artifacts(card)[AM]
 
 
 def test_secrets_required_says_what_to_provide_and_where(card: dict) -> None:
     entries = {entry["name"]: entry for entry in card["secrets_required"]}
     pagerduty = entries["pagerduty-routing-key"]
     assert pagerduty["provided"] is True and pagerduty["used_by"] == ["critical-pagerduty"]
-    assert pagerduty["file"] == "/etc/alertmanager/secrets/pagerduty-routing-key"
+    assert pagerduty["file"] == "/etc/alertmanager/secrets/alertmanager-receivers/pagerduty-routing-key"
     assert pagerduty["kubernetes_secret"] == {"name": "alertmanager-receivers", "key": "pagerduty-routing-key"}
     slack = entries["slack-webhook-url"]
     assert slack["provided"] is False
@@ -179,3 +179,23 @@ def test_a_latency_slo_between_buckets_rounds_down_and_its_alerts_are_proven() -
     assert any(w["code"] == "LATENCY_THRESHOLD_ROUNDED" for w in message["warnings"])
     check_rules({rules: files[rules]})
     test_rules({rules: files[rules], tests: files[tests]}, tests)
+
+
+def test_secrets_setup_builds_the_kubernetes_secret_from_the_rendered_files(card: dict) -> None:
+    setup = card["secrets_setup"]
+    assert setup["kubectl"] == ("kubectl create secret generic alertmanager-receivers "
+                                "--from-file=pagerduty-routing-key=secrets/pagerduty-routing-key "
+                                "--from-file=slack-webhook-url=secrets/slack-webhook-url")
+    assert all(entry["file"].startswith(setup["directory"] + "/") for entry in card["secrets_required"])
+    assert CARD_PAGERDUTY_KEY not in serialized(setup)
+
+
+def test_escalating_before_the_acknowledgment_time_is_a_fatigue_warning() -> None:
+    request = card_request()
+    request["escalation"]["level_2_after"] = "2min"
+    message = response(request)
+    review = {row["check"]: row for row in message["fatigue_review"]}
+    assert review["ESCALATES_BEFORE_ACKNOWLEDGMENT"]["status"] == "warn"
+    assert any(w["code"] == "ESCALATES_BEFORE_ACKNOWLEDGMENT" for w in message["warnings"])
+    clean = {row["check"]: row["status"] for row in response(card_request())["fatigue_review"]}
+    assert clean["ESCALATES_BEFORE_ACKNOWLEDGMENT"] == "pass"

@@ -106,13 +106,15 @@ def _review(**changes) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("changes, flagged", [
-    ({}, {}),
+    ({}, set()),
     ({"labels": {"severity": "critical", "team": "platform", "service": "api"}}, {"PAGE_ON_CAUSE"}),
     ({"for": "30s"}, {"FOR_TOO_SHORT"}),
     ({"runbook_alerts": frozenset()}, {"ALERT_WITHOUT_RUNBOOK"}),
     ({"routes": [{"severity": "critical", "pages": True, "repeat_interval_seconds": 300}]}, {"TOO_MANY_PAGES"}),
     ({"pager_escalates": False}, {"NO_ESCALATION"}),
     ({"labels": {"severity": "warning", "team": "", "service": "api"}}, {"ALERT_WITHOUT_OWNER"}),
+    ({"first_escalation_seconds": 120, "acknowledge_seconds": 300}, {"ESCALATES_BEFORE_ACKNOWLEDGMENT"}),
+    ({"first_escalation_seconds": 300, "acknowledge_seconds": 300}, set()),
     ({"annotations": {"summary": "s", "description": "no value", "runbook_url": "https://r/CpuHigh.md",
                       "dashboard": "https://g/d"}}, {"DESCRIPTION_WITHOUT_CONTEXT"}),
     ({"paging_severities": frozenset(), "labels": {"severity": "critical", "team": "t", "service": "api"}},

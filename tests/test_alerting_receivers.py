@@ -61,7 +61,7 @@ def test_each_kind_as_pager_and_as_chat(kind: str) -> None:
         config_key, file_key, file_name = EXPECTED_FILE_KEYS[kind]
         name = f"critical-{kind}" if critical == kind else f"warning-{kind}"
         entry = receivers[name][config_key][0]
-        assert _dig(entry, file_key) == f"/etc/alertmanager/secrets/{file_name}"
+        assert _dig(entry, file_key) == f"/etc/alertmanager/secrets/alertmanager-receivers/{file_name}"
         text = serialized(message)
         for value in SECRET_VALUES.values():
             assert value not in text

@@ -26,6 +26,8 @@ class Review:
     routes: list[Mapping[str, Any]]  # from planners.alert_routing (repeat_interval_seconds, pages)
     pager_escalates: bool
     min_pager_repeat_seconds: int
+    first_escalation_seconds: int | None = None  # when level 2 is notified
+    acknowledge_seconds: int | None = None  # the shortest acknowledgment time among paged severities
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,15 @@ def _no_escalation(review: Review) -> list[str]:
     return []
 
 
+def _escalates_before_acknowledgment(review: Review) -> list[str]:
+    if review.first_escalation_seconds is None or review.acknowledge_seconds is None:
+        return []
+    if review.first_escalation_seconds < review.acknowledge_seconds:
+        return [f"level 2 is notified after {review.first_escalation_seconds // 60} minutes, before the "
+                f"{review.acknowledge_seconds // 60} minutes the on-call has to acknowledge"]
+    return []
+
+
 def _no_owner(review: Review) -> list[str]:
     return sorted({rule["alert"] for rule in review.rules if not rule["labels"].get("team")})
 
@@ -96,6 +107,8 @@ ANTI_PATTERNS: tuple[AntiPattern, ...] = (
                 "card, section 4 alert_fatigue_prevention", _too_many_pages),
     AntiPattern("NO_ESCALATION", "No alert escalation policy",
                 "card, Anti-Patterns 1 and Quality Standards 1", _no_escalation),
+    AntiPattern("ESCALATES_BEFORE_ACKNOWLEDGMENT", "Escalation that wakes the next level before the on-call could act",
+                "card, section 4: P1 5min and P2 15min acknowledgment", _escalates_before_acknowledgment),
     AntiPattern("ALERT_WITHOUT_OWNER", "Alert without an owner team",
                 "card, Quality Standards 1", _no_owner),
     AntiPattern("DESCRIPTION_WITHOUT_CONTEXT", "Description lacks the metric value or a dashboard link",

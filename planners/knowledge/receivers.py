@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Where Alertmanager reads secret files; the Kubernetes Secret is mounted here too.
-SECRETS_DIR = "/etc/alertmanager/secrets"
+# One Kubernetes Secret holds every receiver credential, one key per file. prometheus-operator mounts each
+# Secret listed in an Alertmanager resource's spec.secrets at /etc/alertmanager/secrets/<secret name>/, so
+# the files live there on every platform and the same alertmanager.yml works with and without the operator.
+KUBERNETES_SECRET_NAME = "alertmanager-receivers"
+SECRETS_DIR = f"/etc/alertmanager/secrets/{KUBERNETES_SECRET_NAME}"
 
 
 @dataclass(frozen=True)
