@@ -33,15 +33,20 @@ def golden_signal_groups(families: Iterable[str], user_facing: list[str], latenc
     for key in sorted(families):
         family = METRIC_FAMILIES[key]
         requests, duration, errors = family["requests"], family["duration"], family["error_selector"]
+        # The `family` label keeps each family's series distinct, so two families never record the
+        # same series (promtool's duplicate-rule lint) even if a service moved between them.
+        family_label = {"family": key}
         recording += [
-            {"record": "service:requests:rate5m", "expr": f"sum by (service) (rate({requests}[{RATE_WINDOW}]))"},
+            {"record": "service:requests:rate5m", "expr": f"sum by (service) (rate({requests}[{RATE_WINDOW}]))",
+             "labels": family_label},
             {"record": "service:errors:rate5m",
-             "expr": f"sum by (service) (rate({requests}{{{errors}}}[{RATE_WINDOW}]))"},
+             "expr": f"sum by (service) (rate({requests}{{{errors}}}[{RATE_WINDOW}]))", "labels": family_label},
         ]
         for quantile, suffix in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
             recording.append({
                 "record": f"service:latency_seconds:{suffix}_5m",
                 "expr": f"histogram_quantile({quantile}, sum by (service, le) (rate({duration}_bucket[{RATE_WINDOW}])))",
+                "labels": family_label,
             })
     recording.append({"record": "service:error_ratio:rate5m",
                       "expr": "service:errors:rate5m\n/ on (service)\nservice:requests:rate5m"})
