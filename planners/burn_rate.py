@@ -252,6 +252,7 @@ def template_problems(template: str) -> list[str]:
                 range_start = -1
     if quote:
         problems.append(f"has an unterminated {quote} string")
+        return problems  # the brackets after an open quote were read as text; counting them says nothing
     if stack:
         problems.append(f"has {len(stack)} unclosed '{stack[-1]}'")
     if not body.strip():
