@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 ACPCTL := $(VENV)/bin/acpctl
 PYTHON ?= python3
 
-.PHONY: run test install install-dev tools bench clean proto
+.PHONY: run test install install-dev tools bench clean models proto
 
 run: $(VENV)/.installed
 	$(ACPCTL) send examples/observability_setup.json
@@ -45,6 +45,10 @@ tools:
 PROTO_OUT ?= .
 proto:
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) proto/acp/v1/acp.proto
+
+# The pydantic models are generated from schemas/; run this after changing a schema.
+models: $(VENV)/.installed-dev
+	$(PY) -m acp.modelgen
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench
