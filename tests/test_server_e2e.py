@@ -19,6 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from acp import Engine
+from acp.client import Client
 from acp.errors import CATALOGUE
 from acp.limits import Limits
 from acp.v1 import acp_pb2, acp_pb2_grpc
@@ -167,6 +168,10 @@ def test_oversized_messages_are_refused_before_parsing(stub, server):
     with pytest.raises(grpc.RpcError) as refused:
         stub.Send(acp_pb2.AcpMessage(json="x" * (MAX_BYTES * 2)), timeout=10)
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    # ... which the project's client still reads as the size refusal it is, not as overload.
+    with Client(f"grpc://{server.grpc}") as client:
+        answer = client.send("x" * (MAX_BYTES * 2))
+    assert answer["error"]["code"] == "PAYLOAD_TOO_LARGE" and answer["error"]["retryable"] is False
 
 
 def test_health_readiness_and_liveness(channel, server):

@@ -19,18 +19,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from acp import Engine
-from acp.client import Client
+from acp.client import Client, RetryPolicy
 from acp.v1 import acp_pb2, acp_pb2_grpc
 from test_server_support import ROOT, ServerProcess, http_call
 
 SETUP = json.loads((ROOT / "examples" / "observability_setup.json").read_text())
 
 
-def heavy_request(request_id: str) -> dict[str, Any]:
+def heavy_request(request_id: str, services: int = 1000) -> dict[str, Any]:
     """Slow enough to still be in progress when SIGTERM arrives; validate_only keeps it independent of the
     planners' speed (validation of a thousand services is the work)."""
     message = json.loads(json.dumps(SETUP))
-    message["infrastructure"]["services"] = [f"svc-{i:04d}" for i in range(1000)]
+    message["infrastructure"]["services"] = [f"svc-{i:05d}" for i in range(services)]
     return {**message, "request_id": request_id, "validate_only": True}
 
 
@@ -240,3 +240,43 @@ def test_workers_share_the_ports_and_their_metrics():
         assert float(line.split()[-1]) == 30  # the sum over both workers, whichever one answered the scrape
     finally:
         assert server.stop() == 0
+
+
+def test_overload_is_resource_exhausted_and_429_and_the_client_reads_it_as_retryable():
+    server = ServerProcess("--max-concurrent-rpcs", "1")
+    try:
+        body = json.dumps(heavy_request("hold-the-slot", services=6000))  # about a second of validation
+        with grpc.insecure_channel(server.grpc) as channel:
+            stub = acp_pb2_grpc.AgentCoordinationStub(channel)
+            holders = [threading.Thread(target=stub.Send, args=(acp_pb2.AcpMessage(json=body),), kwargs={"timeout": 30}),
+                       threading.Thread(target=http_call, args=(server.http, "POST", "/v1/messages", body.encode()))]
+            for holder in holders:
+                holder.start()
+            _wait_until_in_flight(server, 2)
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.Send(acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}'), timeout=10)
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            status, headers, reply = http_call(server.http, "POST", "/v1/messages", b'{"cmd": "DESCRIBE"}')
+            assert status == 429 and headers["retry-after"] == "1"
+            assert json.loads(reply)["error"]["code"] == "OVERLOADED" and json.loads(reply)["error"]["retryable"]
+            no_retries = RetryPolicy(attempts=1)
+            for target in (f"grpc://{server.grpc}", f"http://{server.http}"):
+                with Client(target, retry=no_retries) as client:
+                    answer = client.send({"cmd": "DESCRIBE"})
+                assert answer["error"]["code"] == "OVERLOADED" and answer["error"]["retryable"] is True
+            for holder in holders:
+                holder.join(timeout=30)
+    finally:
+        assert server.stop() == 0
+
+
+def _wait_until_in_flight(server: ServerProcess, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _, _, body = http_call(server.http, "GET", "/metrics")
+        busy = sum(sample.value for family in text_string_to_metric_families(body.decode()) for sample in family.samples
+                   if sample.name == "acp_requests_in_flight")
+        if busy >= count:
+            return
+        time.sleep(0.005)
+    raise AssertionError("the slots were never taken")

@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import socket
 import tempfile
@@ -21,6 +22,7 @@ from typing import Callable, Iterator
 import uvicorn
 
 from acp.engine import Engine
+from acp.errors import CATALOGUE
 from acp.limits import Limits
 from acp.transport.auth import BearerAuth, load_token
 from acp.transport.dispatch import Dispatcher
@@ -193,6 +195,7 @@ def serve_workers(config: ServeConfig) -> int:
         worker.join()
     for sock in holders:
         sock.close()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     codes = [worker.exitcode for worker in workers]
     log_event(log, {"event": "stopped", "worker_exit_codes": codes})
     return 0 if all(code == 0 for code in codes) else 1
@@ -200,6 +203,11 @@ def serve_workers(config: ServeConfig) -> int:
 
 def serve(config: ServeConfig) -> int:
     configure_logging(config.log_level)
-    if config.workers > 1:
-        return serve_workers(config)
-    return asyncio.run(serve_async(config))
+    try:
+        if config.workers > 1:
+            return serve_workers(config)
+        return asyncio.run(serve_async(config))
+    except (OSError, RuntimeError) as exc:
+        # A busy port or an unreadable certificate: one clear line, not a traceback.
+        log_event(log, {"event": "failed", "error": f"{type(exc).__name__}: {exc}"}, logging.ERROR)
+        return CATALOGUE["UNAVAILABLE"].exit_code
