@@ -68,6 +68,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "CONFIGURE_ALERTING", "ALERT_RULES",
             "Produces alert rules, Alertmanager routing, escalation and runbooks.",
+            reference_check="planners.graph:reference_violations", reference_field="infrastructure",
         ),
         Command(
             "OBSERVABILITY_STATUS", "OBSERVABILITY_HEALTH",
