@@ -15,10 +15,11 @@ from typing import Any, Mapping
 
 from acp.errors import SchemaViolation, Violation
 from planners import burn_rate, escalation as escalation_steps, golden_signals
-from planners.alert_inhibition import dependency_inhibitions, severity_inhibitions, tier_inhibitions
-from planners.alert_routing import GROUP_BY, plan_routing, route_dicts, secret_values, secrets_setup
+from planners.alert_inhibition import Inhibition, dependency_inhibitions, severity_inhibitions, tier_inhibitions
+from planners.alert_routing import GROUP_BY, RoutingPlan, plan_routing, route_dicts, secret_values, secrets_setup
 from planners.context import Findings, PlanContext, PlanOutput
-from planners.durations import parse_duration, prometheus_duration
+from planners.durations import prometheus_duration
+from planners.escalation import EscalationPlan
 from planners.golden_signals import HISTOGRAM_BUCKETS_SECONDS, threshold_text
 from planners.graph import ServiceGraph
 from planners.knowledge import anti_patterns
@@ -53,63 +54,20 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
 
     levels = escalation_steps.plan_escalation(request.get("escalation"), findings)
     routing = plan_routing(request["notification"], levels.repeat_interval_seconds, findings)
-
     if request["alert_type"] == "error_budget_burn_rate":
         rules = _burn_rate_rules(request, system, team, runbook_base, dashboard_base, findings)
     else:
         rules = _golden_signal_rules(request, team, runbook_base, dashboard_base, findings)
-
-    inhibitions = severity_inhibitions()
-    if request["alert_type"] == "error_budget_burn_rate":
-        inhibitions += tier_inhibitions()
-    graph = _service_graph(request, ctx, findings)
-    if graph is not None:
-        dependency_rules, cycles = dependency_inhibitions(graph)
-        inhibitions += dependency_rules
-        for cycle in cycles:
-            findings.warn("DEPENDENCY_CYCLE_NOT_INHIBITED",
-                          f"{', '.join(cycle)} depend on each other: no inhibition between them, or each would "
-                          "silence the other", "/infrastructure")
-
-    alert_rules = [rule for group in rules["groups"] for rule in group["rules"] if "alert" in rule]
-    receivers_by_severity = {route["severity"]: route["receiver"] for route in routing.routes}
-    receivers_by_severity["default"] = routing.default_receiver
-    level_dicts = levels.level_dicts()
-    by_alert: dict[str, list[dict[str, Any]]] = {}
-    for rule in alert_rules:
-        by_alert.setdefault(rule["alert"], []).append(rule)
-
+    inhibitions = _inhibitions(request, ctx, findings)
     pager = _pager_kind(routing)
-    artifacts = [
-        artifact(rules["rule_path"], to_yaml({"groups": rules["groups"]})),
-        artifact(rules["test_path"], to_yaml(rules["tests"])),
-        artifact("alertmanager/alertmanager.yml", alertmanager.render(routing, inhibitions)),
-        artifact("alertmanager/routing-tests.txt", alertmanager.render_routing_cases(
-            alertmanager.routing_cases(routing, rules["sample_labels"]))),
-    ]
-    for alert, alert_group in sorted(by_alert.items()):
-        artifacts.append(artifact(f"runbooks/{alert}.md", runbooks.runbook(
-            alert, rules["runbook_kinds"][alert], alert_group, level_dicts, receivers_by_severity)))
-    policy = _escalation_document(pager, levels, f"{system}-{team}")
-    if policy is not None:
-        artifacts.append(artifact(policy[0], json.dumps(policy[1], indent=2, sort_keys=True)))
-
-    paging = frozenset(route["severity"] for route in routing.routes if route["pages"])
-    review = anti_patterns.review(anti_patterns.Review(
-        rules=alert_rules, runbook_alerts=frozenset(by_alert), cause_alerts=rules["cause_alerts"],
-        paging_severities=paging, routes=routing.routes, pager_escalates=pager is not None,
-        min_pager_repeat_seconds=escalation_steps.MIN_PAGER_REPEAT_SECONDS,
-        first_escalation_seconds=levels.levels[1].after_seconds if len(levels.levels) > 1 else None,
-        acknowledge_seconds=min((severity(label).acknowledge_seconds for label in paging), default=None)))
-    for result in review:
-        if result["status"] == "warn":
-            findings.warn(result["check"], f"{result['anti_pattern']}: {'; '.join(result['problems'])}")
+    alert_rules = [rule for group in rules["groups"] for rule in group["rules"] if "alert" in rule]
+    review = _fatigue_review(alert_rules, rules["cause_alerts"], routing, levels, pager, findings)
 
     content = {
         "alert_type": request["alert_type"],
         "team": team,
         "alerts": [_alert_summary(rule, rules["rule_path"]) for rule in alert_rules],
-        "severities": [_severity_row(level.label, receivers_by_severity) for level in SEVERITIES],
+        "severities": [_severity_row(level.label, _receivers_by_severity(routing)) for level in SEVERITIES],
         "receivers": [{"name": receiver.name, "kind": receiver.kind.kind, "severity": receiver.role,
                        "pages": receiver.pages,
                        "secrets": sorted(entry["name"] for entry in routing.secrets if receiver.name in entry["used_by"])}
@@ -124,14 +82,14 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         },
         "inhibitions": [inhibition.to_dict() for inhibition in inhibitions],
         "escalation": {
-            "levels": level_dicts,
+            "levels": levels.level_dicts(),
             "tool": pager,
             "repeat_interval": prometheus_duration(levels.repeat_interval_seconds),
             "alertmanager": escalation_steps.alertmanager_behaviour(levels, pager is not None),
         },
         "secrets_required": routing.secrets,
         "fatigue_review": review,
-        "artifacts": sorted_artifacts(artifacts),
+        "artifacts": _artifacts(rules, alert_rules, routing, inhibitions, levels, pager, f"{system}-{team}"),
     }
     if routing.secrets:
         content["secrets_setup"] = secrets_setup(routing)
@@ -291,7 +249,65 @@ def _service_graph(request: Mapping[str, Any], ctx: PlanContext, findings: Findi
     return graph
 
 
-def _pager_kind(routing) -> str | None:
+def _inhibitions(request: Mapping[str, Any], ctx: PlanContext, findings: Findings) -> list[Inhibition]:
+    inhibitions = severity_inhibitions()
+    if request["alert_type"] == "error_budget_burn_rate":
+        inhibitions += tier_inhibitions()
+    graph = _service_graph(request, ctx, findings)
+    if graph is not None:
+        dependency_rules, cycles = dependency_inhibitions(graph)
+        inhibitions += dependency_rules
+        for cycle in cycles:
+            findings.warn("DEPENDENCY_CYCLE_NOT_INHIBITED",
+                          f"{', '.join(cycle)} depend on each other: no inhibition between them, or each would "
+                          "silence the other", "/infrastructure")
+    return inhibitions
+
+
+def _receivers_by_severity(routing: RoutingPlan) -> dict[str, str]:
+    receivers = {route["severity"]: route["receiver"] for route in routing.routes}
+    receivers["default"] = routing.default_receiver
+    return receivers
+
+
+def _artifacts(rules: Mapping[str, Any], alert_rules: list[dict[str, Any]], routing: RoutingPlan,
+               inhibitions: list[Inhibition], levels: EscalationPlan, pager: str | None,
+               policy_name: str) -> list[dict[str, str]]:
+    files = [
+        artifact(rules["rule_path"], to_yaml({"groups": rules["groups"]})),
+        artifact(rules["test_path"], to_yaml(rules["tests"])),
+        artifact("alertmanager/alertmanager.yml", alertmanager.render(routing, inhibitions)),
+        artifact("alertmanager/routing-tests.txt", alertmanager.render_routing_cases(
+            alertmanager.routing_cases(routing, rules["sample_labels"]))),
+    ]
+    by_alert: dict[str, list[dict[str, Any]]] = {}
+    for rule in alert_rules:
+        by_alert.setdefault(rule["alert"], []).append(rule)
+    for alert, alert_group in sorted(by_alert.items()):
+        files.append(artifact(f"runbooks/{alert}.md", runbooks.runbook(
+            alert, rules["runbook_kinds"][alert], alert_group, levels.level_dicts(), _receivers_by_severity(routing))))
+    policy = _escalation_document(pager, levels, policy_name)
+    if policy is not None:
+        files.append(artifact(policy[0], json.dumps(policy[1], indent=2, sort_keys=True)))
+    return sorted_artifacts(files)
+
+
+def _fatigue_review(alert_rules: list[dict[str, Any]], cause_alerts: frozenset[str], routing: RoutingPlan,
+                    levels: EscalationPlan, pager: str | None, findings: Findings) -> list[dict[str, Any]]:
+    paging = frozenset(route["severity"] for route in routing.routes if route["pages"])
+    review = anti_patterns.review(anti_patterns.Review(
+        rules=alert_rules, runbook_alerts=frozenset(rule["alert"] for rule in alert_rules), cause_alerts=cause_alerts,
+        paging_severities=paging, routes=routing.routes, pager_escalates=pager is not None,
+        min_pager_repeat_seconds=escalation_steps.MIN_PAGER_REPEAT_SECONDS,
+        first_escalation_seconds=levels.levels[1].after_seconds if len(levels.levels) > 1 else None,
+        acknowledge_seconds=min((severity(label).acknowledge_seconds for label in paging), default=None)))
+    for result in review:
+        if result["status"] == "warn":
+            findings.warn(result["check"], f"{result['anti_pattern']}: {'; '.join(result['problems'])}")
+    return review
+
+
+def _pager_kind(routing: RoutingPlan) -> str | None:
     """The tool that runs escalation: the kind of the most urgent paging receiver, if it can escalate."""
     for receiver in routing.receivers:
         if receiver.pages:
@@ -299,7 +315,7 @@ def _pager_kind(routing) -> str | None:
     return None
 
 
-def _escalation_document(pager: str | None, levels, name: str) -> tuple[str, dict] | None:
+def _escalation_document(pager: str | None, levels: EscalationPlan, name: str) -> tuple[str, dict] | None:
     if pager == "pagerduty":
         return "escalation/pagerduty-escalation-policy.json", escalation_steps.pagerduty_policy(levels, name)
     if pager == "opsgenie":
