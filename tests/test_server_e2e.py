@@ -285,3 +285,15 @@ def test_one_log_line_per_request_and_no_secret_in_the_logs(server, stub):
     for line in lines:
         assert {"request_id", "cmd", "status", "duration_ms", "transport", "peer"} <= set(line)
         assert line["transport"] in ("grpc", "http")
+
+
+def test_a_request_past_its_deadline_is_answered_deadline_exceeded(stub, server):
+    message = json.loads((ROOT / "examples" / "observability_setup.json").read_text())
+    message["infrastructure"]["services"] = [f"svc-{i:05d}" for i in range(400)]  # under MAX_BYTES, not instant
+    text = json.dumps({**message, "validate_only": True})
+    with pytest.raises(grpc.RpcError) as late:
+        stub.Send(acp_pb2.AcpMessage(json=text), timeout=0.001)
+    assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    status, _, reply = http_call(server.http, "POST", "/v1/messages", text.encode(), headers={"acp-timeout-ms": "1"})
+    assert status == 504 and json.loads(reply)["error"]["code"] == "DEADLINE_EXCEEDED"
+    assert json.loads(reply)["error"]["retryable"] is True

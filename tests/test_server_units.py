@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 import pytest
 
 from acp import Engine
@@ -20,6 +21,7 @@ from acp.transport.dispatch import Dispatcher
 from acp.transport.http_app import build_app
 from acp.transport.openapi import openapi_document
 from acp.transport.telemetry import JsonFormatter, Metrics, Outcome, trace_context
+from acp.v1 import acp_pb2, acp_pb2_grpc
 from acp.transport.wire_errors import (
     RICH_DETAILS_BUDGET, bare_status_message, error_message, from_grpc_error, http_status, to_rich_status,
 )
@@ -266,3 +268,33 @@ def test_every_openapi_reference_points_inside_the_document():
     body = document["paths"]["/v1/messages"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert {ref["$ref"].rsplit("/", 1)[1] for ref in body["oneOf"]} >= {
         "observability_setup", "define_slos", "configure_alerting", "observability_status", "describe"}
+
+
+def test_grpc_health_turns_not_serving_when_draining_starts():
+    from acp.transport.grpc_server import GrpcServer
+    from acp.transport.tls import TlsFiles
+
+    async def scenario():
+        dispatcher = Dispatcher(Engine(), Metrics(), 1024)
+        server = GrpcServer(dispatcher, BearerAuth(None), TlsFiles(), max_message_bytes=1024,
+                            max_concurrent_rpcs=4, reuse_port=False)
+        port = server.bind("127.0.0.1:0")
+        await server.start()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            before = await health.Check(health_pb2.HealthCheckRequest(service="acp.v1.AgentCoordination"), timeout=5)
+            dispatcher.draining = True
+            await server.drain()
+            after = await health.Check(health_pb2.HealthCheckRequest(service="acp.v1.AgentCoordination"), timeout=5)
+            try:
+                await acp_pb2_grpc.AgentCoordinationStub(channel).Send(acp_pb2.AcpMessage(json="{}"), timeout=5)
+                refused = None
+            except grpc.aio.AioRpcError as error:
+                refused = error.code()
+        await server.stop(0)
+        dispatcher.shutdown()
+        return before.status, after.status, refused
+
+    before, after, refused = run(scenario())
+    assert (before, after) == (health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING)
+    assert refused == grpc.StatusCode.UNAVAILABLE

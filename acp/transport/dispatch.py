@@ -24,6 +24,7 @@ from acp.transport.wire_errors import error_message
 
 log = logging.getLogger("acp.server")
 
+DESCRIBE = b'{"cmd":"DESCRIBE"}'  # what GET /v1/capabilities and the Describe RPC ask the engine
 PLANNING_THREADS = 4  # enough to keep cheap requests from queueing behind one large plan
 
 
@@ -75,10 +76,6 @@ class Dispatcher:
             details={"max_message_bytes": self.max_message_bytes},
         ))
 
-    async def describe(self) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self.engine.handle, {"cmd": "DESCRIBE"})
-
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
 
@@ -97,7 +94,9 @@ class Dispatcher:
         return answer
 
     def _plan(self, raw: bytes, outcome: Outcome, deadline: float | None) -> dict[str, Any] | None:
-        # A request whose deadline passed while it queued for a thread is abandoned, not planned.
+        # A request whose deadline passed while it queued for a thread is abandoned, not planned. One
+        # already planning cannot be interrupted (threads cannot be killed); it finishes unseen and its
+        # answer is dropped, while the caller has had DEADLINE_EXCEEDED at the deadline.
         if deadline is not None and time.monotonic() >= deadline:
             return None
         outcome.cmd = command_of(raw)

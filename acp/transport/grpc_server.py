@@ -12,7 +12,7 @@ from grpc_reflection.v1alpha import reflection
 
 from acp.errors import AcpError
 from acp.transport.auth import BearerAuth
-from acp.transport.dispatch import Dispatcher
+from acp.transport.dispatch import DESCRIBE, Dispatcher
 from acp.transport.telemetry import Outcome, trace_context
 from acp.transport.tls import TlsFiles, grpc_server_credentials
 from acp.transport.wire_errors import error_message, to_rich_status
@@ -64,10 +64,11 @@ class AgentCoordination(acp_pb2_grpc.AgentCoordinationServicer):
             yield _message(response)
 
     async def Describe(self, request: acp_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> acp_pb2.AcpMessage:
+        outcome = _outcome(context)
         refusal = self._refusal(context)
         if refusal is not None:
-            await _abort(context, self.dispatcher.refuse(_outcome(context), refusal))
-        return _message(await self.dispatcher.describe())
+            await _abort(context, self.dispatcher.refuse(outcome, refusal))
+        return _message(await self.dispatcher.handle(DESCRIBE, outcome, _timeout(context)))
 
     def _refusal(self, context: grpc.aio.ServicerContext) -> dict[str, Any] | None:
         if self.dispatcher.draining:

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from acp import schemas
 from acp.errors import AcpError, Overloaded
 from acp.transport.auth import BearerAuth
-from acp.transport.dispatch import Dispatcher
+from acp.transport.dispatch import DESCRIBE, Dispatcher
 from acp.transport.openapi import openapi_document
 from acp.transport.telemetry import Outcome, trace_context
 from acp.transport.wire_errors import error_message, http_status
@@ -103,7 +103,8 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int) -> 
             in_flight -= 1
 
     async def capabilities(request: Request) -> Response:
-        return acp_response(await dispatcher.describe())
+        outcome = _outcome_of(request.scope, dict(request.headers))
+        return acp_response(await dispatcher.handle(DESCRIBE, outcome, _timeout(request)))
 
     async def schema(request: Request) -> Response:
         try:
