@@ -14,7 +14,6 @@ from alerting_helpers import CARD_PAGERDUTY_KEY, artifacts, card_request, respon
 from amtool_helpers import check_config, parse_routing_cases, route_matches, run_routing_cases
 from conftest import load_example
 from planners.alerting import secret_files
-from planners.renderers.yaml_text import to_yaml
 from promtool_helpers import check_rules, test_rules
 
 RULES = "prometheus/rules/alerts-api_availability.yml"
