@@ -11,8 +11,9 @@ Public API (the SLO and alerting planners both import these names):
   links, and optionally `SyntheticTraffic` so that promtool tests can be generated).
 - `rule_groups(spec) -> list[dict]`: Prometheus rule groups for `to_yaml({"groups": ...})`.
 - `rule_tests(spec, rule_file_name) -> dict`: a `promtool test rules` file that proves the alerts.
-- `threshold(spec_or_target, tier)`, `decimal_text(number)`, `alert_name(spec)`, `absent_alert_name(spec)`,
-  `error_ratio_record(window)`, `usable_tiers(spec)`: helpers the planners share.
+- helpers the planners share: `threshold(spec, tier)`, `severity_of(spec, tier)`, `usable_tiers(spec)`,
+  `template_problems(template)`, `decimal_text(number)`, `as_fraction(number)`, `alert_name(spec)`,
+  `absent_alert_name(spec)`, `error_ratio_record(window)`.
 
 Arithmetic. error budget e = 1 - target/100; a tier's factor = budget_fraction x SLO window / long window;
 the alert fires when the error ratio over the long AND the short window both exceed factor x e.
@@ -161,8 +162,9 @@ class SliSpec:
     error_query: str | None = None
     good_query: str | None = None
     team: str = "sre"
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # extra labels on every alert
     disabled_tiers: frozenset[str] = frozenset()
+    severity_overrides: Mapping[str, str] = field(default_factory=dict)  # tier name -> severity
     runbook_url: str = ""
     dashboard_url: str = ""
     description: str = ""
@@ -176,10 +178,20 @@ class SliSpec:
         unknown = set(self.disabled_tiers) - set(TIER_NAMES)
         if unknown:
             raise ValueError(f"SLO {self.slo}: unknown tiers to disable: {', '.join(sorted(unknown))}")
+        unknown = set(self.severity_overrides) - set(TIER_NAMES)
+        if unknown:
+            raise ValueError(f"SLO {self.slo}: unknown tiers in severity overrides: {', '.join(sorted(unknown))}")
+        reserved = set(self.labels) & {"severity", "team", "tier", "service", "slo"}
+        if reserved:
+            raise ValueError(f"SLO {self.slo}: labels {', '.join(sorted(reserved))} are set by the rules themselves")
 
     @property
     def error_budget(self) -> Fraction:
         return 1 - self.target / 100
+
+
+def severity_of(spec: SliSpec, tier: BurnRateTier) -> str:
+    return spec.severity_overrides.get(tier.name, tier.severity)
 
 
 def threshold(spec: SliSpec, tier: BurnRateTier) -> Fraction:
@@ -364,7 +376,7 @@ def rule_groups(spec: SliSpec) -> list[dict]:
         }
         if tier.for_:
             rule["for"] = tier.for_
-        rule["labels"] = _alert_labels(spec, tier.severity, tier.name)
+        rule["labels"] = _alert_labels(spec, severity_of(spec, tier), tier.name)
         rule["annotations"] = _burn_annotations(spec, tier, "{{ $value | humanizePercentage }}")
         rules.append(rule)
     rules.append({
@@ -489,7 +501,7 @@ def _exp_alerts(spec: SliSpec, phases: Sequence[_Phase], firing: Sequence[BurnRa
     for tier in firing:
         value = _ratio(phases, spec.error_budget, minute, tier.long_seconds // 60)
         assert value is not None
-        labels = _alert_labels(spec, tier.severity, tier.name)
+        labels = _alert_labels(spec, severity_of(spec, tier), tier.name)
         alerts.append({
             "exp_labels": dict(sorted(labels.items())),
             "exp_annotations": _burn_annotations(spec, tier, _go_percentage(value)),
@@ -615,7 +627,7 @@ def rule_tests(spec: SliSpec, rule_file_name: str) -> dict:
     ordered = sorted(tiers, key=lambda t: t.factor)
     for index, tier in enumerate(ordered):
         above = ordered[index + 1].factor if index + 1 < len(ordered) else None
-        if tier.severity == "critical":
+        if tier.severity == "critical":  # the table's page tiers, whatever severity label they carry
             # healthy for one long window, then a burn of about twice the factor: detection after
             # long_window x factor / burn, plus `for`; quiet a few minutes before that
             burn = _burn_between(tier.factor, None, budget)
@@ -640,8 +652,8 @@ def rule_tests(spec: SliSpec, rule_file_name: str) -> dict:
             minute = tier.for_seconds // 60 + MARGIN_MINUTES
             phases = [_Phase(minute + 60 + MARGIN_MINUTES, burn)]
             case = _alert_case(spec, tiers, phases, minute)
-            fired = {a["exp_labels"]["tier"]: a["exp_labels"]["severity"] for a in case["exp_alerts"]}
-            if tier.name not in fired or "critical" in fired.values():
+            fired = set(a["exp_labels"]["tier"] for a in case["exp_alerts"])
+            if tier.name not in fired or fired & {t.name for t in tiers if t.severity == "critical"}:
                 raise ValueError(f"SLO {spec.slo}: the slow-burn test for {tier.name} must ticket and not page")
             tests.append({
                 "name": f"{name}: {tier.name} opens a ticket on a {decimal_text(burn)}x burn",

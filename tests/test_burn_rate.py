@@ -113,6 +113,15 @@ def test_disabled_tiers_get_no_rule_and_unknown_ones_are_refused():
         availability_spec(disabled_tiers=frozenset({"page_medium"}))
 
 
+def test_severity_overrides_and_extra_labels_reach_every_alert():
+    spec = availability_spec(labels={"env": "prod"}, severity_overrides={"page_slow": "warning"})
+    alerts = {r["labels"]["tier"]: r["labels"] for g in rule_groups(spec) for r in g["rules"] if "alert" in r}
+    assert alerts["page_slow"]["severity"] == "warning" and alerts["page_fast"]["severity"] == "critical"
+    assert all(labels["env"] == "prod" for labels in alerts.values())
+    with pytest.raises(ValueError, match="set by the rules"):
+        availability_spec(labels={"severity": "low"})
+
+
 def test_ratio_guards_against_no_traffic_and_missing_error_series():
     group = rule_groups(availability_spec())[0]
     record = next(r for r in group["rules"] if r.get("record") == "slo:error_ratio:rate5m")
@@ -129,7 +138,8 @@ def test_ratio_guards_against_no_traffic_and_missing_error_series():
 PROMTOOL_CASES = [
     ("30d availability 99.9", lambda: availability_spec("30d", "99.9")),
     ("28d latency 99.5", lambda: latency_spec("28d", "99.5")),
-    ("7d availability 99.99", lambda: availability_spec("7d", "99.99")),
+    ("7d availability 99.99, overrides", lambda: availability_spec(
+        "7d", "99.99", labels={"env": "prod"}, severity_overrides={"page_slow": "warning"})),
     ("30d latency 90 (page_fast cannot fire)", lambda: latency_spec("30d", "90")),
 ]
 
