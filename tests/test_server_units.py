@@ -298,3 +298,36 @@ def test_grpc_health_turns_not_serving_when_draining_starts():
     before, after, refused = run(scenario())
     assert (before, after) == (health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING)
     assert refused == grpc.StatusCode.UNAVAILABLE
+
+
+def test_listen_addresses_come_from_the_environment_unless_given(monkeypatch):
+    from acp.cli.main import build_parser
+
+    monkeypatch.setenv("ACP_GRPC_LISTEN", "127.0.0.1:6001")
+    monkeypatch.setenv("ACP_HTTP_LISTEN", "[::1]:6002")
+    args = build_parser().parse_args(["serve"])
+    assert (args.grpc_listen, args.http_listen) == ("127.0.0.1:6001", "[::1]:6002")
+    args = build_parser().parse_args(["serve", "--grpc-listen", "0.0.0.0:7001"])
+    assert args.grpc_listen == "0.0.0.0:7001"
+    monkeypatch.delenv("ACP_GRPC_LISTEN")
+    monkeypatch.delenv("ACP_HTTP_LISTEN")
+    args = build_parser().parse_args(["serve"])
+    assert (args.grpc_listen, args.http_listen) == ("127.0.0.1:50051", "127.0.0.1:8080")  # loopback unless asked
+
+
+def test_a_bad_token_file_stops_the_server_with_one_clear_line(tmp_path, capsys):
+    from acp.transport.serve import ServeConfig, serve
+
+    import logging
+
+    bad = tmp_path / "token"
+    bad.write_text("")
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:  # serve() installs the JSON log handler on the root logger; other tests must not inherit it
+        code = serve(ServeConfig(grpc_listen="127.0.0.1:0", http_listen="127.0.0.1:0", auth_token_file=str(bad)))
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    assert code == CATALOGUE["UNAVAILABLE"].exit_code
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["event"] == "failed" and "token file" in line["error"]

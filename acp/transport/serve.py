@@ -207,7 +207,7 @@ def serve(config: ServeConfig) -> int:
         if config.workers > 1:
             return serve_workers(config)
         return asyncio.run(serve_async(config))
-    except (OSError, RuntimeError) as exc:
-        # A busy port or an unreadable certificate: one clear line, not a traceback.
+    except (OSError, RuntimeError, ValueError) as exc:
+        # A busy port, an unreadable certificate, a bad token file: one clear line, not a traceback.
         log_event(log, {"event": "failed", "error": f"{type(exc).__name__}: {exc}"}, logging.ERROR)
         return CATALOGUE["UNAVAILABLE"].exit_code
