@@ -14,7 +14,7 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 import pytest
 
-from acp import Engine
+from acp import Engine, schemas
 from acp.errors import CATALOGUE, EXCEPTIONS, Unauthenticated, Violation
 from acp.transport.auth import BearerAuth, load_token
 from acp.transport.dispatch import Dispatcher
@@ -51,6 +51,7 @@ def sample_error(code: str, violations: int = 2) -> dict[str, Any]:
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
 def test_each_catalogue_row_maps_to_its_statuses_and_back(code: str):
     response = sample_error(code)
+    assert schemas.violations("error", response) == []  # transport-made errors keep the contract too
     status = to_rich_status(response)
     assert status.code == grpc.StatusCode[CATALOGUE[code].grpc_status]
     assert http_status(response) == CATALOGUE[code].http_status
