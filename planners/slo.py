@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Mapping
 
 from acp.errors import SchemaViolation, Violation
 from planners import error_budget as budget
@@ -87,8 +87,12 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         or rules.LATENCY_BUCKETS_SECONDS
     traffic = _traffic(request, findings)
     links = {
-        "runbook": request.get("runbook_base_url", DEFAULT_RUNBOOK_BASE).rstrip("/"),
-        "dashboard": request.get("dashboard_base_url", DEFAULT_DASHBOARD_BASE).rstrip("/"),
+        "runbook": _default(request, "runbook_base_url", DEFAULT_RUNBOOK_BASE, findings, "RUNBOOK_BASE_DEFAULTED",
+                            "/runbook_base_url", f"Runbook links point under {DEFAULT_RUNBOOK_BASE}; set "
+                            "runbook_base_url to where the runbooks are published.").rstrip("/"),
+        "dashboard": _default(request, "dashboard_base_url", DEFAULT_DASHBOARD_BASE, findings,
+                              "DASHBOARD_BASE_DEFAULTED", "/dashboard_base_url",
+                              f"Dashboard links point under {DEFAULT_DASHBOARD_BASE}.").rstrip("/"),
     }
 
     if request.get("objectives"):
@@ -484,13 +488,16 @@ def _low_traffic(objective: Objective, tiers: list, traffic: budget.Traffic | No
 def _feasibility(request: dict, ctx: PlanContext, objectives: list[Objective], findings: Findings) -> dict[str, Any]:
     service = request["service"]
     stated = {d["name"]: d for d in request.get("dependencies", [])}
-    infrastructure = ctx.stored.get("infrastructure") if isinstance(ctx.stored, dict) else None
-    if not (infrastructure and service in ServiceGraph.from_infrastructure(infrastructure).graph):
-        infrastructure = {
-            "services": [service, *sorted(stated)],
-            "dependencies": [{"from": service, "to": name, "kind": d.get("kind", "sync")}
-                             for name, d in sorted(stated.items())],
-        }
+    infrastructure = {
+        "services": [service, *sorted(stated)],
+        "dependencies": [{"from": service, "to": name, "kind": d.get("kind", "sync")} for name, d in sorted(stated.items())],
+    }
+    stored = _stored_infrastructure(ctx)
+    if not stated and stored and service in ServiceGraph.from_infrastructure(stored).graph:
+        # no dependencies in the request: the graph of the system's last OBSERVABILITY_SETUP, transitively
+        infrastructure = stored
+        findings.assume("DEPENDENCIES_FROM_SETUP", f"Dependencies of {service} taken from the infrastructure stored "
+                        f"for system '{ctx.system}'.", "/dependencies")
     graph = ServiceGraph.from_infrastructure(infrastructure)
     availabilities = {name: float(as_fraction(d["availability"]) / 100) for name, d in stated.items()}
     bound = graph.availability_bound(service, availabilities)
@@ -524,6 +531,12 @@ def _feasibility(request: dict, ctx: PlanContext, objectives: list[Objective], f
             infeasible.append(objective.name)
     result["infeasible_slos"] = infeasible
     return result
+
+
+def _stored_infrastructure(ctx: PlanContext) -> dict | None:
+    setup = ctx.stored.get("setup") if isinstance(ctx.stored, Mapping) else None
+    infrastructure = setup.get("infrastructure") if isinstance(setup, Mapping) else None
+    return dict(infrastructure) if isinstance(infrastructure, Mapping) else None
 
 
 # ------------------------------------------------------------------------------------------ policy

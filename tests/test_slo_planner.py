@@ -231,6 +231,19 @@ def test_a_target_above_what_dependencies_allow_is_a_warning_naming_them():
     assert "events" not in warning["message"]  # asynchronous: does not bound availability
 
 
+def test_without_dependencies_the_stored_setup_graph_bounds_availability():
+    stored = {"setup": {"infrastructure": {
+        "services": [{"name": "checkout-api", "depends_on": ["payments", "orders-db"]}, {"name": "payments"}],
+        "databases": [{"name": "orders-db", "kind": "postgresql"}]}}}
+    response = run(card_request(), PlanContext(system="shop", stored=stored))
+    feasibility = response["feasibility"]
+    assert [d["name"] for d in feasibility["dependencies"]] == ["orders-db", "payments"]
+    assert all(d["assumed"] for d in feasibility["dependencies"])
+    assert feasibility["availability_bound_percent"] == "99.8001"  # 99.9 % x 99.9 %, the graph's default figure
+    assert "DEPENDENCIES_FROM_SETUP" in codes(response["assumptions"])
+    assert feasibility["infeasible_slos"] == ["availability"]
+
+
 def test_a_tier_that_can_never_fire_is_reported_and_left_out():
     request = explicit_request(target=90, sli=None)
     del request["objectives"][0]["sli"]
