@@ -30,9 +30,9 @@ SLO_WINDOW_DAYS = 30  # the card's measurement_window: 30 days
 # than the card's default 99.9 % target, the usual requirement on a dependency (Google SRE book, "The
 # Calculus of Service Availability"); see ServiceGraph.availability_bound.
 DEPENDENCY_AVAILABILITY = 0.9999
-# Feasibility needs a walk of each service's dependencies; beyond this many SLO services it is skipped
-# (and said so) to keep planning linear.
-FEASIBILITY_CHECK_LIMIT = 200
+# Feasibility needs a walk of each service's dependencies (linear in the graph); beyond this many SLO
+# services it is skipped, and said so, to keep planning linear.
+FEASIBILITY_CHECK_LIMIT = 10
 
 
 def instrumentation_order(topology: "Topology") -> list[str]:

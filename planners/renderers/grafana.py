@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from planners.knowledge.exporters import Exporter
-from planners.renderers.rule_files import expand_selector
+from planners.renderers.rule_files import MAX_MATCHED_SERVICES, expand_selector
 
 MAX_PANELS = 6  # card: "No cluttered graphs (max 6 per dashboard)"
 SCHEMA_VERSION = 39  # Grafana 10.x/11.x dashboard JSON model
@@ -92,7 +92,7 @@ def _panel(index: int, spec: PanelSpec) -> dict[str, Any]:
 
 
 def executive_panels(user_facing: list[str]) -> list[PanelSpec]:
-    facing = f'{{service=~"{"|".join(user_facing)}"}}' if user_facing else ""
+    facing = f'{{service=~"{"|".join(user_facing)}"}}' if 0 < len(user_facing) <= MAX_MATCHED_SERVICES else ""
     return [
         PanelSpec("Traffic (top services)", "Requests per second of the busiest services: the Traffic golden signal.",
                   "reqps", (Query(f"topk({TOP_N}, service:requests:rate5m)", "{{service}}"),)),

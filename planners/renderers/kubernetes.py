@@ -19,6 +19,8 @@ from planners.renderers.prometheus_config import HIGH_CARDINALITY_LABELS
 from planners.renderers.yaml_text import to_yaml, to_yaml_documents
 
 SERVICE_MONITOR_LIMIT = 500
+COMPONENT_LIMIT = 100  # past this, one fleet ServiceMonitor for exporters and manifests for the first 100 only
+EXPORTER_LABEL = "observability.acp.dev/exporter"
 SCRAPE_LABEL = "observability.acp.dev/scrape"
 # The label kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by (its Helm default).
 RELEASE_LABEL = {"release": "kube-prometheus-stack"}
@@ -48,11 +50,19 @@ def service_monitors(services: list[tuple[str, Mapping[str, Any]]], components: 
                        {"action": "replace", "sourceLabels": ["__meta_kubernetes_service_label_app_kubernetes_io_name"],
                         "targetLabel": "service"}]
         monitors.append(_monitor("services-fleet", {SCRAPE_LABEL: "true"}, "metrics", interval, relabelings, drop))
-    for name, kind, role in components:
-        relabelings = [{"action": "replace", "targetLabel": "component", "replacement": name},
-                       {"action": "replace", "targetLabel": "kind", "replacement": kind},
-                       {"action": "replace", "targetLabel": "role", "replacement": role}]
-        monitors.append(_monitor(f"cmp-{name}", {APP_LABEL: f"{name}-exporter"}, "metrics", interval, relabelings, []))
+    if len(components) <= COMPONENT_LIMIT:
+        for name, kind, role in components:
+            relabelings = [{"action": "replace", "targetLabel": "component", "replacement": name},
+                           {"action": "replace", "targetLabel": "kind", "replacement": kind},
+                           {"action": "replace", "targetLabel": "role", "replacement": role}]
+            monitors.append(_monitor(f"cmp-{name}", {APP_LABEL: f"{name}-exporter"}, "metrics", interval,
+                                     relabelings, []))
+    else:
+        # The exporter Services carry their component, kind and role as labels; copy them onto the series.
+        relabelings = [{"action": "replace", "targetLabel": label,
+                        "sourceLabels": [f"__meta_kubernetes_service_label_observability_acp_dev_{label}"]}
+                       for label in ("component", "kind", "role")]
+        monitors.append(_monitor("exporters-fleet", {EXPORTER_LABEL: "true"}, "metrics", interval, relabelings, []))
     monitors.append(_monitor("otel-gateway", {APP_LABEL: "otel-gateway"}, "prom-metrics", interval,
                              [{"action": "replace", "targetLabel": "role", "replacement": "collector"}], drop))
     return monitors
@@ -158,9 +168,11 @@ def collector_manifests(agent: Mapping[str, Any], gateway: Mapping[str, Any], ga
 def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A Deployment and a Service per component whose exporter runs as its own process."""
     manifests: list[dict[str, Any]] = []
-    for name, kind, _role in components:
+    for name, kind, role in components[:COMPONENT_LIMIT]:
         exporter = table[kind]
-        labels = {APP_LABEL: f"{name}-exporter"}
+        labels = {APP_LABEL: f"{name}-exporter", EXPORTER_LABEL: "true",
+                  "observability.acp.dev/component": name, "observability.acp.dev/kind": kind,
+                  "observability.acp.dev/role": role}
         service = {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(f"{name}-exporter", labels),
                    "spec": {"selector": labels,
                             "ports": [{"name": "metrics", "port": exporter.port, "targetPort": exporter.port}]}}

@@ -22,6 +22,8 @@ LATENCY_P99_WARNING_SECONDS = 2  # card section 4: LatencyP99High > 2 s
 # Placeholder base for runbook links; the ALERT_RULES planner writes the runbooks themselves.
 RUNBOOK_BASE = "https://runbooks.internal/observability"
 DEFAULT_TEAM = "platform"  # the card's rules label team: platform
+# Past this many user-facing services the p95 alert covers every service instead of a long regex.
+MAX_MATCHED_SERVICES = 50
 
 RECORDED = ("service:requests:rate5m", "service:errors:rate5m", "service:error_ratio:rate5m",
             "service:latency_seconds:p50_5m", "service:latency_seconds:p95_5m", "service:latency_seconds:p99_5m")
@@ -65,7 +67,7 @@ def golden_signal_groups(families: Iterable[str], user_facing: list[str], latenc
                "or its metrics endpoint is broken.", "svc-{{ $labels.service }}"),
     ]
     if user_facing:
-        matcher = "|".join(user_facing)
+        matcher = "|".join(user_facing[:MAX_MATCHED_SERVICES]) if len(user_facing) <= MAX_MATCHED_SERVICES else ".+"
         alerts.insert(2, _alert(
             "ServiceLatencyP95AboveTarget",
             f'service:latency_seconds:p95_5m{{service=~"{matcher}"}} > {latency_p95_ms / 1000:g}', "10m", "warning",

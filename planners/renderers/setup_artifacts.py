@@ -81,6 +81,11 @@ def render_setup_artifacts(data: SetupRenderInput) -> tuple[list[dict[str, str]]
         if len(services) > kubernetes.SERVICE_MONITOR_LIMIT:
             limits.append(f"{len(services)} services exceed {kubernetes.SERVICE_MONITOR_LIMIT}: one fleet ServiceMonitor "
                           f"selects every Service labelled {kubernetes.SCRAPE_LABEL}=true instead of one per service.")
+        if len(known) > kubernetes.COMPONENT_LIMIT:
+            limits.append(f"{len(known)} components exceed {kubernetes.COMPONENT_LIMIT}: one fleet ServiceMonitor "
+                          f"scrapes every Service labelled {kubernetes.EXPORTER_LABEL}=true, and "
+                          "kubernetes/exporters.yaml holds the exporters of the components with the largest blast "
+                          "radius; deploy the rest from the same template.")
         files.append(artifact("kubernetes/servicemonitors.yaml", kubernetes.dump_documents(monitors)))
         files.append(artifact("kubernetes/prometheusrules.yaml",
                               kubernetes.dump_documents(kubernetes.prometheus_rules(groups_by_file))))
@@ -145,7 +150,7 @@ def _unit(description: str, command: str, user: str, memory: str, environment_fi
 def _dashboards(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str]]:
     topology, content = data.topology, data.content
     files = []
-    user_facing = [slo["service"] for slo in content["slos"]][:50]
+    user_facing = [slo["service"] for slo in content["slos"]]
     if topology.services:
         files.append(artifact("grafana/dashboards/executive.json", grafana.dashboard(
             "executive", f"{data.system}: executive overview",
