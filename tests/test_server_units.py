@@ -332,3 +332,14 @@ def test_a_bad_token_file_stops_the_server_with_one_clear_line(tmp_path, capsys)
     assert code == CATALOGUE["UNAVAILABLE"].exit_code
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["event"] == "failed" and "token file" in line["error"]
+
+
+def test_an_unknown_path_is_an_acp_not_found():
+    dispatcher = Dispatcher(Engine(), Metrics(), 1024)
+
+    async def scenario():
+        async with client_for(dispatcher) as client:
+            return await client.get("/v2/nothing")
+
+    reply = run(scenario())
+    assert reply.status_code == 404 and reply.json()["error"]["code"] == "NOT_FOUND"

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acp import schemas
-from acp.errors import AcpError, Overloaded
+from acp.errors import AcpError, NotFound, Overloaded
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import DESCRIBE, Dispatcher
 from acp.transport.openapi import openapi_document
@@ -127,7 +127,10 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int) -> 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
 
-    app = Starlette(routes=[
+    async def no_such_path(request: Request, exc: Exception) -> Response:
+        return acp_response(error_message(NotFound("no such path; see /openapi.json")))
+
+    app = Starlette(exception_handlers={404: no_such_path}, routes=[
         Route("/v1/messages", post_message, methods=["POST"]),
         Route("/v1/capabilities", capabilities, methods=["GET"]),
         Route("/v1/schemas/{name}", schema, methods=["GET"]),
