@@ -77,7 +77,8 @@ class Dispatcher:
         ))
 
     def shutdown(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=False)
+        # By now every accepted request has its answer; anything still queued belongs to an abandoned call.
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
     async def _answer(self, raw: bytes, outcome: Outcome, timeout: float | None) -> dict[str, Any]:
         if len(raw) > self.max_message_bytes:

@@ -120,18 +120,20 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
         _announce(config, join_address(grpc_host, bound_grpc), join_address(http_host, bound_http))
     else:
         on_ready()
-    stopped_early = asyncio.create_task(stop.wait())
-    await asyncio.wait({stopped_early, http_task}, return_when=asyncio.FIRST_COMPLETED)
+    signalled = asyncio.create_task(stop.wait())
+    await asyncio.wait({signalled, http_task}, return_when=asyncio.FIRST_COMPLETED)
+    # Only a signal is a clean stop; the HTTP server ending by itself is a fault worth a non-zero exit.
+    clean = stop.is_set()
 
     log_event(log, {"event": "draining", "grace_period_s": config.grace_period})
     dispatcher.draining = True
     await grpc_server.drain()
     http_server.should_exit = True
-    await asyncio.gather(grpc_server.stop(config.grace_period), http_task)
+    await asyncio.gather(grpc_server.stop(config.grace_period), http_task, return_exceptions=True)
     dispatcher.shutdown()
-    stopped_early.cancel()
-    log_event(log, {"event": "stopped"})
-    return 0
+    signalled.cancel()
+    log_event(log, {"event": "stopped", "clean": clean})
+    return 0 if clean else CATALOGUE["INTERNAL"].exit_code
 
 
 def _announce(config: ServeConfig, grpc_address: str, http_address: str) -> None:
