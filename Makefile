@@ -31,13 +31,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.installed
 
 # promtool and amtool check the generated artifacts; Debian packages them with Prometheus and Alertmanager.
+# The store tests run a real PostgreSQL (Debian keeps initdb under /usr/lib/postgresql/<version>/bin).
 tools:
-	@if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then \
+	@missing=""; \
+	if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then missing="prometheus prometheus-alertmanager"; fi; \
+	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then missing="$$missing postgresql"; fi; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian's prometheus and prometheus-alertmanager for promtool and amtool"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+	    echo "installing Debian's$$missing (promtool, amtool, prometheus, PostgreSQL for the tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
-	    echo "promtool/amtool missing: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
+	    echo "missing tools: run 'sudo apt-get install$$missing'" >&2; exit 1; \
 	  fi; \
 	fi
 

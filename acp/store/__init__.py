@@ -1,0 +1,48 @@
+"""State across messages (DESIGN.md section 7): what agents told the server, per `system`.
+
+    open_store(None)                 SQLite under $XDG_STATE_HOME/acp-observability/state.db
+    open_store(":memory:")           SQLite in memory (tests)
+    open_store("/path/state.db")     that SQLite file
+    open_store("postgresql://...")   PostgreSQL, shared by replicas
+
+Every backend answers the same `Store` interface (see `acp.store.base`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from acp.store.base import Store, StoredAnswer
+from acp.store.migrations import LATEST_VERSION, MIGRATIONS
+from acp.store.redaction import without_secrets
+from acp.store.sqlite import MEMORY, SqliteStore
+
+APP_DIRECTORY = "acp-observability"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def default_state_path() -> Path:
+    """The XDG Base Directory spec's state home (~/.local/state when unset or not absolute)."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".local" / "state"
+    return root / APP_DIRECTORY / "state.db"
+
+
+def open_store(url_or_path: str | os.PathLike[str] | None) -> Store:
+    if url_or_path is None:
+        return SqliteStore(default_state_path())
+    text = os.fspath(url_or_path)
+    if text.startswith(POSTGRES_SCHEMES):
+        from acp.store.postgres import PostgresStore  # psycopg only for those who asked for PostgreSQL
+
+        return PostgresStore(text)
+    if text == MEMORY:
+        return SqliteStore(MEMORY)
+    if text.startswith("sqlite://"):
+        text = text.removeprefix("sqlite://")
+    return SqliteStore(Path(text).expanduser())
+
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Store", "StoredAnswer", "default_state_path", "open_store",
+           "without_secrets"]

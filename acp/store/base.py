@@ -1,0 +1,163 @@
+"""The Store interface, and the one implementation of it over SQL that both backends share.
+
+What is kept per `system` (DESIGN.md section 7):
+    setup     the latest OBSERVABILITY_SETUP request (the graph is rebuilt from it)
+    slos      {service: the latest SLO_SPECIFICATION content for that service}
+    alerting  {slo or configuration name: the latest ALERT_RULES content}
+and an append-only message log (request_id, system, cmd, request hash, response hash, response, time) that
+answers a reused request_id without planning or writing twice. The log keeps no request body: only its hash.
+
+A backend supplies a transaction (`_transaction`) and a placeholder style; the SQL below is the same for both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
+from typing import Any, Mapping, NamedTuple, Protocol, Sequence, runtime_checkable
+
+from acp.canonical import canonical_json
+from acp.store.redaction import without_secrets
+
+
+class StoredAnswer(NamedTuple):
+    request_hash: str
+    response: dict[str, Any]
+
+
+@runtime_checkable
+class Store(Protocol):
+    def record(self, *, system: str, request_id: str, cmd: str, request_hash: str, request: dict,
+               response: dict) -> bool: ...
+
+    def lookup(self, request_id: str) -> StoredAnswer | None: ...
+
+    def state(self, system: str) -> dict: ...
+
+    def close(self) -> None: ...
+
+
+# Which part of a system's state each accepted command replaces, and what it keeps there.
+SETUP, SLOS, ALERTING = "setup", "slos", "alerting"
+_SETUP_KEY = ""  # a system has one setup; the key column is part of the primary key, so it cannot be NULL
+
+# Envelope fields describe one exchange, not the system; state keeps the planner content only.
+_ENVELOPE = frozenset({"status", "acp_version", "request_id", "hash", "system", "warnings", "assumptions"})
+
+
+def state_entry(cmd: str, request: Mapping[str, Any], response: Mapping[str, Any]) -> tuple[str, str, Any] | None:
+    """(part, key, body) that an accepted `cmd` writes into the system's state, or None if it writes nothing."""
+    if cmd == "OBSERVABILITY_SETUP":
+        return SETUP, _SETUP_KEY, without_secrets(request)
+    content = {k: v for k, v in response.items() if k not in _ENVELOPE}
+    if cmd == "DEFINE_SLOS":
+        return SLOS, str(request["service"]), content
+    if cmd == "CONFIGURE_ALERTING":
+        slo = request.get("slo")
+        name = slo.get("name") if isinstance(slo, Mapping) else None
+        return ALERTING, str(name or request.get("name") or "default"), content
+    return None
+
+
+def response_hash(response: Mapping[str, Any]) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(response).encode("utf-8")).hexdigest()
+
+
+def utc_now() -> str:
+    """When a message was accepted: for people reading the log; nothing orders by it."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+_INSERT_LOG = (
+    "INSERT INTO message_log (request_id, system, cmd, request_hash, response_hash, response, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING"
+)
+_UPSERT_STATE = (
+    "INSERT INTO system_state (system, part, key, body, request_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (system, part, key) DO UPDATE SET body = excluded.body, request_id = excluded.request_id,"
+    " recorded_at = excluded.recorded_at"
+)
+
+
+class SqlStore(ABC):
+    """record / lookup / state over the tables of `acp.store.migrations`; a backend adds connections."""
+
+    placeholder = "?"
+
+    @abstractmethod
+    def _transaction(self, *, write: bool) -> AbstractContextManager[Cursor]:
+        """A cursor inside one transaction: committed (durably) on normal exit, rolled back on an exception."""
+
+    def close(self) -> None:  # pragma: no cover - each backend overrides
+        pass
+
+    def _sql(self, text: str) -> str:
+        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+
+    def record(self, *, system: str, request_id: str, cmd: str, request_hash: str, request: dict,
+               response: dict) -> bool:
+        """Append the message to the log and update the system's state in one durable transaction.
+
+        Returns False (and changes nothing) when request_id is already logged: two workers that raced on the
+        same retry must not both overwrite state, and the first answer is the one a retry gets back.
+        """
+        now = utc_now()
+        response_text = canonical_json(response)
+        entry = state_entry(cmd, request, response)
+        with self._transaction(write=True) as cursor:
+            cursor.execute(self._sql(_INSERT_LOG), (request_id, system, cmd, request_hash,
+                                                    response_hash(response), response_text, now))
+            if cursor.rowcount == 0:
+                return False
+            if entry is not None:
+                part, key, body = entry
+                cursor.execute(self._sql(_UPSERT_STATE), (system, part, key, canonical_json(body), request_id, now))
+        return True
+
+    def lookup(self, request_id: str) -> StoredAnswer | None:
+        with self._transaction(write=False) as cursor:
+            cursor.execute(self._sql("SELECT request_hash, response FROM message_log WHERE request_id = ?"),
+                           (request_id,))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return StoredAnswer(row[0], _loads(row[1]))
+
+    def state(self, system: str) -> dict:
+        with self._transaction(write=False) as cursor:
+            cursor.execute(self._sql("SELECT part, key, body FROM system_state WHERE system = ? ORDER BY part, key"),
+                           (system,))
+            rows = cursor.fetchall()
+        state: dict[str, Any] = {SETUP: None, SLOS: {}, ALERTING: {}}
+        for part, key, body in rows:
+            if part == SETUP:
+                state[SETUP] = _loads(body)
+            elif part in (SLOS, ALERTING):
+                state[part][key] = _loads(body)
+        return state
+
+    def log(self, system: str | None = None) -> list[dict[str, str]]:
+        """The message log in the order it was written (for people and tests; responses left out)."""
+        query = "SELECT seq, request_id, system, cmd, request_hash, response_hash, recorded_at FROM message_log"
+        params: tuple[Any, ...] = ()
+        if system is not None:
+            query += " WHERE system = ?"
+            params = (system,)
+        with self._transaction(write=False) as cursor:
+            cursor.execute(self._sql(query + " ORDER BY seq"), params)
+            rows = cursor.fetchall()
+        names = ("request_id", "system", "cmd", "request_hash", "response_hash", "recorded_at")
+        return [dict(zip(names, row[1:])) for row in rows]
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text)

@@ -1,0 +1,61 @@
+"""The shared store: PostgreSQL, for replicas on several machines (psycopg 3 with a connection pool).
+
+psycopg is imported here only, and this module only when a postgresql:// URL is opened, so SQLite users need
+neither. Commits are durable under PostgreSQL's default synchronous_commit=on. Migrations run under a
+transaction-scoped advisory lock so that replicas starting together apply each one once.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from acp.store.base import SqlStore, utc_now
+from acp.store.migrations import SCHEMA_VERSION_TABLE, pending
+
+# Any constant works; it only has to be the same in every replica ("acp-obs" in ASCII).
+MIGRATION_LOCK_ID = 0x6163702D6F6273
+POOL_MAX_SIZE = 8  # per process; a server process plans on a few threads at most
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+class PostgresStore(SqlStore):
+    dialect = "postgresql"
+    placeholder = "%s"
+
+    def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+        try:
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:  # the dependency is declared; this only helps a hand-built environment
+            raise RuntimeError("a postgresql:// store needs psycopg 3 and psycopg-pool installed") from exc
+        self._pool = ConnectionPool(url, min_size=1, max_size=max_size, timeout=timeout, open=False,
+                                    kwargs={"autocommit": False})
+        self._pool.open(wait=True, timeout=timeout)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._transaction(write=True) as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
+            cursor.execute(SCHEMA_VERSION_TABLE)
+            cursor.execute("SELECT version FROM schema_version")
+            applied = {row[0] for row in cursor.fetchall()}
+            for migration in pending(applied):
+                for statement in migration.statements(self.dialect):
+                    cursor.execute(statement)
+                cursor.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (%s, %s, %s)",
+                               (migration.version, migration.description, utc_now()))
+
+    def schema_versions(self) -> list[int]:
+        with self._transaction(write=False) as cursor:
+            cursor.execute("SELECT version FROM schema_version ORDER BY version")
+            return [row[0] for row in cursor.fetchall()]
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Any]:
+        # pool.connection() commits on normal exit and rolls back on an exception.
+        with self._pool.connection() as connection:
+            with connection.cursor() as cursor:
+                yield cursor
+
+    def close(self) -> None:
+        self._pool.close()
