@@ -29,6 +29,13 @@ GROUP_INTERVAL_SECONDS = {"critical": 300, "high": 300, "warning": 600, "info": 
 NON_PAGING_REPEAT_SECONDS = {"warning": 12 * 3600, "info": 24 * 3600}
 DEFAULT_ROUTE_REPEAT_SECONDS = 12 * 3600
 
+# The card's P2 pages "during business hours" (section 4). Alertmanager 0.24+ time intervals hold the page
+# outside them; it goes out at the next group interval once the interval opens, if still firing. The hours are
+# an assumption the planner records; UTC because the request carries no time zone.
+BUSINESS_HOURS = {"name": "business-hours", "weekdays": "monday:friday", "start": "09:00", "end": "17:00",
+                  "location": "UTC"}
+BUSINESS_HOURS_SEVERITIES = frozenset({"high"})
+
 # PagerDuty Events v2 severities and Opsgenie priorities per severity label (their own vocabularies).
 PAGERDUTY_SEVERITY = {"critical": "critical", "high": "error", "warning": "warning", "info": "info"}
 
@@ -110,7 +117,12 @@ def plan_routing(notification: Mapping[str, Any], pager_repeat_seconds: int, fin
             "group_interval_seconds": GROUP_INTERVAL_SECONDS[receiver.role],
             "repeat_interval_seconds": pager_repeat_seconds if receiver.pages
             else NON_PAGING_REPEAT_SECONDS[receiver.role],
+            "business_hours_only": receiver.role in BUSINESS_HOURS_SEVERITIES,
         })
+        if receiver.role in BUSINESS_HOURS_SEVERITIES:
+            findings.assume("BUSINESS_HOURS", f"{receiver.role} alerts page only {BUSINESS_HOURS['weekdays']} "
+                            f"{BUSINESS_HOURS['start']}-{BUSINESS_HOURS['end']} {BUSINESS_HOURS['location']} (the "
+                            "card's P2: page during business hours)", f"/notification/{receiver.role}")
     default_name = next(r.name for r in receivers if r.role == "default")
     return RoutingPlan(receivers, default_name, routes, sorted(secrets.values(), key=lambda entry: entry["name"]))
 
@@ -187,7 +199,8 @@ def route_dicts(plan: RoutingPlan) -> list[dict[str, Any]]:
              "receiver": route["receiver"], "pages": route["pages"],
              "group_wait": prometheus_duration(route["group_wait_seconds"]),
              "group_interval": prometheus_duration(route["group_interval_seconds"]),
-             "repeat_interval": prometheus_duration(route["repeat_interval_seconds"])} for route in plan.routes]
+             "repeat_interval": prometheus_duration(route["repeat_interval_seconds"]),
+             "business_hours_only": route["business_hours_only"]} for route in plan.routes]
 
 
 def secrets_setup(plan: RoutingPlan) -> dict[str, str]:

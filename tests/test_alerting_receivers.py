@@ -102,3 +102,19 @@ def test_secret_entries_are_shared_by_receivers_of_one_kind() -> None:
     slack = next(entry for entry in message["secrets_required"] if entry["name"] == "slack-webhook-url")
     assert slack["used_by"] == ["warning-slack", "info-slack", "default-slack"]
     assert slack["provided"] is True
+
+
+def test_high_severity_pages_only_in_business_hours() -> None:
+    request = request_with("pagerduty", "slack")
+    request["notification"]["high"] = "pagerduty"
+    message = response(request)
+    config_text = artifacts(message)["alertmanager/alertmanager.yml"]
+    check_config(config_text)
+    config = yaml.safe_load(config_text)
+    high = next(route for route in config["route"]["routes"] if route["receiver"] == "high-pagerduty")
+    assert high["active_time_intervals"] == ["business-hours"]
+    critical = next(route for route in config["route"]["routes"] if route["receiver"] == "critical-pagerduty")
+    assert "active_time_intervals" not in critical
+    assert config["time_intervals"][0]["time_intervals"][0]["weekdays"] == ["monday:friday"]
+    assert any(a["code"] == "BUSINESS_HOURS" for a in message["assumptions"])
+    assert run_routing_cases(config_text, artifacts(message)["alertmanager/routing-tests.txt"]) == []

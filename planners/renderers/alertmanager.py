@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from planners.alert_inhibition import Inhibition
-from planners.alert_routing import GROUP_BY, GROUP_INTERVAL_SECONDS, GROUP_WAIT_SECONDS, DEFAULT_ROUTE_REPEAT_SECONDS, \
-    RoutingPlan
+from planners.alert_routing import (BUSINESS_HOURS, DEFAULT_ROUTE_REPEAT_SECONDS, GROUP_BY, GROUP_INTERVAL_SECONDS,
+                                    GROUP_WAIT_SECONDS, RoutingPlan)
 from planners.durations import prometheus_duration
 from planners.knowledge.receivers import SECRETS_DIR
 from planners.renderers.yaml_text import to_yaml
@@ -17,14 +17,17 @@ RESOLVE_TIMEOUT = "5m"  # Alertmanager's default; Prometheus re-sends firing ale
 def config(plan: RoutingPlan, inhibitions: list[Inhibition]) -> dict[str, Any]:
     routes = []
     for route in plan.routes:
-        routes.append({
+        entry = {
             "receiver": route["receiver"],
             "matchers": [f'severity="{route["severity"]}"'],
             "group_wait": prometheus_duration(route["group_wait_seconds"]),
             "group_interval": prometheus_duration(route["group_interval_seconds"]),
             "repeat_interval": prometheus_duration(route["repeat_interval_seconds"]),
-        })
-    return {
+        }
+        if route["business_hours_only"]:
+            entry["active_time_intervals"] = [BUSINESS_HOURS["name"]]
+        routes.append(entry)
+    document = {
         "global": {"resolve_timeout": RESOLVE_TIMEOUT},
         "route": {
             "receiver": plan.default_receiver,
@@ -38,6 +41,12 @@ def config(plan: RoutingPlan, inhibitions: list[Inhibition]) -> dict[str, Any]:
         "receivers": [{"name": receiver.name, receiver.kind.config_key: [receiver.config]}
                       for receiver in plan.receivers],
     }
+    if any(route["business_hours_only"] for route in plan.routes):
+        document["time_intervals"] = [{"name": BUSINESS_HOURS["name"], "time_intervals": [{
+            "weekdays": [BUSINESS_HOURS["weekdays"]],
+            "times": [{"start_time": BUSINESS_HOURS["start"], "end_time": BUSINESS_HOURS["end"]}],
+            "location": BUSINESS_HOURS["location"]}]}]
+    return document
 
 
 def render(plan: RoutingPlan, inhibitions: list[Inhibition]) -> str:
