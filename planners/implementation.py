@@ -44,11 +44,14 @@ class Topology:
     services: list[str] = field(default_factory=list)
     components: list[str] = field(default_factory=list)
 
+    pointers: dict[str, str] = field(default_factory=dict)
+
     @classmethod
-    def of(cls, graph: ServiceGraph) -> "Topology":
+    def of(cls, graph: ServiceGraph, infrastructure: Mapping[str, Any]) -> "Topology":
         topology = cls(graph)
         for name, role in graph.graph.nodes(data="role", default=SERVICE):
             (topology.services if role == SERVICE else topology.components).append(name)
+        topology.pointers = _name_pointers(infrastructure)
         return topology
 
     def attributes(self, name: str) -> Mapping[str, Any]:
@@ -61,7 +64,8 @@ class Topology:
         return sorted(self.graph.graph.successors(name))
 
     def pointer(self, name: str) -> str:
-        return "/infrastructure"
+        """Where the request names `name`, for findings about it."""
+        return self.pointers.get(name, "/infrastructure")
 
     @cached_property
     def summary(self) -> dict[str, Any]:
@@ -121,9 +125,8 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
 
     graph = ServiceGraph.from_infrastructure(infrastructure)
     for note in graph.inference_notes:
-        if graph.inferred_edges or not infrastructure.get("dependencies"):
-            findings.assume("GRAPH_INFERENCE", note, "/infrastructure")
-    topology = Topology.of(graph)
+        findings.assume("GRAPH_INFERENCE", note, "/infrastructure")
+    topology = Topology.of(graph, infrastructure)
     if not topology.services:
         findings.warn("NO_SERVICES", "The infrastructure lists no services: the plan covers the components only.",
                       "/infrastructure/services")
@@ -190,6 +193,17 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         findings.assume("OUTPUT_LIMIT", text, "/infrastructure/services")
     content["artifacts"] = sorted_artifacts(artifacts)
     return PlanOutput(content=content, findings=findings)
+
+
+def _name_pointers(infrastructure: Mapping[str, Any]) -> dict[str, str]:
+    """JSON pointer of the place each name is written (first occurrence wins; duplicates never get here)."""
+    pointers: dict[str, str] = {}
+    for list_name in ("services", "databases", "caches", "message_queues"):
+        for index, item in enumerate(infrastructure.get(list_name) or ()):
+            name, suffix = (item, "") if isinstance(item, str) else (item.get("name"), "/name")
+            if isinstance(name, str):
+                pointers.setdefault(name, f"/infrastructure/{list_name}/{index}{suffix}")
+    return pointers
 
 
 def _graph_section(topology: Topology) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from planners.context import Findings
+from planners.renderers.rule_files import GOLDEN_ALERTS
 
 if TYPE_CHECKING:
     from planners.implementation import Topology
@@ -171,7 +172,7 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
 
     slo_services = [slo["service"] for slo in slos]
     critical_alerts = sorted({alert["alert"] for item in known for alert in item["alerts"]
-                              if alert["severity"] == "critical"} | {"ServiceHighErrorRate"})
+                              if alert["severity"] == "critical"} | {GOLDEN_ALERTS[0]})
     reliability = [
         _task("R1", "Define SLIs and SLOs for user-facing and tier-1 services (send each service's "
               "define_slos_request to DEFINE_SLOS for the full specification)", slo_services, [], ["F3"],

@@ -226,6 +226,7 @@ def test_unknown_component_kind_is_a_warning_with_guidance(large: dict[str, Any]
     assert store["known"] is False and store["alerts"] == [] and "exporter" in store["guidance"]
     warning = [w for w in findings.warnings if w["code"] == "UNKNOWN_COMPONENT_KIND"]
     assert len(warning) == 1 and "cassandra" in warning[0]["message"]
+    assert warning[0]["pointer"] == "/infrastructure/databases/6/name"
     assert not any("feature-store" in artifact["path"] for artifact in content["artifacts"])
 
 

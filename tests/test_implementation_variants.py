@@ -39,8 +39,9 @@ def test_vm_variant_swaps_kubernetes_manifests_for_file_discovery_and_systemd() 
     assert not any(path.startswith("kubernetes/") for path in vm_files)
     assert "prometheus/prometheus.yml" not in kube_files and "prometheus/prometheus.yml" in vm_files
     assert {"systemd/otelcol-agent.service", "systemd/otelcol-gateway.service",
-            "systemd/postgres_exporter.service", "systemd/redis_exporter.service",
-            "systemd/kafka_exporter.service"} <= set(vm_files)
+            "systemd/postgres_exporter-postgresql.service", "systemd/redis_exporter-redis.service",
+            "systemd/kafka_exporter-kafka.service"} <= set(vm_files)
+    assert "--kafka.server=kafka.internal:9092" in vm_files["systemd/kafka_exporter-kafka.service"]
     assert {"prometheus/targets/services.json", "prometheus/targets/postgresql.json"} <= set(vm_files)
     unit = vm_files["systemd/otelcol-gateway.service"]
     assert "[Service]" in unit and "--config=/etc/otelcol-contrib/collector.yaml" in unit

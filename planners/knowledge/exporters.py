@@ -51,6 +51,8 @@ class Exporter:
     typical_series: int  # active series one instance exposes with default collectors (order of magnitude)
     credentials_env: str = ""  # environment variable the exporter reads its connection from
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Command-line flags that point the exporter at its target; `{host}` is the component's address.
+    args: tuple[str, ...] = ()
 
 
 POSTGRESQL = Exporter(
@@ -137,6 +139,7 @@ MYSQL = Exporter(
     ),
     typical_series=800,
     credentials_env="MYSQLD_EXPORTER_PASSWORD",
+    args=("--mysqld.address={host}:3306",),
 )
 
 REDIS = Exporter(
@@ -218,6 +221,7 @@ KAFKA = Exporter(
     ),
     typical_series=2000,
     notes=("Consumer lag is per partition; series grow with topics x partitions x groups.",),
+    args=("--kafka.server={host}:9092",),
 )
 
 RABBITMQ = Exporter(
@@ -289,6 +293,7 @@ ELASTICSEARCH = Exporter(
               "max by (component) (elasticsearch_cluster_health_number_of_nodes{selector})", "short", "nodes"),
     ),
     typical_series=3000,
+    args=("--es.uri=http://{host}:9200",),
 )
 
 MEMCACHED = Exporter(
@@ -308,6 +313,7 @@ MEMCACHED = Exporter(
               "short", "{{instance}}"),
     ),
     typical_series=100,
+    args=("--memcached.address={host}:11211",),
 )
 
 EXPORTERS: dict[str, Exporter] = {

@@ -184,7 +184,7 @@ def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[st
         if exporter.credentials_env:
             env.append({"name": exporter.credentials_env,
                         "valueFrom": {"secretKeyRef": {"name": f"{name}-exporter", "key": "connection"}}})
-        args = [f"--kafka.server={name}:9092"] if kind == "kafka" else []
+        args = [flag.format(host=name) for flag in exporter.args]
         container: dict[str, Any] = {"name": "exporter", "image": exporter.image,
                                      "ports": [{"name": "metrics", "containerPort": exporter.port}],
                                      "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},

@@ -126,14 +126,16 @@ def _vm_files(data: SetupRenderInput, services: list[tuple[str, Mapping[str, Any
     files.append(artifact("systemd/otelcol-gateway.service", _unit(
         "OpenTelemetry Collector gateway (tail sampling, export to backends)",
         "/usr/bin/otelcol-contrib --config=/etc/otelcol-contrib/collector.yaml", "otelcol", "2G")))
-    for kind in data.kinds:
+    # One exporter process per component on VMs (artifact paths cannot carry systemd's '@' template syntax).
+    for name, kind, _role in known[:MAX_PER_NAME_ARTIFACTS]:
         exporter = exporter_table.EXPORTERS[kind]
         if not exporter.image:
             continue  # built into the server
-        files.append(artifact(f"systemd/{exporter.exporter}.service", _unit(
-            f"Prometheus {exporter.exporter} for {kind}",
-            f"/usr/local/bin/{exporter.exporter} --web.listen-address=:{exporter.port}", "prometheus", "128M",
-            f"/etc/default/{exporter.exporter}")))
+        flags = " ".join(flag.format(host=f"{name}.internal") for flag in exporter.args)
+        files.append(artifact(f"systemd/{exporter.exporter}-{name}.service", _unit(
+            f"Prometheus {exporter.exporter} for {name} ({kind})",
+            f"/usr/local/bin/{exporter.exporter} --web.listen-address=:{exporter.port} {flags}".rstrip(),
+            "prometheus", "128M", f"/etc/default/{exporter.exporter}-{name}")))
     return files
 
 
