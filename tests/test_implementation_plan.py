@@ -300,3 +300,27 @@ def test_duplicate_service_and_dangling_dependency_are_pointed_errors(card: dict
         plan(request, PlanContext())
     assert raised.value.code == "SCHEMA_VIOLATION"
     assert {v.pointer for v in raised.value.violations} == pointers
+
+
+def test_through_the_engine_with_response_validation(monkeypatch: pytest.MonkeyPatch, card: dict[str, Any]) -> None:
+    """The engine's path (reference check, planner, envelope, hash, response schema) with this planner wired in,
+    whether or not the command table registers it yet."""
+    import dataclasses
+
+    from acp import Engine
+    from acp.commands import COMMANDS
+
+    command = COMMANDS["OBSERVABILITY_SETUP"]
+    if command.planner is None:
+        monkeypatch.setitem(COMMANDS, "OBSERVABILITY_SETUP",
+                            dataclasses.replace(command, planner="planners.implementation:plan"))
+    engine = Engine(validate_responses=True)
+    first, second = engine.handle(copy.deepcopy(card)), engine.handle(copy.deepcopy(card))
+    assert first["status"] == "IMPLEMENTATION_PLAN", first.get("error")
+    assert first["hash"] == second["hash"]
+    assert any(decision["topic"] == "apm" for decision in first["decisions"])
+    broken = copy.deepcopy(card)
+    broken["infrastructure"]["dependencies"] = [{"from": "api-gateway", "to": "ledger"}]
+    error = engine.handle(broken)
+    assert error["status"] == "ERROR" and error["error"]["code"] == "SCHEMA_VIOLATION"
+    assert [v["pointer"] for v in error["error"]["violations"]] == ["/infrastructure/dependencies/0/to"]
