@@ -83,7 +83,7 @@ def _loki(cloud: str | None, retention_days: int, entry_points: list[str]) -> li
     store = LOKI_OBJECT_STORE.get(cloud or "", "filesystem")
     storage: dict[str, Any]
     if store == "s3":
-        storage = {"aws": {"s3": "s3://${AWS_REGION}/${LOKI_BUCKET}", "s3forcepathstyle": False}}
+        storage = {"aws": {"bucketnames": "${LOKI_BUCKET}", "region": "${AWS_REGION}"}}
     elif store == "gcs":
         storage = {"gcs": {"bucket_name": "${LOKI_BUCKET}"}}
     elif store == "azure":
@@ -111,5 +111,15 @@ def _loki(cloud: str | None, retention_days: int, entry_points: list[str]) -> li
                     f'{{service_name="{name}"}} | json | duration_ms > 1000',
                     "```", ""]
     queries += ["## One request across services", "", "```logql", '{environment=~".+"} | trace_id="<trace id>"', "```"]
+    readme = "\n".join([
+        "# Logs: Grafana Loki", "",
+        f"loki-config.yaml stores chunks in {store} with the TSDB index (schema v13) and deletes logs after "
+        f"{retention_days} days (compactor retention).",
+        "Start Loki with `-config.file=loki-config.yaml -config.expand-env=true` so ${...} placeholders are read "
+        "from the environment (bucket, region, account).",
+        "The Collector gateway sends logs to Loki's OTLP endpoint (/otlp); service.name becomes the service_name label.",
+        "Add Loki as a Grafana data source and link it to the traces data source on trace_id.",
+    ])
     return [artifact("logging/loki-config.yaml", to_yaml(config)),
-            artifact("logging/logql-queries.md", "\n".join(queries))]
+            artifact("logging/logql-queries.md", "\n".join(queries)),
+            artifact("logging/README.md", readme)]
