@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from planners.knowledge import languages
+from planners.knowledge import exporters, languages
 from planners.knowledge.costs import HISTOGRAM_BUCKETS
 
 if TYPE_CHECKING:
@@ -146,6 +146,11 @@ def plan_instrumentation(topology: "Topology", platform: str, snippet_paths: dic
         if platform == "kubernetes" and language.operator_injection:
             auto["kubernetes_annotation"] = f"instrumentation.opentelemetry.io/inject-{language.operator_injection}"
         callers, callees = topology.callers(name), topology.callees(name)
+        kinds = [_kind(topology.attributes(callee).get("kind")) for callee in callees
+                 if topology.attributes(callee).get("role") != "service"]
+        clients = languages.client_libraries(attributes.get("language"), kinds)
+        if clients:
+            auto["client_libraries"] = clients
         entry = {
             "service": name,
             "order": position,
@@ -172,6 +177,11 @@ def plan_instrumentation(topology: "Topology", platform: str, snippet_paths: dic
         },
         "services": services,
     }
+
+
+def _kind(kind: str | None) -> str:
+    exporter = exporters.lookup(kind)
+    return exporter.kind if exporter else (kind or "")
 
 
 def business_spans(name: str) -> list[str]:

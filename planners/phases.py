@@ -128,6 +128,8 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
     trace_check = topology.trace_check_sentence() if traces_on else \
         "Tracing is off (distributed_tracing: false): check instead that every service's RED metrics are scraped."
 
+    first = order[0] if order else "the first service"
+    teams = sorted({topology.attributes(name).get("team") for name in topology.services} - {None}) or ["platform"]
     discovery = ("ServiceMonitors select each service's Service on its metrics port" if platform == "kubernetes"
                  else "file_sd target files list each service's host and metrics port")
     foundation = [
@@ -135,7 +137,7 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
               + ("(DaemonSet + Deployment)" if platform == "kubernetes" else "(systemd units)"),
               [], [], [],
               ["Every agent and gateway answers on its health_check endpoint (:13133).",
-               "otelcol_receiver_accepted_spans rises on the gateway once the first service is instrumented."]),
+               f"otelcol_receiver_accepted_spans rises on the gateway once {first} is instrumented."]),
         _task("F2", f"Deploy metrics collection with {stack['metrics']['name']}; {discovery}", [], [], ["F1"],
               [f"up == 1 for the scrape targets of all {len(topology.services)} services "
                f"({names(topology.services)}).",
@@ -183,7 +185,8 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
               "alert_type error_budget_burn_rate)", slo_services, [], ["R1"],
               ["A synthetic burn in staging fires the fast-burn page within 5 minutes and the slow-burn ticket."]),
         _task("R4", "Route alerts: critical pages (PagerDuty/Opsgenie), warnings to chat", [], [], ["R3"],
-              ["A test alert of each severity reaches its receiver."]),
+              [f"A test ServiceHighErrorRate alert for {first} reaches the pager and a ServiceLatencyP99High "
+               "warning for it reaches chat."]),
         _task("R5", "Write runbooks for every critical alert and link them from the alert annotations", [], [],
               ["R3"], [f"Runbooks are linked from {names(critical_alerts)}.",
                        "An on-call engineer follows one runbook end to end in a drill."]),
@@ -192,11 +195,12 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
     hot = sorted(topology.services, key=lambda name: (-topology.blast_radius.get(name, 0), name))[:3]
     optimization = [
         _task("O1", "Identify and remove noisy alerts", [], [], ["R5"],
-              ["Alert volume reduced by 30% with the same incident coverage."]),
+              [f"Alert volume reduced by 30% with the same incident coverage; alerts on {names(hot)} reviewed first."]),
         _task("O2", "Add auto-remediation for the commonest alerts (restart stuck workers, scale on saturation)",
-              [], [], ["O1"], ["MTTR decreased by 20% against the Reliability-phase baseline."]),
+              [], [], ["O1"], [f"MTTR decreased by 20% against the Reliability-phase baseline for incidents on "
+                               f"{names(hot)}."]),
         _task("O3", "Add dynamic baselines and anomaly detection for traffic-shaped signals", [], [], ["O1"],
-              ["Daily traffic peaks no longer trigger threshold alerts."]),
+              [f"Daily traffic peaks of {names(topology.entry_points or order[:3])} no longer trigger threshold alerts."]),
         _task("O4", "Create cost dashboards for observability spend", [], [], ["F7"],
               [f"Top 3 cost drivers identified with an optimisation plan: {', '.join(drivers)}."]),
         _task("O5", "Set up continuous profiling on the services with the largest blast radius", hot, [], ["F4"]
@@ -208,11 +212,11 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
         _task("M1", "Quarterly SLO reviews and adjustments", slo_services, [], ["R1"],
               [f"SLO compliance > 95% for tier-1 services ({names(tier1)})."]),
         _task("M2", "Monthly alert retrospectives on actionability", [], [], ["O1"],
-              ["Alert precision > 80% (most alerts actionable)."]),
+              [f"Alert precision > 80% (most alerts actionable), measured per team ({names(teams)})."]),
         _task("M3", "Feed incident learnings back into alerts, dashboards and runbooks", [], [], ["R5"],
               ["Incident MTTR trend decreasing quarter over quarter."]),
         _task("M4", "Share observability practices: dashboard and instrumentation templates", [], [], ["F7"],
-              ["A new team member finds a service's dashboard and traces without help."]),
+              [f"A new team member finds the dashboard and a recent trace of {first} without help."]),
         _task("M5", "Expand coverage: frontend RUM, mobile and edge functions, starting at the entry points",
               list(topology.entry_points), [], ["F3"] if critical else ["F2"],
               ["Core Web Vitals reported for the entry points' user journeys."]),

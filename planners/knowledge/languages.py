@@ -119,3 +119,33 @@ UNKNOWN_LANGUAGE = Language(
 
 def lookup(language: str | None) -> Language:
     return LANGUAGES.get(language or "", UNKNOWN_LANGUAGE)
+
+# Client instrumentation for the data stores and queues a service calls (card section 1: "Database clients
+# (query performance, connection pooling)", "Message queues (async operation tracking)"). Package names
+# are those in the OpenTelemetry registry for each language; the Java agent bundles all of them.
+_JAVA_AGENT = "bundled in the Java agent"
+CLIENT_LIBRARIES: dict[str, dict[str, str]] = {
+    "python": {"postgresql": "opentelemetry-instrumentation-psycopg2", "mysql": "opentelemetry-instrumentation-pymysql",
+               "redis": "opentelemetry-instrumentation-redis", "kafka": "opentelemetry-instrumentation-confluent-kafka",
+               "rabbitmq": "opentelemetry-instrumentation-pika", "mongodb": "opentelemetry-instrumentation-pymongo",
+               "elasticsearch": "opentelemetry-instrumentation-elasticsearch",
+               "memcached": "opentelemetry-instrumentation-pymemcache"},
+    "nodejs": {"postgresql": "@opentelemetry/instrumentation-pg", "mysql": "@opentelemetry/instrumentation-mysql2",
+               "redis": "@opentelemetry/instrumentation-ioredis", "kafka": "@opentelemetry/instrumentation-kafkajs",
+               "rabbitmq": "@opentelemetry/instrumentation-amqplib", "mongodb": "@opentelemetry/instrumentation-mongodb",
+               "memcached": "@opentelemetry/instrumentation-memcached"},
+    "go": {"postgresql": "github.com/exaring/otelpgx", "mysql": "github.com/XSAM/otelsql",
+           "redis": "github.com/redis/go-redis/extra/redisotel", "mongodb":
+           "go.opentelemetry.io/contrib/instrumentation/go.mongodb.org/mongo-driver/mongo/otelmongo"},
+    "java": {kind: _JAVA_AGENT for kind in ("postgresql", "mysql", "redis", "kafka", "rabbitmq", "mongodb",
+                                            "elasticsearch", "memcached")},
+    "dotnet": {"postgresql": "Npgsql.OpenTelemetry", "redis": "OpenTelemetry.Instrumentation.StackExchangeRedis",
+               "mysql": "MySqlConnector (built-in ActivitySource)"},
+}
+CLIENT_LIBRARIES["typescript"] = CLIENT_LIBRARIES["nodejs"]
+CLIENT_LIBRARIES["kotlin"] = CLIENT_LIBRARIES["java"]
+
+
+def client_libraries(language: str | None, kinds: list[str]) -> list[str]:
+    table = CLIENT_LIBRARIES.get(language or "", {})
+    return sorted({table[kind] for kind in kinds if kind in table})
