@@ -153,7 +153,13 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     slos = initial_slos(topology, slo_targets, findings)
     cost = estimate_cost(topology, stack, requirements, findings)
     snippets = snippet_paths(topology)
-    instrumentation = plan_instrumentation(topology, layout, snippets)
+    thresholds = [slo[key] / 1000 for slo in slos[:1] for key in ("latency_p95_ms", "latency_p99_ms") if key in slo]
+    instrumentation = plan_instrumentation(topology, layout, snippets, thresholds)
+    if instrumentation["policy"]["slo_buckets"]:
+        findings.assume("SLO_LATENCY_BUCKETS",
+                        "Latency targets that are not boundaries of the card's histogram buckets are added as buckets "
+                        f"({', '.join(f'{b:g} s' for b in instrumentation['policy']['slo_buckets'])}), so latency "
+                        "SLIs count requests under the target exactly.", "/slo_targets")
     phases = plan_phases(topology, stack, components, slos, layout, cost)
     discovery = ("ServiceMonitors (Prometheus Operator) and the OpenTelemetry Collector as an agent DaemonSet + "
                  "gateway Deployment" if layout == "kubernetes" else VM_LAYOUT_NOTES[platform_requested])

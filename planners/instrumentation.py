@@ -107,13 +107,21 @@ BUSINESS_SPANS: dict[str, tuple[str, ...]] = {
 SPAN_ATTRIBUTES = ["tenant_id", "feature_flag", "error.type"]
 
 
-def red_metrics(family_key: str) -> list[dict[str, Any]]:
+def latency_buckets(slo_thresholds_seconds: list[float]) -> tuple[list[float], list[float]]:
+    """(all buckets, the ones added): the card's buckets plus each SLO latency threshold that is not already a
+    boundary, so a latency SLI ("requests faster than X") counts exactly at X instead of the next bucket down."""
+    extra = sorted({round(value, 6) for value in slo_thresholds_seconds} - set(HISTOGRAM_BUCKETS))
+    return sorted(set(HISTOGRAM_BUCKETS) | set(extra)), extra
+
+
+def red_metrics(family_key: str, buckets: list[float] | None = None) -> list[dict[str, Any]]:
     family = METRIC_FAMILIES[family_key]
     return [
         {"name": family["requests"], "type": "counter", "labels": list(family["labels"]),
          "description": family["description"]},
         {"name": family["duration"], "type": "histogram", "labels": list(family["labels"]),
-         "buckets": list(HISTOGRAM_BUCKETS), "description": "Latency in seconds with the card's buckets"},
+         "buckets": list(buckets or HISTOGRAM_BUCKETS),
+         "description": "Latency in seconds with the card's buckets (plus SLO thresholds, see slo_buckets)"},
     ]
 
 
@@ -131,7 +139,9 @@ def instrumented_metric_names(families: set[str]) -> set[str]:
     return names
 
 
-def plan_instrumentation(topology: "Topology", platform: str, snippet_paths: dict[str, str]) -> dict[str, Any]:
+def plan_instrumentation(topology: "Topology", platform: str, snippet_paths: dict[str, str],
+                         slo_thresholds_seconds: list[float] = ()) -> dict[str, Any]:
+    buckets, extra = latency_buckets(list(slo_thresholds_seconds))
     families = sorted({family_of(topology.attributes(name).get("protocol")) for name in topology.services})
     services = []
     for position, name in enumerate(topology.instrumentation_order, start=1):
@@ -166,9 +176,10 @@ def plan_instrumentation(topology: "Topology", platform: str, snippet_paths: dic
         services.append(entry)
     return {
         "policy": {
-            "red_metrics": {key: red_metrics(key) for key in families},
+            "red_metrics": {key: red_metrics(key, buckets) for key in families},
             "runtime_metrics": list(RUNTIME_METRICS),
             "histogram_buckets": list(HISTOGRAM_BUCKETS),
+            "slo_buckets": extra,
             "sampling": dict(SAMPLING),
             "propagation": {"propagators": list(PROPAGATION["propagators"]), "rules": list(PROPAGATION["rules"])},
             "cardinality_rules": list(CARDINALITY_RULES),

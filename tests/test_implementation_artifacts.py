@@ -263,7 +263,10 @@ def test_diagram_snippets_and_plan_document(planned: tuple[str, dict[str, Any], 
         assert entry["service"] in snippet
         if entry["snippet"].endswith(".py"):
             compile(snippet, entry["snippet"], "exec")
-            assert "0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10" in snippet
+            line = next(line for line in snippet.splitlines() if line.startswith("BUCKETS = ("))
+            buckets = [float(item) for item in line.split("(", 1)[1].split(")", 1)[0].split(",")]
+            policy = content["instrumentation"]["policy"]
+            assert buckets == sorted(policy["histogram_buckets"] + policy["slo_buckets"])
     assert content["stack"]["traces"]["name"] in diagram
     document = files["PLAN.md"]
     for phase in ("Foundation", "Reliability", "Optimization", "Maturity"):

@@ -196,7 +196,9 @@ def test_instrumentation_policy_is_the_cards(large: dict[str, Any]) -> None:
     assert "user_id" in rules and "session_id" in rules and "/api/users/:id" in rules
     assert set(policy["red_metrics"]) == {"http", "grpc", "worker"}
     http = {metric["name"]: metric for metric in policy["red_metrics"]["http"]}
-    assert http["http_request_duration_seconds"]["buckets"] == CARD_BUCKETS
+    # The large example's p95 target (300 ms) is not a card bucket: it is added; its p99 (1 s) already is.
+    assert policy["slo_buckets"] == [0.3]
+    assert http["http_request_duration_seconds"]["buckets"] == sorted(CARD_BUCKETS + [0.3])
     assert http["http_requests_total"]["labels"] == ["method", "status", "endpoint"]
     by_name = {entry["service"]: entry for entry in content["instrumentation"]["services"]}
     assert by_name["payment-service"]["manual_spans"][0].startswith("payment.")
@@ -324,3 +326,10 @@ def test_through_the_engine_with_response_validation(monkeypatch: pytest.MonkeyP
     error = engine.handle(broken)
     assert error["status"] == "ERROR" and error["error"]["code"] == "SCHEMA_VIOLATION"
     assert [v["pointer"] for v in error["error"]["violations"]] == ["/infrastructure/dependencies/0/to"]
+
+
+def test_define_slos_requests_are_valid_define_slos_messages(large: dict[str, Any]) -> None:
+    content, _ = run(large)
+    define_slos = validator("define_slos.json")
+    for slo in content["slos"]:
+        assert not list(define_slos.iter_errors(slo["define_slos_request"])), slo["service"]

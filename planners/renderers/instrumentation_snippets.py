@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from planners.knowledge.costs import HISTOGRAM_BUCKETS
 from planners.knowledge.languages import Language
 
 
@@ -21,11 +20,12 @@ def _env(service: str, endpoint: str, comment: str) -> list[str]:
             f"{comment} OTEL_TRACES_SAMPLER=parentbased_always_on  (the Collector gateway does tail sampling)"]
 
 
-def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint: str, port: int) -> str:
+def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint: str, port: int,
+            histogram_buckets: list[float]) -> str:
     family = entry["metric_family"]
     requests, duration, labels = family["requests"], family["duration"], family["labels"]
     span = entry["manual_spans"][0]
-    buckets = ", ".join(f"{bucket:g}" for bucket in HISTOGRAM_BUCKETS)
+    buckets = ", ".join(f"{bucket:g}" for bucket in histogram_buckets)
     name = language.name
     if name == "python":
         return "\n".join([
@@ -34,7 +34,7 @@ def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint
             "from opentelemetry import trace",
             "from prometheus_client import Counter, Histogram, start_http_server",
             "",
-            f"BUCKETS = ({buckets})  # the card's histogram buckets",
+            f"BUCKETS = ({buckets})  # the card's histogram buckets and the SLO latency thresholds",
             f"REQUESTS = Counter('{requests.removesuffix('_total')}', 'Requests handled', {labels!r})",
             f"DURATION = Histogram('{duration}', 'Request latency', {labels!r}, buckets=BUCKETS)",
             f"start_http_server({port})  # Prometheus scrapes /metrics here",
@@ -79,7 +79,7 @@ def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint
             *_env(service, endpoint, "//"),
             f"// Micrometer: management.endpoints.web.exposure.include=prometheus, port {port};",
             f"// management.metrics.distribution.slo.{duration.removesuffix('_seconds').replace('_', '.')}="
-            + ",".join(f"{bucket * 1000:g}ms" for bucket in HISTOGRAM_BUCKETS),
+            + ",".join(f"{bucket * 1000:g}ms" for bucket in histogram_buckets),
             "import io.opentelemetry.api.GlobalOpenTelemetry;",
             "import io.opentelemetry.api.trace.Span;",
             "import io.opentelemetry.api.trace.Tracer;",

@@ -193,11 +193,13 @@ def _snippets(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str]]
                 else "http://localhost:4318")
     files = []
     by_service = {entry["service"]: entry for entry in data.content["instrumentation"]["services"]}
+    policy = data.content["instrumentation"]["policy"]
+    buckets = sorted(policy["histogram_buckets"] + policy["slo_buckets"])
     for name, path in snippet_paths(topology).items():
         entry = by_service[name]
         language = languages.lookup(topology.attributes(name).get("language"))
         detail = {"metric_family": METRIC_FAMILIES[entry["metric_family"]], "manual_spans": entry["manual_spans"]}
-        files.append(artifact(path, snippet(name, language, detail, endpoint, METRICS_PORT)))
+        files.append(artifact(path, snippet(name, language, detail, endpoint, METRICS_PORT, buckets)))
     return files
 
 
