@@ -1,0 +1,166 @@
+"""The live Prometheus source against a real Prometheus serving backfilled series, checked by hand:
+
+    api-gateway      1 of every 1250 requests is a 500      -> error ratio 0.0008 -> 99.92 %
+    payment-service  11 of every 10000 are 503s              -> 0.0011            -> 99.89 %
+    user-service     the recording rule says 0.0013          -> 99.87 % (its raw counters say 50 %: the rule wins)
+Budget left (1 - (1 - actual)/(1 - target)): 99.92 vs 99.9 -> 20 %; 99.89 vs 99.95 -> -120 %; 99.87 vs 99.9 -> -30 %.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Iterator
+
+import pytest
+
+from acp.errors import Unavailable
+from acp.sources import PrometheusSource
+from acp.sources.prometheus import Objective, objectives_of
+from planners.context import PlanContext
+from planners.graph import ServiceGraph
+from planners.health import plan
+from prom_helpers import STEP_SECONDS, counter, free_port, gauge, prometheus_server, wait_for
+
+STEPS = 180  # three hours of one-minute samples
+END = (int(time.time()) - 120) // STEP_SECONDS * STEP_SECONDS
+START = END - STEPS * STEP_SECONDS
+
+
+def availability(target: float) -> dict:
+    return {"slos": [{"name": "availability", "kind": "availability", "target_percent": target, "window": "30d"}]}
+
+
+STATE = {
+    "setup": {"cmd": "OBSERVABILITY_SETUP", "infrastructure": {
+        "services": ["api-gateway", "user-service", "payment-service", "admin-portal"], "databases": ["postgresql"]}},
+    "slos": {
+        "api-gateway": {"slos": [*availability(99.9)["slos"],
+                                 {"name": "latency", "kind": "latency", "target_percent": 99.0, "window": "30d"}]},
+        "payment-service": availability(99.95),
+        "user-service": availability(99.9),
+        "search": availability(99.5),  # no series at all: stays unknown
+    },
+    "alerting": {},
+}
+
+SERIES = [
+    counter("http_requests", {"service": "api-gateway", "status": "200"}, 1249, STEPS),
+    counter("http_requests", {"service": "api-gateway", "status": "500"}, 1, STEPS),
+    counter("http_requests", {"service": "payment-service", "status": "200"}, 9989, STEPS),
+    counter("http_requests", {"service": "payment-service", "status": "503"}, 11, STEPS),
+    counter("http_requests", {"service": "user-service", "status": "200"}, 50, STEPS),
+    counter("http_requests", {"service": "user-service", "status": "500"}, 50, STEPS),
+    gauge("slo:error_ratio:rate30d", {"service": "user-service", "slo": "availability"}, 0.0013, STEPS),
+]
+RULES = [
+    {"alert": "PaymentServiceErrorBudgetBurn", "expr": "vector(1)",
+     "labels": {"service": "payment-service", "severity": "critical"}},
+    {"alert": "ApiGatewaySlowBurn", "expr": "vector(1)", "for": "1h",  # pending for an hour: not firing
+     "labels": {"service": "api-gateway", "severity": "warning"}},
+]
+
+
+@pytest.fixture(scope="module")
+def prometheus_url() -> Iterator[str]:
+    with prometheus_server(SERIES, START, RULES) as url:
+        yield url
+
+
+@pytest.fixture
+def source(prometheus_url: str) -> PrometheusSource:
+    return PrometheusSource(prometheus_url, timeout=5.0, at=END)
+
+
+def test_actuals_match_hand_computation(source: PrometheusSource) -> None:
+    measured = {(m["service"], m["slo"]): m for m in source.measure(objectives_of(STATE))}
+    assert {key: m["actual"] for key, m in measured.items()} == {
+        ("api-gateway", "availability"): 99.92,
+        ("payment-service", "availability"): 99.89,
+        ("user-service", "availability"): 99.87,
+    }
+    assert measured["user-service", "availability"]["query"].startswith("slo:error_ratio:rate30d{")
+    assert measured["api-gateway", "availability"]["query"].startswith("(sum(rate(http_requests_total")
+    assert all(m["window"] == "30d" for m in measured.values())
+
+
+def test_only_firing_alerts_count(source: PrometheusSource) -> None:
+    firing = wait_for(source.firing_alerts)  # rules are evaluated a moment after the server is ready
+    assert [(a["alert"], a["service"], a["severity"]) for a in firing] == [
+        ("PaymentServiceErrorBudgetBurn", "payment-service", "critical")]
+    assert firing[0]["active_at"]
+
+
+def test_instrumented_services_are_those_with_request_metrics(source: PrometheusSource) -> None:
+    assert source.instrumented_services() == ["api-gateway", "payment-service", "user-service"]
+
+
+def test_health_report_from_the_live_source(source: PrometheusSource) -> None:
+    wait_for(source.firing_alerts)
+    live = source.live(STATE)
+    output = plan({"cmd": "OBSERVABILITY_STATUS"}, PlanContext(system="shop", stored={**STATE, "live": live}))
+    report = output.content
+    figures = {service: (entry["actual"], entry["budget_remaining"], entry["state"], entry["source"])
+               for service, entry in report["slo_compliance"].items()}
+    assert figures == {
+        "api-gateway": (99.92, "20%", "warning", "prometheus"),  # the latency objective is unknown, so not worst
+        "payment-service": (99.89, "-120%", "exhausted", "prometheus"),
+        "user-service": (99.87, "-30%", "exhausted", "prometheus"),
+        "search": (None, None, "unknown", None),
+    }
+    assert report["slo_compliance"]["api-gateway"]["budget_remaining_fraction"] == 0.2
+    latency = [o for o in report["slo_compliance"]["api-gateway"]["objectives"] if o["slo"] == "latency"]
+    assert latency[0]["state"] == "unknown"
+    blast = ServiceGraph.from_infrastructure(STATE["setup"]["infrastructure"]).blast_radius()["admin-portal"]
+    assert report["coverage"] == {
+        "instrumented_services": 3, "total_services": 4, "coverage_percent": 75, "missing": ["admin-portal"],
+        "missing_detail": [{"service": "admin-portal", "blast_radius": blast, "tier": None}], "unknown": [],
+        "components": {"monitored": 0, "total": 1, "unmonitored": [], "unmonitored_detail": [],
+                       "unknown": ["postgresql"]}}
+    assert report["alert_health"]["firing"] == 1 and report["sources"]["firing"] == "prometheus"
+    assert [r["kind"] for r in report["recommendations"][:3]] == [
+        "budget_exhausted", "budget_exhausted", "uninstrumented_service"]
+    assert report["recommendations"][0]["evidence"]["service"] == "payment-service"  # -120 % before -30 %
+
+
+def test_unreachable_prometheus_is_a_clear_unavailable_error() -> None:
+    port = free_port()  # nothing listens here
+    source = PrometheusSource(f"http://user:hunter2@127.0.0.1:{port}", timeout=1.0)
+    with pytest.raises(Unavailable) as caught:
+        source.live(STATE)
+    error = caught.value.to_error_object()
+    assert error["code"] == "UNAVAILABLE" and error["retryable"] is True
+    assert f"127.0.0.1:{port}" in error["message"] and "hunter2" not in str(error)
+
+
+def test_a_silent_server_times_out_within_the_timeout() -> None:
+    with socket.socket() as listener:  # accepts connections into its backlog and never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        source = PrometheusSource(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match="cannot be reached within 0.5s"):
+            source.firing_alerts()
+        assert time.monotonic() - started < 5
+
+
+def test_something_that_is_not_the_prometheus_api_is_unavailable(prometheus_url: str) -> None:
+    with pytest.raises(Unavailable) as caught:
+        PrometheusSource(prometheus_url + "/no-such-prefix", timeout=5.0).firing_alerts()
+    assert caught.value.details["http_status"] == 404
+
+
+def test_objectives_come_from_specifications_then_alerting() -> None:
+    state = {"slos": STATE["slos"], "alerting": {
+        "api_availability": {"slo": {"name": "api_availability", "service": "checkout", "target": 99.9, "window": "28d"}},
+        "availability": {"slo": {"name": "availability", "service": "search", "target": 99.0, "window": "7d"}}}}
+    found = objectives_of(state)
+    assert Objective("checkout", "api_availability", "28d") in found
+    assert [o for o in found if o.service == "search"] == [Objective("search", "availability", "30d", "availability")]
+    assert found == sorted(found, key=lambda o: (o.service, o.slo))
+
+
+def test_label_values_that_could_break_promql_are_refused(source: PrometheusSource) -> None:
+    with pytest.raises(ValueError, match="safe label value"):
+        source.measure([Objective('x"} or vector(1) #', "availability", "30d")])
