@@ -68,6 +68,7 @@ class Objective:
     spec: SliSpec | None = None
     latency_threshold_seconds: Decimal | None = None
     disabled_tiers: frozenset[str] = frozenset()
+    queries: dict[str, str] | None = None  # explicit PromQL templates, used verbatim
     current: dict[str, Any] = field(default_factory=dict)
 
 
@@ -96,7 +97,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     }
 
     if request.get("objectives"):
-        objectives = [_explicit(item, index, request) for index, item in enumerate(request["objectives"])]
+        objectives = [_explicit(item, index, request, findings) for index, item in enumerate(request["objectives"])]
         _check_unique(objectives)
     else:
         objectives = _derived(request, findings)
@@ -155,8 +156,11 @@ def _check_unique(objectives: list[Objective]) -> None:
         raise SchemaViolation("two objectives share a name; names become rule labels and must be unique", problems)
 
 
-def _explicit(item: dict, index: int, request: dict) -> Objective:
+def _explicit(item: dict, index: int, request: dict, findings: Findings) -> Objective:
     pointer = f"/objectives/{index}"
+    if "window" not in item:
+        findings.assume("WINDOW_DEFAULTED", f"Objective {item['name']}: window {rules.WINDOWS[item['kind']]} "
+                        f"(the rules table's window for {item['kind']}).", pointer + "/window")
     objective = Objective(
         name=item["name"], kind=item["kind"], target=as_fraction(item["target"]),
         window=item.get("window", rules.WINDOWS[item["kind"]]), description=item.get("description", ""),
@@ -174,7 +178,7 @@ def _explicit(item: dict, index: int, request: dict) -> Objective:
                 problems += [Violation(f"{pointer}/sli/{key}", "x-promql", f"{key} {p}") for p in template_problems(sli[key])]
         if problems:
             raise SchemaViolation(f"objective '{objective.name}': a PromQL template does not parse", problems)
-        objective.current["queries"] = dict(sli)
+        objective.queries = dict(sli)
     else:
         _current_from_request(objective, request)
     return objective
@@ -254,7 +258,7 @@ def _spec(objective: Objective, service: str, team: str, metrics: dict, buckets:
     svc = f'{metrics["service_label"]}="{service}"'
     window = "[{{.window}}]"
     traffic = None
-    queries = objective.current.get("queries")
+    queries = objective.queries
     if queries:
         error_query, good_query, total_query = queries.get("error_query"), queries.get("good_query"), queries["total_query"]
         findings.warn("NO_RULE_TESTS", f"SLO {objective.name}: its SLI is explicit PromQL, so no synthetic series can "
@@ -477,9 +481,11 @@ def _low_traffic(objective: Objective, tiers: list, traffic: budget.Traffic | No
     fastest = max(pages, key=lambda t: t.factor)
     bad_events = threshold(spec, fastest) * traffic.events_per_second * fastest.long_seconds
     if bad_events < rules.MIN_BAD_EVENTS_TO_PAGE:
+        short_events = traffic.events_per_second * fastest.short_seconds
         findings.warn("LOW_TRAFFIC", (
-            f"SLO {objective.name}: at {traffic.text} only {decimal_text(round(bad_events, 2))} bad events in "
-            f"{fastest.long_window} page; remedies: " + "; ".join(rules.LOW_TRAFFIC_REMEDIES) + "."),
+            f"SLO {objective.name}: at {traffic.text} a {fastest.short_window} window holds "
+            f"{decimal_text(round(short_events, 2))} requests and {decimal_text(round(bad_events, 2))} bad events in "
+            f"{fastest.long_window} page someone; remedies: " + "; ".join(rules.LOW_TRAFFIC_REMEDIES) + "."),
             "/business_context/peak_traffic")
 
 

@@ -135,6 +135,15 @@ def test_ratio_guards_against_no_traffic_and_missing_error_series():
     assert all("{{ $value" in a["annotations"]["description"] for a in alerts if a["alert"] == alert_name(availability_spec()))
 
 
+@pytest.mark.parametrize("window", ["30d", "28d", "7d", "1d", "90d"])
+@pytest.mark.parametrize("target", ["50", "99.999"])
+def test_tests_can_be_generated_at_the_extremes(window, target):
+    """Every window and target gets a test file whose expectations the simulation could decide."""
+    for spec in (availability_spec(window, target), latency_spec(window, target)):
+        tests = rule_tests(spec, "slo.yml")["tests"]
+        assert any("exactly 1x" in t["name"] for t in tests)
+
+
 PROMTOOL_CASES = [
     ("30d availability 99.9", lambda: availability_spec("30d", "99.9")),
     ("28d latency 99.5", lambda: latency_spec("28d", "99.5")),
