@@ -22,7 +22,7 @@ Definitions (every figure is exact arithmetic on the inputs, then rounded once f
                               when the actual or the target is unknown)
     total_alerts              firings in the alert history (one history entry per firing)
     firing                    alerts firing now: the live source's count, else history entries still firing
-                              (state "firing", or no state and no resolved_at)
+                              (state "firing", or no state, a started_at and no resolved_at)
     actionability_score       firings that were acknowledged AND needed action / firings where both are known
                               (a real problem nobody acknowledged was not handled through the alert)
     false_positive_rate       firings that needed no action / firings where that is known
@@ -419,7 +419,9 @@ class AlertStats:
 
 
 def _is_firing(event: Mapping[str, Any]) -> bool:
-    return event.get("state") == "firing" or ("state" not in event and "resolved_at" not in event)
+    if "state" in event:
+        return event["state"] == "firing"
+    return "started_at" in event and "resolved_at" not in event  # started, never resolved; without either: unknown
 
 
 def _alert_health(history: list[dict[str, Any]] | None, live: Mapping[str, Any],
