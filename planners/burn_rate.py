@@ -467,7 +467,10 @@ def _ratio(phases: Sequence[_Phase], budget: Fraction, minute: int, window_minut
 
 
 def _firing(spec: SliSpec, tiers: Sequence[BurnRateTier], phases: Sequence[_Phase], minute: int) -> list[BurnRateTier] | None:
-    """Tiers firing at `minute`, or None when some comparison sits exactly on its threshold."""
+    """Tiers firing at `minute`, or None when some comparison sits exactly on its threshold and the
+    floats promtool computes are not exact. With whole-number burns every rate is an exact binary
+    float (see _rate_scale), and a ratio equal to a threshold is then equal in floats too: not above."""
+    exact = all(phase.burn.denominator == 1 for phase in phases)
     firing = []
     for tier in tiers:
         limit = threshold(spec, tier)
@@ -481,8 +484,8 @@ def _firing(spec: SliSpec, tiers: Sequence[BurnRateTier], phases: Sequence[_Phas
             if long_r is None or short_r is None:
                 held = False
                 break
-            if (long_r == limit and long_r != spec.error_budget) or (short_r == limit and short_r != spec.error_budget):
-                return None  # exactly on a threshold that is not exactly representable: do not assert
+            if (long_r == limit or short_r == limit) and not exact:
+                return None  # on the threshold, and promtool's floats may land on either side: do not assert
             if not (long_r > limit and short_r > limit):
                 held = False
                 break
