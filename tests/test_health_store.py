@@ -1,0 +1,143 @@
+"""End to end through the store: the card's setup, SLO and alerting requests for one system are planned and
+recorded, then a bare OBSERVABILITY_STATUS carrying only measurements gets a report that joins all three -- in
+one process, after a restart (a new process on the SQLite file), and through PostgreSQL.
+
+The engine does not call the store yet (the lead wires it); `accept` below does what it will do: plan, add the
+envelope, record the message, answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from acp.canonical import content_hash, derived_request_id
+from acp.store import open_store
+from conftest import load_example
+from pg_helpers import postgres_server, reset_database
+from planners.context import PlanContext
+
+ROOT = Path(__file__).resolve().parents[1]
+SYSTEM = "shop"
+PLANNERS = {"OBSERVABILITY_SETUP": ("planners.implementation", "IMPLEMENTATION_PLAN"),
+            "DEFINE_SLOS": ("planners.slo", "SLO_SPECIFICATION"),
+            "CONFIGURE_ALERTING": ("planners.alerting", "ALERT_RULES"),
+            "OBSERVABILITY_STATUS": ("planners.health", "OBSERVABILITY_HEALTH")}
+STATUS = {"cmd": "OBSERVABILITY_STATUS", "system": SYSTEM, "request_id": "status-1", "measurements": {"slos": [
+    {"service": "checkout-api", "actual": 99.95},  # target 99.9 and window 30d come from the stored SLO_SPECIFICATION
+    # The card's alerting request names no service; the alerting planner files its SLO under the system's name.
+    {"service": SYSTEM, "slo": "api_availability", "actual": 99.8},  # target from the stored ALERT_RULES' SLO
+]}}
+
+
+def accept(store, request: dict[str, Any]) -> dict[str, Any]:
+    request = copy.deepcopy(request)
+    request_id = request.get("request_id") or derived_request_id(request)
+    earlier = store.lookup(request_id)
+    if earlier is not None:
+        return earlier.response
+    module, status = PLANNERS[request["cmd"]]
+    system = request.get("system", "default")
+    output = importlib.import_module(module).plan(request, PlanContext(system=system, stored=store.state(system)))
+    response = {"status": status, "acp_version": "1.0", "request_id": request_id, "system": system,
+                **output.content, "warnings": output.findings.warnings, "assumptions": output.findings.assumptions}
+    response["hash"] = content_hash(response)
+    store.record(system=system, request_id=request_id, cmd=request["cmd"],
+                 request_hash="sha256:" + content_hash(request).removeprefix("sha256:"), request=request,
+                 response=response)
+    return response
+
+
+def send_the_card(store) -> None:
+    for name in ("observability_setup", "define_slos", "configure_alerting"):
+        request = {**load_example(f"{name}.json"), "system": SYSTEM, "request_id": f"card-{name}"}
+        assert not accept(store, request)["status"] == "ERROR"
+
+
+def check_joined(report: dict[str, Any]) -> None:
+    coverage = report["coverage"]  # the setup's three services; nobody said which are instrumented
+    assert (coverage["total_services"], coverage["unknown"]) == (3, ["api-gateway", "payment-service", "user-service"])
+    assert report["sources"]["inventory"] == "stored_setup"
+    checkout = report["slo_compliance"]["checkout-api"]
+    # the availability objective is the headline here: 1 - 0.0005/0.001 = 50 %
+    availability = [o for o in checkout["objectives"] if o["slo"] == "availability"][0]
+    assert (availability["target"], availability["actual"], availability["budget_remaining"], availability["state"],
+            availability["window"]) == (99.9, 99.95, "50%", "healthy", "30d")
+    alerting = report["slo_compliance"][SYSTEM]  # 1 - 0.002/0.001 = -100 %
+    assert (alerting["target"], alerting["budget_remaining"], alerting["state"]) == (99.9, "-100%", "exhausted")
+    assert report["alert_health"]["configured_alert_rules"] >= 1
+    assert report["recommendations"][0]["kind"] == "budget_exhausted"
+
+
+def test_a_bare_status_joins_setup_slos_and_alerting(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "state.db"))
+    send_the_card(store)
+    report = accept(store, STATUS)
+    check_joined(report)
+    state = store.state(SYSTEM)
+    assert sorted(state["slos"]) == ["checkout-api"] and sorted(state["alerting"]) == ["api_availability"]
+    assert "abc123" not in json.dumps(state)  # the card's pagerduty_key
+    store.close()
+
+
+def test_the_same_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = open_store(str(path))
+    send_the_card(store)
+    store.close()
+    script = (
+        "import json, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from acp.store import open_store\n"
+        "from test_health_store import STATUS, accept\n"
+        "print(json.dumps(accept(open_store(sys.argv[1]), STATUS)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    check_joined(report)
+    # and the restarted process's answer is now in the log: a retry is answered from it, byte for byte
+    reopened = open_store(str(path))
+    assert accept(reopened, STATUS) == report
+    reopened.close()
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+def test_the_same_through_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    reset_database(postgres_url)
+    writer = open_store(postgres_url)
+    send_the_card(writer)
+    writer.close()
+    replica = open_store(postgres_url)  # another server's pool, sharing the state
+    report = accept(replica, STATUS)
+    check_joined(report)
+    sqlite = open_store(str(tmp_path / "state.db"))
+    send_the_card(sqlite)
+    assert accept(sqlite, STATUS) == report  # both backends give the very same answer
+    sqlite.close()
+    replica.close()
+
+
+def test_a_reused_request_id_is_answered_from_the_log(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "state.db"))
+    send_the_card(store)
+    first = accept(store, STATUS)
+    changed = copy.deepcopy(STATUS)
+    changed["measurements"]["slos"][0]["actual"] = 90.0  # same id, different body: the log's answer stands
+    assert accept(store, changed) == first
+    assert [e["request_id"] for e in store.log(SYSTEM)].count("status-1") == 1
+    store.close()
