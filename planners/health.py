@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from planners import error_budget
 from planners.burn_rate import as_fraction, decimal_text
@@ -519,30 +519,33 @@ def _recommendation(kind: str, message: str, evidence: dict[str, Any], actions: 
     return entry
 
 
-def _capped(kind: str, entries: list[dict[str, Any]], noun: str, names: list[str]) -> list[dict[str, Any]]:
-    if len(entries) <= rules.MAX_PER_KIND:
-        return entries
-    rest = names[rules.MAX_PER_KIND:]
-    summary = _recommendation(kind, f"... and {len(rest)} more {noun} of the same kind",
-                              {"count": len(rest), "names": rest})
-    return entries[:rules.MAX_PER_KIND] + [summary]
+def _capped(kind: str, items: Sequence[Any], build: Callable[[Any], dict[str, Any]], noun: str,
+            name_of: Callable[[Any], str]) -> list[dict[str, Any]]:
+    """Recommendations for the first MAX_PER_KIND items (built only for those), and one that sums up the rest."""
+    entries = [build(item) for item in items[:rules.MAX_PER_KIND]]
+    rest = [name_of(item) for item in items[rules.MAX_PER_KIND:]]
+    if rest:
+        entries.append(_recommendation(kind, f"... and {len(rest)} more {noun} of the same kind",
+                                       {"count": len(rest), "names": rest}))
+    return entries
 
 
 def _budget_recommendations(objectives: Sequence[Objective], state: str, kind: str) -> list[dict[str, Any]]:
     hit = sorted((o for o in objectives if o.state == state), key=lambda o: (o.remaining, o.service, o.slo or ""))
     actions = error_budget.policy_actions(state)
-    entries = []
-    for o in hit:
+
+    def build(o: Objective) -> dict[str, Any]:
         slo = f" {o.slo}" if o.slo else ""
         left = percent_text(o.remaining)
         if state == "exhausted":
             message = f"URGENT: {o.service}{slo} error budget exhausted ({left} left) - {actions[0].lower()}"
         else:
             message = f"{o.service}{slo} error budget low ({left} left) - {actions[0].lower()}"
-        entries.append(_recommendation(kind, message, {
-            "service": o.service, "slo": o.slo, "target": o.target, "actual": o.actual,
-            "budget_remaining": left, "source": o.source}, actions))
-    return _capped(kind, entries, "SLOs", [f"{o.service}{' ' + o.slo if o.slo else ''}" for o in hit])
+        return _recommendation(kind, message, {"service": o.service, "slo": o.slo, "target": o.target,
+                                               "actual": o.actual, "budget_remaining": left, "source": o.source},
+                               actions)
+
+    return _capped(kind, hit, build, "SLOs", lambda o: f"{o.service}{' ' + o.slo if o.slo else ''}")
 
 
 def _dependents(count: int | None) -> str:
@@ -557,17 +560,15 @@ def _recommendations(services: Sequence[Service], blast: Mapping[str, int], obje
     found += _budget_recommendations(objectives, "exhausted", "budget_exhausted")
 
     missing = _by_blast_radius((s.name for s in services if s.instrumented is False), blast)
-    found += _capped("uninstrumented_service", [
-        _recommendation("uninstrumented_service", f"Instrument {name}: {_dependents(blast.get(name))}",
-                        {"service": name, "blast_radius": blast.get(name)})
-        for name in missing], "services", missing)
+    found += _capped("uninstrumented_service", missing, lambda name: _recommendation(
+        "uninstrumented_service", f"Instrument {name}: {_dependents(blast.get(name))}",
+        {"service": name, "blast_radius": blast.get(name)}), "services", str)
 
-    found += _capped("noisy_alert", [
-        _recommendation("noisy_alert", f"Reduce alert noise: {n['alert']} {n['reason']} "
-                                       f"({n['firings']} firing{'' if n['firings'] == 1 else 's'})",
-                        {"alert": n["alert"], "firings": n["firings"], "acknowledged": n["acknowledged"],
-                         "false_positives": n["false_positives"], "services": n["services"]})
-        for n in alerts.noisy], "alerts", [n["alert"] for n in alerts.noisy])
+    found += _capped("noisy_alert", alerts.noisy, lambda n: _recommendation(
+        "noisy_alert", f"Reduce alert noise: {n['alert']} {n['reason']} "
+                       f"({n['firings']} firing{'' if n['firings'] == 1 else 's'})",
+        {"alert": n["alert"], "firings": n["firings"], "acknowledged": n["acknowledged"],
+         "false_positives": n["false_positives"], "services": n["services"]}), "alerts", lambda n: n["alert"])
 
     if alerts.false_positive_rate is not None and alerts.false_positive_rate >= rules.MAX_FALSE_POSITIVE_RATE:
         found.append(_recommendation(
@@ -584,18 +585,15 @@ def _recommendations(services: Sequence[Service], blast: Mapping[str, int], obje
     found += _budget_recommendations(objectives, "warning", "budget_warning")
 
     if components is not None:
-        unmonitored = list(components["unmonitored"])
-        found += _capped("unmonitored_component", [
-            _recommendation("unmonitored_component", f"Monitor {name}: {_dependents(blast.get(name))}",
-                            {"component": name, "blast_radius": blast.get(name)})
-            for name in unmonitored], "components", unmonitored)
+        found += _capped("unmonitored_component", components["unmonitored"], lambda name: _recommendation(
+            "unmonitored_component", f"Monitor {name}: {_dependents(blast.get(name))}",
+            {"component": name, "blast_radius": blast.get(name)}), "components", str)
 
     with_slo = {o.service for o in objectives}
     lacking = _by_blast_radius((s.name for s in services if s.tier in rules.TIERS_REQUIRING_SLO
                                 and s.name not in with_slo), blast)
-    found += _capped("missing_slo", [
-        _recommendation("missing_slo", f"Define SLOs for {name}: a tier-1 service with no SLO",
-                        {"service": name, "tier": "tier_1"})
-        for name in lacking], "services", lacking)
+    found += _capped("missing_slo", lacking, lambda name: _recommendation(
+        "missing_slo", f"Define SLOs for {name}: a tier-1 service with no SLO", {"service": name, "tier": "tier_1"}),
+        "services", str)
     # Kinds were appended in table order already; the sort states the contract (and is stable within a kind).
     return sorted(found, key=lambda r: rules.RANK[r["kind"]])
