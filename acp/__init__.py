@@ -11,7 +11,7 @@ __all__ = ["Engine", "AcpError", "Violation", "CATALOGUE", "ACP_VERSION", "SERVE
 
 
 def __getattr__(name: str):
-    # The client pulls in grpc and httpx; embedded users who only plan should not pay for that import.
+    # The client pulls in grpc; embedded users who only plan should not pay for that import.
     if name == "Client":
         from acp.client import Client
 

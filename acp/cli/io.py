@@ -20,6 +20,9 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="overall deadline when sending to a server (default: %(default)s)")
     parser.add_argument("--auth-token-file", metavar="PATH", default=None,
                         help="file holding the bearer token for a server that requires one")
+    parser.add_argument("--ca", metavar="PEM", default=None, help="CA bundle to trust for grpcs:// or https://")
+    parser.add_argument("--cert", metavar="PEM", default=None, help="client certificate for mutual TLS")
+    parser.add_argument("--key", metavar="PEM", default=None, help="client key for mutual TLS")
 
 
 def add_output_option(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +49,8 @@ def exchange(message: bytes | dict[str, Any], args: argparse.Namespace) -> dict[
         if args.auth_token_file:
             with open(args.auth_token_file, encoding="utf-8") as handle:
                 token = handle.read().strip()
-        return Client(args.server, timeout=args.timeout, auth_token=token).send(message)
+        client = Client(args.server, timeout=args.timeout, auth_token=token, ca=args.ca, cert=args.cert, key=args.key)
+        return client.send(message)
     from acp.engine import Engine
 
     return Engine().handle(message)
