@@ -1,0 +1,100 @@
+"""Properties of the health report over generated requests and stored state: it always fits its schema, its
+budgets are planners.error_budget's, its lists are in the documented order, and input order does not matter."""
+
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from acp import schemas
+from acp.canonical import content_hash
+from planners import error_budget
+from planners.context import PlanContext
+from planners.graph import ServiceGraph
+from planners.health import plan
+from planners.knowledge import health_rules
+
+NAMES = [f"svc-{letter}" for letter in "abcdefgh"]
+percent = st.decimals(min_value=90, max_value=100, places=3).map(float)
+target = st.decimals(min_value="90.001", max_value="99.999", places=3).map(float)
+
+
+@st.composite
+def scenario(draw) -> tuple[dict[str, Any], dict[str, Any]]:
+    names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=8, unique=True))
+    request: dict[str, Any] = {"cmd": "OBSERVABILITY_STATUS"}
+    if draw(st.booleans()):
+        request["inventory"] = {"services": [
+            {"name": n, **({"instrumented": draw(st.booleans())} if draw(st.booleans()) else {}),
+             **({"tier": draw(st.sampled_from(["tier_1", "tier_2", "tier_3"]))} if draw(st.booleans()) else {})}
+            for n in names]}
+    measured = draw(st.lists(st.sampled_from(names), unique=True))
+    if measured or draw(st.booleans()):
+        request["measurements"] = {"slos": [
+            {"service": n, "actual": draw(percent), **({"target": draw(target)} if draw(st.booleans()) else {})}
+            for n in measured]}
+    if draw(st.booleans()):
+        request["alert_history"] = [
+            {"alert": draw(st.sampled_from(["A", "B", "C"])), "service": draw(st.sampled_from(names)),
+             **({"acknowledged": draw(st.booleans())} if draw(st.booleans()) else {}),
+             **({"actionable": draw(st.booleans())} if draw(st.booleans()) else {}),
+             **({"state": draw(st.sampled_from(["firing", "resolved"]))} if draw(st.booleans()) else {})}
+            for _ in range(draw(st.integers(0, 6)))]
+    stored: dict[str, Any] = {}
+    if draw(st.booleans()):
+        chain = sorted(names)
+        stored["setup"] = {"infrastructure": {"services": [
+            {"name": n, "depends_on": [chain[i + 1]] if i + 1 < len(chain) else []} for i, n in enumerate(chain)]}}
+    specified = draw(st.lists(st.sampled_from(names), unique=True))
+    stored["slos"] = {n: {"slos": [{"name": "availability", "kind": "availability", "target_percent": draw(target),
+                                    "window": "30d", "gap": {"status": "unknown", "explanation": "x"}}]}
+                      for n in specified}
+    return request, stored
+
+
+def respond(request: dict, stored: dict) -> dict[str, Any]:
+    output = plan(copy.deepcopy(request), PlanContext(system="shop", stored=copy.deepcopy(stored)))
+    response = {"status": "OBSERVABILITY_HEALTH", "acp_version": "1.0", "request_id": "p", "system": "shop",
+                **output.content, "warnings": output.findings.warnings, "assumptions": output.findings.assumptions}
+    response["hash"] = content_hash(response)
+    return response
+
+
+@given(scenario())
+def test_every_report_fits_the_schema_and_the_documented_rules(case) -> None:
+    request, stored = case
+    response = respond(request, stored)
+    assert schemas.violations("observability_health", response) == []
+    for entry in response["slo_compliance"].values():
+        if entry["actual"] is None or entry["target"] is None:
+            assert (entry["budget_remaining"], entry["state"]) == (None, "unknown")
+            continue
+        exact = error_budget.budget_remaining(Fraction(str(entry["actual"])), Fraction(str(entry["target"])))
+        assert entry["state"] == error_budget.policy_state(exact)
+        assert abs(Fraction(str(entry["budget_remaining_fraction"])) - exact) <= Fraction(1, 10 ** 6)
+    ranks = [health_rules.RANK[r["kind"]] for r in response["recommendations"]]
+    assert ranks == sorted(ranks)
+    blast = (ServiceGraph.from_infrastructure(stored["setup"]["infrastructure"]).blast_radius()
+             if "setup" in stored else {})
+    missing = response["coverage"]["missing"]
+    assert missing == sorted(missing, key=lambda n: (-blast.get(n, -1), n))
+    coverage = response["coverage"]
+    if coverage["coverage_percent"] is not None:
+        assert Fraction(str(coverage["coverage_percent"])) == round(
+            Fraction(coverage["instrumented_services"] * 100, coverage["total_services"]), 2)
+
+
+@given(scenario(), st.randoms(use_true_random=False))
+def test_input_order_does_not_change_the_report(case, rng) -> None:
+    request, stored = case
+    shuffled = copy.deepcopy(request)
+    for path in (("inventory", "services"), ("measurements", "slos")):
+        if path[0] in shuffled:
+            rng.shuffle(shuffled[path[0]][path[1]])
+    if "alert_history" in shuffled:
+        rng.shuffle(shuffled["alert_history"])
+    assert respond(request, stored) == respond(shuffled, stored)
