@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -178,3 +179,47 @@ def test_default_location_follows_xdg_state_home(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("XDG_STATE_HOME", "relative/ignored")  # the spec says relative values are invalid
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_state_path() == tmp_path / "home" / ".local" / "state" / "acp-observability" / "state.db"
+
+
+def test_two_stores_racing_on_one_request_id_write_it_once(store_url: str) -> None:
+    """Two workers that both missed the lookup and planned the same retry: one record wins, state is written once."""
+    first = open_store(store_url)
+    # one in-memory database cannot be opened twice; there the race is between threads on one store
+    second = first if store_url == ":memory:" else open_store(store_url)
+    barrier = threading.Barrier(2)
+    results: list[bool] = []
+
+    def write(store: SqlStore, version: int) -> None:
+        barrier.wait()
+        results.append(record(store, "retry-1", "DEFINE_SLOS", {"service": "api"},
+                              response_for("SLO_SPECIFICATION", "retry-1", v=version)))
+
+    threads = [threading.Thread(target=write, args=(s, n)) for n, s in enumerate((first, second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == [False, True]
+    winner = first.lookup("retry-1").response["v"]
+    assert first.state("shop")["slos"]["api"]["v"] == winner  # the state matches the answer the log keeps
+    assert len(first.log()) == 1
+    if second is not first:
+        second.close()
+    first.close()
+
+
+def test_one_store_is_safe_across_threads(store: SqlStore) -> None:
+    def write(worker: int) -> None:
+        for n in range(20):
+            record(store, f"t{worker}-{n}", "DEFINE_SLOS", {"service": f"svc-{worker}"},
+                   response_for("SLO_SPECIFICATION", f"t{worker}-{n}", n=n))
+            store.state("shop")
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(store.log()) == 80
+    assert {service: body["n"] for service, body in store.state("shop")["slos"].items()} == {
+        f"svc-{w}": 19 for w in range(4)}
