@@ -512,7 +512,8 @@ def _exp_alerts(spec: SliSpec, phases: Sequence[_Phase], firing: Sequence[BurnRa
     return alerts
 
 
-def _safe_minute(spec: SliSpec, tiers: Sequence[BurnRateTier], phases: Sequence[_Phase], minute: int) -> tuple[int, list[BurnRateTier]]:
+def _safe_minute(spec: SliSpec, tiers: Sequence[BurnRateTier], phases: Sequence[_Phase],
+                 minute: int) -> tuple[int, list[BurnRateTier]]:
     """The first minute at or after `minute` where every expectation is unambiguous, and what fires then.
     Ambiguous: a ratio exactly on a threshold, or a percentage whose 4-digit rounding sits on a tie."""
     for candidate in range(minute, minute + 60):

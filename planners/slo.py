@@ -279,7 +279,8 @@ def _spec(objective: Objective, service: str, team: str, metrics: dict, buckets:
     elif objective.kind == "latency":
         if objective.latency_threshold_seconds is None:
             raise SchemaViolation(f"objective '{objective.name}': a latency SLO needs latency_threshold_ms or an sli",
-                                  [Violation(objective.pointer, "required", "latency_threshold_ms is required for a latency objective without sli")])
+                                  [Violation(objective.pointer, "required",
+                                             "latency_threshold_ms is required for a latency objective without sli")])
         bucket = _bucket(objective, buckets, findings)
         duration = metrics["duration_metric"]
         le = decimal_text(bucket)
@@ -513,9 +514,13 @@ def _feasibility(request: dict, ctx: PlanContext, objectives: list[Objective], f
     product = Fraction(1)
     dependencies = []
     for dep in sorted(bound.dependencies, key=lambda d: d.name):
-        percent = as_fraction(stated[dep.name]["availability"]) if dep.name in stated else as_fraction(Decimal(repr(dep.availability)) * 100)
+        if dep.name in stated:
+            percent = as_fraction(stated[dep.name]["availability"])
+        else:
+            percent = as_fraction(Decimal(repr(dep.availability)) * 100)
         if dep.defaulted:
-            findings.assume("DEPENDENCY_AVAILABILITY", f"{dep.name} has no stated availability: assumed {decimal_text(percent)}%.",
+            findings.assume("DEPENDENCY_AVAILABILITY",
+                            f"{dep.name} has no stated availability: assumed {decimal_text(percent)}%.",
                             "/dependencies")
         product *= percent / 100
         dependencies.append({"name": dep.name, "availability_percent": float(percent), "assumed": dep.defaulted})

@@ -30,7 +30,8 @@ def _slo(slo: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     alerting: dict[str, Any] = {
         "name": slo["alert_names"][0],
         "labels": {"slo": slo["name"]},
-        "annotations": {"summary": f"{slo['name']} error budget burn", "runbook_url": slo.get("links", {}).get("runbook_url", "")},
+        "annotations": {"summary": f"{slo['name']} error budget burn",
+                        "runbook_url": slo.get("links", {}).get("runbook_url", "")},
     }
     for key, tiers in tiers_by_kind.items():
         enabled = [t for t in tiers if alerts.get(t, {}).get("enabled")]
@@ -69,7 +70,7 @@ def render_sloth(service: str, team: str, slos: list[dict[str, Any]]) -> list[tu
         header = f"# Sloth prometheus/v1 spec for the {window} SLOs of {service}. Generate with:\n#   {command}\n"
         if window not in SLOTH_CATALOG_WINDOWS:
             header += (f"# Sloth ships burn-rate windows for 30d and 28d only; {window} needs a custom catalog\n"
-                       "# (--slo-period-windows-path) scaled as in prometheus/rules, where our own rules are already generated.\n")
+                       "# (--slo-period-windows-path), scaled as in prometheus/rules where our own rules already are.\n")
             notes.append(f"Sloth needs a custom windows catalog for the {window} SLOs in {path}.")
         if len(windows) > 1 and index == 0:
             others = ", ".join(w for w in windows if w != window)
