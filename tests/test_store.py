@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 
 from acp.canonical import canonical_json
+from acp.errors import Unavailable
 from acp.store import LATEST_VERSION, default_state_path, open_store
 from acp.store.base import SqlStore, response_hash
 from acp.store.migrations import MIGRATIONS, pending
@@ -223,3 +224,29 @@ def test_one_store_is_safe_across_threads(store: SqlStore) -> None:
     assert len(store.log()) == 80
     assert {service: body["n"] for service, body in store.state("shop")["slos"].items()} == {
         f"svc-{w}": 19 for w in range(4)}
+
+
+def test_a_locked_sqlite_file_is_a_retryable_unavailable(tmp_path: Path) -> None:
+    from acp.store.sqlite import SqliteStore
+
+    path = tmp_path / "state.db"
+    holder = SqliteStore(path)
+    waiting = SqliteStore(path, busy_timeout_ms=100)
+    with holder._transaction(write=True):  # another worker holds the write lock past the busy timeout
+        with pytest.raises(Unavailable) as caught:
+            record(waiting, "d-1", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "d-1"))
+    assert caught.value.retryable
+    assert waiting.lookup("d-1") is None  # nothing half-written
+    assert record(waiting, "d-1", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "d-1"))
+    holder.close()
+    waiting.close()
+
+
+def test_an_unreachable_postgresql_is_unavailable_without_the_password() -> None:
+    from acp.store.postgres import PostgresStore
+    from pg_helpers import free_port
+
+    port = free_port()
+    with pytest.raises(Unavailable) as caught:
+        PostgresStore(f"postgresql://acp:s3cr3tpw@127.0.0.1:{port}/acp", timeout=1.0)
+    assert f"127.0.0.1:{port}/acp" in caught.value.message and "s3cr3tpw" not in caught.value.message

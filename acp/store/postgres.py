@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
+from acp.errors import Unavailable
 from acp.store.base import SqlStore, utc_now
 from acp.store.migrations import SCHEMA_VERSION_TABLE, pending
 
@@ -25,12 +27,20 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
         try:
-            from psycopg_pool import ConnectionPool
+            import psycopg
+            from psycopg_pool import ConnectionPool, PoolTimeout
         except ImportError as exc:  # the dependency is declared; this only helps a hand-built environment
             raise RuntimeError("a postgresql:// store needs psycopg 3 and psycopg-pool installed") from exc
+        self._failures = (psycopg.OperationalError, PoolTimeout)
+        self._where = _where(url)
         self._pool = ConnectionPool(url, min_size=1, max_size=max_size, timeout=timeout, open=False,
                                     kwargs={"autocommit": False})
-        self._pool.open(wait=True, timeout=timeout)
+        try:
+            self._pool.open(wait=True, timeout=timeout)
+        except PoolTimeout:
+            self._pool.close()
+            raise Unavailable(f"the state store (PostgreSQL at {self._where}) cannot be reached within {timeout:g}s",
+                              details={"store": self.dialect}) from None
         self._migrate()
 
     def _migrate(self) -> None:
@@ -53,9 +63,19 @@ class PostgresStore(SqlStore):
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Any]:
         # pool.connection() commits on normal exit and rolls back on an exception.
-        with self._pool.connection() as connection:
-            with connection.cursor() as cursor:
-                yield cursor
+        try:
+            with self._pool.connection() as connection:
+                with connection.cursor() as cursor:
+                    yield cursor
+        except self._failures as exc:
+            raise Unavailable(f"the state store (PostgreSQL at {self._where}) failed: {type(exc).__name__}",
+                              details={"store": self.dialect}) from None
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _where(url: str) -> str:
+    """host:port/database for messages: never the user or password in the URL."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from acp.store.base import SqlStore
+from acp.errors import Unavailable
+from acp.store.base import SqlStore, utc_now
 from acp.store.migrations import SCHEMA_VERSION_TABLE, pending
-from acp.store.base import utc_now
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 10_000  # worker processes queue behind one writer; a record takes milliseconds
@@ -39,7 +39,6 @@ class SqliteStore(SqlStore):
             if str(mode).lower() != "wal":
                 raise RuntimeError(f"SQLite refused WAL mode for {self.path} (got {mode})")
         self._connection.execute("PRAGMA synchronous = FULL")
-        self._connection.execute("PRAGMA foreign_keys = ON")
         self._migrate()
 
     def _migrate(self) -> None:
@@ -60,15 +59,21 @@ class SqliteStore(SqlStore):
     def _transaction(self, *, write: bool) -> Iterator[sqlite3.Cursor]:
         with self._lock:
             cursor = self._connection.cursor()
-            # A write takes the lock before reading, so two writers never both read-then-upgrade into a deadlock.
-            cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                yield cursor
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            else:
+                # A write takes the lock before reading, so two writers never both read-then-upgrade into a deadlock.
+                cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield cursor
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
                 cursor.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                # Locked past busy_timeout, disk full, file gone: the caller may retry; nothing was acknowledged.
+                if self._connection.in_transaction:  # a failed COMMIT leaves the transaction open
+                    self._connection.execute("ROLLBACK")
+                raise Unavailable(f"the state store (SQLite) cannot be written now: {exc}",
+                                  details={"store": self.dialect}) from None
             finally:
                 cursor.close()
 
