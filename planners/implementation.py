@@ -127,6 +127,12 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     for note in graph.inference_notes:
         findings.assume("GRAPH_INFERENCE", note, "/infrastructure")
     topology = Topology.of(graph, infrastructure)
+    for cycle in topology.summary["cycles"]:
+        findings.warn("DEPENDENCY_CYCLE",
+                      f"{', '.join(cycle[:8])}{' and more' if len(cycle) > 8 else ''} depend on each other in a cycle: "
+                      "a failure there feeds back on itself (retry storms). The plan instruments the cycle in one "
+                      "wave and its trace check walks the cycle once; consider breaking it with an async edge.",
+                      "/infrastructure/dependencies")
     if not topology.services:
         findings.warn("NO_SERVICES", "The infrastructure lists no services: the plan covers the components only.",
                       "/infrastructure/services")

@@ -91,6 +91,8 @@ def _choose(signal: str, requirements: Mapping[str, Any], budget: str, defaults:
     default = defaults[signal]
     if requested is None:
         if signal == "dashboards":
+            findings.assume("DEFAULT_DASHBOARDS_TOOL", "The request has no dashboard field: Grafana, which reads "
+                            "every backend in the plan.", "/requirements")
             return _entry(signal, default, "default", "Grafana reads every backend in the plan, so one "
                           "dashboard tool covers metrics, logs and traces (card: hybrid and open-source stacks).",
                           _alternatives(signal, default))

@@ -120,3 +120,22 @@ def test_very_large_systems_cap_per_name_files_and_say_so() -> None:
     # The instrumented services with dashboards are the first in instrumentation order.
     first = [entry["service"] for entry in content["instrumentation"]["services"][:MAX_PER_NAME_ARTIFACTS]]
     assert {f"grafana/dashboards/service-{name}.json" for name in first} == set(service_dashboards)
+
+
+def test_a_dependency_cycle_is_reported_and_planned_around() -> None:
+    request = {"cmd": "OBSERVABILITY_SETUP", "infrastructure": {"services": ["a", "b", "c", "web-gateway"], "dependencies": [
+        {"from": "web-gateway", "to": "a"}, {"from": "a", "to": "b"}, {"from": "b", "to": "c"}, {"from": "c", "to": "a"}]}}
+    content, files, findings = planned(request)
+    assert content["graph"]["cycles"] == [["a", "b", "c"]]
+    assert [w["code"] for w in findings.warnings].count("DEPENDENCY_CYCLE") == 1
+    order = [entry["service"] for entry in content["instrumentation"]["services"]]
+    assert sorted(order) == ["a", "b", "c", "web-gateway"] and order[0] == "web-gateway"
+
+
+def test_no_services_still_plans_the_components() -> None:
+    request = {"cmd": "OBSERVABILITY_SETUP", "infrastructure": {"databases": ["postgresql"], "message_queues": ["nats"]}}
+    content, files, findings = planned(request)
+    codes = [w["code"] for w in findings.warnings]
+    assert "NO_SERVICES" in codes and "UNKNOWN_COMPONENT_KIND" in codes
+    assert "prometheus/rules/postgresql.yml" in files and "prometheus/rules/golden_signals.yml" not in files
+    assert content["instrumentation"]["services"] == [] and content["slos"] == []
