@@ -139,3 +139,12 @@ def test_a_chat_only_critical_route_is_reported_as_a_warning() -> None:
     message = response(request)
     assert {w["code"] for w in message["warnings"]} >= {"NO_ESCALATION"}
     assert re.search(r"cannot escalate", message["escalation"]["alertmanager"])
+
+
+def test_an_alert_that_fires_on_healthy_traffic_fails_the_proof(message: dict) -> None:
+    files = artifacts(message)
+    # api-gateway's error rule comes first; at 0.001 % its healthy traffic (2.5 % errors) would page
+    broken = re.sub(r"\n(\s*)> 5\n", r"\n\1> 0.001\n", files[RULES], count=1)
+    assert broken != files[RULES]
+    with pytest.raises(pytest.fail.Exception):
+        test_rules({RULES: broken, TESTS: files[TESTS]}, TESTS)
