@@ -28,6 +28,12 @@ TAIL_SAMPLING_NUM_TRACES = 100000
 HIGH_CARDINALITY_ATTRIBUTES = ("user_id", "session_id")
 
 
+def gateway_instances(platform: str, replicas: int) -> list[str]:
+    """Each gateway's own address on VMs (tail sampling routes by trace id to one of them); on Kubernetes the
+    headless Service resolves the pods, so this is only used for VMs."""
+    return [f"otel-gateway-{index}.{NAMESPACE}.internal" for index in range(1, replicas + 1)]
+
+
 def host(name: str, platform: str) -> str:
     """Where a backend is reached: a Service in the observability namespace, or a DNS name on VMs."""
     return f"{name}.{NAMESPACE}.svc" if platform == "kubernetes" else f"{name}.{NAMESPACE}.internal"
@@ -169,8 +175,8 @@ def agent_config(stack: Mapping[str, Any], platform: str, gateway_replicas: int)
         if platform == "kubernetes":
             resolver = {"dns": {"hostname": f"otel-gateway-headless.{NAMESPACE}.svc", "port": OTLP_GRPC_PORT}}
         else:
-            resolver = {"static": {"hostnames": [f"otel-gateway-{index}.{NAMESPACE}.internal:{OTLP_GRPC_PORT}"
-                                                 for index in range(1, gateway_replicas + 1)]}}
+            resolver = {"static": {"hostnames": [f"{address}:{OTLP_GRPC_PORT}"
+                                                 for address in gateway_instances(platform, gateway_replicas)]}}
         exporters["loadbalancing"] = {"routing_key": "traceID",
                                       "protocol": {"otlp": {"tls": {"insecure": True}}}, "resolver": resolver}
         pipelines["traces"] = {"receivers": ["otlp"], "processors": ["memory_limiter", *context_processors, "batch"],

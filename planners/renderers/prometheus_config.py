@@ -13,6 +13,8 @@ from typing import Any, Iterable, Mapping
 
 from planners.renderers.artifacts import artifact
 from planners.renderers.otel_collector import NAMESPACE, PROMETHEUS_EXPORT_PORT
+
+COLLECTOR_SELF_METRICS_PORT = 8888  # the Collector's internal telemetry default
 from planners.renderers.yaml_text import to_yaml
 
 NODE_EXPORTER_PORT = 9100  # node_exporter default port
@@ -21,15 +23,16 @@ HIGH_CARDINALITY_LABELS = "user_id|session_id"
 
 
 def prometheus_yml(scrape_interval: str, environment: str, exporter_jobs: Iterable[tuple[str, int]],
-                   rule_files: list[str]) -> dict[str, Any]:
+                   rule_files: list[str], gateways: list[str]) -> dict[str, Any]:
     drop = [{"action": "labeldrop", "regex": HIGH_CARDINALITY_LABELS}]
     scrape_configs: list[dict[str, Any]] = [
         {"job_name": "prometheus", "static_configs": [{"targets": ["localhost:9090"]}]},
         {"job_name": "services", "file_sd_configs": [{"files": ["targets/services.json"], "refresh_interval": "1m"}],
          "metric_relabel_configs": drop},
         {"job_name": "otel-collector",
-         "static_configs": [{"targets": [f"otel-gateway.{NAMESPACE}.internal:{PROMETHEUS_EXPORT_PORT}",
-                                         f"otel-gateway.{NAMESPACE}.internal:8888"],
+         # Every gateway: the prometheus exporter (:8889, SDK metrics) and the Collector's own metrics (:8888).
+         "static_configs": [{"targets": [f"{gateway}:{port}" for gateway in gateways
+                                         for port in (PROMETHEUS_EXPORT_PORT, COLLECTOR_SELF_METRICS_PORT)],
                              "labels": {"role": "collector"}}],
          "metric_relabel_configs": drop},
         {"job_name": "node", "file_sd_configs": [{"files": ["targets/nodes.json"], "refresh_interval": "5m"}]},

@@ -114,7 +114,8 @@ def _vm_files(data: SetupRenderInput, services: list[tuple[str, Mapping[str, Any
               known: list[tuple[str, str, str]], rule_names: list[str]) -> list[dict[str, str]]:
     ports = {kind: exporter_table.EXPORTERS[kind].port for kind in data.kinds}
     config = prometheus_config.prometheus_yml(data.scrape_interval, data.environment, sorted(ports.items()),
-                                              [f"rules/{name}.yml" for name in rule_names])
+                                              [f"rules/{name}.yml" for name in rule_names],
+                                              otel_collector.gateway_instances("vm", GATEWAY_REPLICAS))
     targets: dict[str, list[dict[str, Any]]] = {"services": prometheus_config.service_targets(services, METRICS_PORT)}
     for kind in data.kinds:
         targets[kind] = prometheus_config.component_targets([item for item in known if item[1] == kind], ports[kind])
