@@ -31,11 +31,15 @@ class StoredAnswer(NamedTuple):
 @runtime_checkable
 class Store(Protocol):
     def record(self, *, system: str, request_id: str, cmd: str, request_hash: str, request: dict,
-               response: dict) -> bool: ...
+               response: dict) -> bool:
+        """Log the accepted message and update the system's state in one transaction, durable on return.
+        False (and nothing written) when request_id is already logged."""
 
-    def lookup(self, request_id: str) -> StoredAnswer | None: ...
+    def lookup(self, request_id: str) -> StoredAnswer | None:
+        """The logged answer to request_id, with the hash of the request it answered."""
 
-    def state(self, system: str) -> dict: ...
+    def state(self, system: str) -> dict:
+        """{"setup": request | None, "slos": {service: content}, "alerting": {name: content}}."""
 
     def close(self) -> None: ...
 
