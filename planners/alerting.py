@@ -238,11 +238,14 @@ def _golden_signal_rules(request: Mapping[str, Any], team: str, runbook_base: st
 def _service_graph(request: Mapping[str, Any], ctx: PlanContext, findings: Findings) -> ServiceGraph | None:
     infrastructure = request.get("infrastructure")
     if infrastructure is None:
-        infrastructure = (ctx.stored or {}).get("infrastructure")
+        # The Store keeps the latest OBSERVABILITY_SETUP request of the system under "setup".
+        infrastructure = ((ctx.stored or {}).get("setup") or {}).get("infrastructure")
         if infrastructure is None:
             findings.assume("NO_SERVICE_GRAPH", "no infrastructure given or stored for this system: no "
                             "dependency-aware inhibition", "/infrastructure")
             return None
+        findings.assume("STORED_SERVICE_GRAPH", "the service graph comes from this system's stored "
+                        "OBSERVABILITY_SETUP", "/infrastructure")
     graph = ServiceGraph.from_infrastructure(infrastructure)
     for note in graph.inference_notes:
         findings.assume("GRAPH_INFERENCE", note, "/infrastructure")

@@ -143,9 +143,10 @@ def test_without_a_graph_there_is_no_dependency_inhibition_and_that_is_said() ->
 
 
 def test_a_stored_infrastructure_is_used_when_the_request_has_none() -> None:
-    stored = {"infrastructure": load_example("observability_setup.json")["infrastructure"]}
+    stored = {"setup": load_example("observability_setup.json"), "slos": {}, "alerting": {}}  # Store.state()
     message = response(golden_request(None), stored=stored)
     assert [rule for rule in message["inhibitions"] if rule["kind"] == "dependency"]
+    assert any(a["code"] == "STORED_SERVICE_GRAPH" for a in message["assumptions"])
 
 
 def test_inferred_edges_are_assumptions() -> None:
