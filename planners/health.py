@@ -465,9 +465,10 @@ def _alert_health(history: list[dict[str, Any]] | None, live: Mapping[str, Any],
     if configured:
         report["configured_alert_rules"] = len(configured)
     if live_firing is not None:
-        report["firing_now"] = sorted({(a.get("alert"), a.get("service") or "") for a in live_firing
-                                       if a.get("alert")})
-        report["firing_now"] = [{"alert": name, "service": service or None} for name, service in report["firing_now"]]
+        # Label values from Prometheus are not ours to trust in length; the schema caps them at 256 characters.
+        now = sorted({(str(a["alert"])[:256], str(a.get("service") or "")[:256]) for a in live_firing
+                      if a.get("alert")})
+        report["firing_now"] = [{"alert": name, "service": service or None} for name, service in now]
     return AlertStats(report, firing_source, report["noisy_alerts"], actionability, false_positive_rate)
 
 

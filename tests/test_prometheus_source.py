@@ -15,6 +15,8 @@ from typing import Iterator
 
 import pytest
 
+from acp import schemas
+from acp.canonical import content_hash
 from acp.errors import Unavailable
 from acp.sources import PrometheusSource
 from acp.sources.prometheus import Objective, objectives_of
@@ -119,6 +121,12 @@ def test_health_report_from_the_live_source(source: PrometheusSource) -> None:
         "components": {"monitored": 0, "total": 1, "unmonitored": [], "unmonitored_detail": [],
                        "unknown": ["postgresql"]}}
     assert report["alert_health"]["firing"] == 1 and report["sources"]["firing"] == "prometheus"
+    assert report["alert_health"]["firing_now"] == [{"alert": "PaymentServiceErrorBudgetBurn",
+                                                    "service": "payment-service"}]
+    response = {"status": "OBSERVABILITY_HEALTH", "acp_version": "1.0", "request_id": "live-1", "system": "shop",
+                **report, "warnings": output.findings.warnings, "assumptions": output.findings.assumptions}
+    response["hash"] = content_hash(response)
+    assert schemas.violations("observability_health", response) == []
     assert [r["kind"] for r in report["recommendations"][:3]] == [
         "budget_exhausted", "budget_exhausted", "uninstrumented_service"]
     assert report["recommendations"][0]["evidence"]["service"] == "payment-service"  # -120 % before -30 %

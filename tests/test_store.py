@@ -96,14 +96,16 @@ def test_reused_request_id_writes_nothing_and_keeps_the_first_answer(store: SqlS
 def test_state_keeps_the_latest_of_each_part_per_system(store: SqlStore) -> None:
     setup = load_example("observability_setup.json")
     record(store, "s-1", "OBSERVABILITY_SETUP", setup, response_for("IMPLEMENTATION_PLAN", "s-1", phases=[]))
-    record(store, "d-1", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "d-1", v=1))
+    record(store, "d-1", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "d-1", v=1,
+                                                                         artifacts=[{"path": "rules.yml"}]))
     record(store, "d-2", "DEFINE_SLOS", {"service": "pay"}, response_for("SLO_SPECIFICATION", "d-2", v=2))
     record(store, "d-3", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "d-3", v=3))
     record(store, "d-4", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "d-4", v=4),
            system="other")
     state = store.state("shop")
     assert state["setup"] == setup
-    assert state["slos"] == {"api": {"v": 3}, "pay": {"v": 2}}  # the envelope is not state
+    assert state["slos"] == {"api": {"v": 3}, "pay": {"v": 2}}  # neither the envelope nor artifacts are state
+    assert store.lookup("d-1").response["artifacts"] == [{"path": "rules.yml"}]  # the log answers in full
     assert state["alerting"] == {}
     assert store.state("other") == {"setup": None, "slos": {"api": {"v": 4}}, "alerting": {}}
     assert [e["request_id"] for e in store.log("shop")] == ["s-1", "d-1", "d-2", "d-3"]

@@ -4,6 +4,7 @@ What is kept per `system` (DESIGN.md section 7):
     setup     the latest OBSERVABILITY_SETUP request (the graph is rebuilt from it)
     slos      {service: the latest SLO_SPECIFICATION content for that service}
     alerting  {slo or configuration name: the latest ALERT_RULES content}
+(content: the response without its envelope and without its artifacts)
 and an append-only message log (request_id, system, cmd, request hash, response hash, response, time) that
 answers a reused request_id without planning or writing twice. The log keeps no request body: only its hash.
 
@@ -48,15 +49,17 @@ class Store(Protocol):
 SETUP, SLOS, ALERTING = "setup", "slos", "alerting"
 _SETUP_KEY = ""  # a system has one setup; the key column is part of the primary key, so it cannot be NULL
 
-# Envelope fields describe one exchange, not the system; state keeps the planner content only.
-_ENVELOPE = frozenset({"status", "acp_version", "request_id", "hash", "system", "warnings", "assumptions"})
+# Envelope fields describe one exchange, not the system; artifacts are files the caller already has (and the
+# log keeps the whole response). State keeps the planner's findings only, so reading it stays cheap.
+_NOT_STATE = frozenset({"status", "acp_version", "request_id", "hash", "system", "warnings", "assumptions",
+                        "artifacts"})
 
 
 def state_entry(cmd: str, request: Mapping[str, Any], response: Mapping[str, Any]) -> tuple[str, str, Any] | None:
     """(part, key, body) that an accepted `cmd` writes into the system's state, or None if it writes nothing."""
     if cmd == "OBSERVABILITY_SETUP":
         return SETUP, _SETUP_KEY, without_secrets(request)
-    content = {k: v for k, v in response.items() if k not in _ENVELOPE}
+    content = {k: v for k, v in response.items() if k not in _NOT_STATE}
     if cmd == "DEFINE_SLOS":
         return SLOS, str(request["service"]), content
     if cmd == "CONFIGURE_ALERTING":
