@@ -33,7 +33,7 @@ SLO_WINDOW_DAYS = 30  # the card's measurement_window: 30 days
 DEPENDENCY_AVAILABILITY = 0.9999
 # Feasibility needs a walk of each service's dependencies (linear in the graph); beyond this many SLO
 # services it is skipped, and said so, to keep planning linear.
-FEASIBILITY_CHECK_LIMIT = 10
+FEASIBILITY_CHECK_LIMIT = 5
 
 
 def instrumentation_order(topology: "Topology") -> list[str]:

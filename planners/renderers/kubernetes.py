@@ -19,7 +19,7 @@ from planners.renderers.prometheus_config import HIGH_CARDINALITY_LABELS
 from planners.renderers.yaml_text import to_yaml, to_yaml_documents
 
 SERVICE_MONITOR_LIMIT = 500
-COMPONENT_LIMIT = 100  # past this, one fleet ServiceMonitor for exporters and manifests for the first 100 only
+COMPONENT_LIMIT = 50  # past this, one fleet ServiceMonitor for exporters and manifests for the first 50 only
 EXPORTER_LABEL = "observability.acp.dev/exporter"
 SCRAPE_LABEL = "observability.acp.dev/scrape"
 # The label kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by (its Helm default).

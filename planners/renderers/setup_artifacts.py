@@ -165,8 +165,9 @@ def _dashboards(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str
             ["observability", "service"], grafana.service_panels('service="$service"', []),
             [grafana.service_variable()])))
     order = topology.instrumentation_order
+    services = set(topology.services)
     for name in order[:MAX_PER_NAME_ARTIFACTS]:
-        downstream = [callee for callee in topology.callees(name) if callee in set(topology.services)]
+        downstream = [callee for callee in topology.callees(name) if callee in services]
         files.append(artifact(f"grafana/dashboards/service-{name}.json", grafana.dashboard(
             grafana.uid("svc", name), f"Service: {name}",
             f"L2 service health of {name}: traffic, errors, latency, saturation and its dependencies.",
