@@ -156,15 +156,23 @@ def _services(request: Mapping[str, Any], graph: ServiceGraph | None, live: Mapp
                   if graph is not None else [])
     if inventory is not None:
         services: dict[str, Service] = {}
+        from_live = 0
         for position, entry in enumerate(inventory):
-            if entry["name"] in services:
-                findings.warn("DUPLICATE_SERVICE", f"{entry['name']} is listed twice; the first entry counts",
+            name = entry["name"]
+            if name in services:
+                findings.warn("DUPLICATE_SERVICE", f"{name} is listed twice; the first entry counts",
                               f"/inventory/services/{position}")
                 continue
             state = _instrumented(entry)
             if state is None and seen_live is not None:
-                state = entry["name"] in seen_live
-            services[entry["name"]] = Service(entry["name"], entry.get("tier"), state)
+                state, from_live = name in seen_live, from_live + 1
+            tier = entry.get("tier") or (graph.graph.nodes[name].get("tier") if graph is not None and
+                                         name in graph.graph else None)
+            services[name] = Service(name, tier, state)
+        if from_live:
+            findings.assume("INSTRUMENTATION_FROM_PROMETHEUS",
+                            f"{from_live} inventory service(s) do not say whether they are instrumented: they count "
+                            "as instrumented when Prometheus has their request metrics", "/inventory/services")
         omitted = [name for name in from_graph if name not in services]
         if omitted:
             findings.warn("INVENTORY_OMITS_SETUP_SERVICES",

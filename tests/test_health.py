@@ -369,3 +369,16 @@ def test_same_input_in_any_order_gives_the_same_report(example: dict) -> None:
 ])
 def test_percent_text(fraction: Fraction, text: str) -> None:
     assert percent_text(fraction) == text
+
+
+def test_inventory_gaps_are_filled_from_prometheus_and_the_setup() -> None:
+    request = {"cmd": "OBSERVABILITY_STATUS", "inventory": {"services": [
+        {"name": "orders"}, {"name": "auth"}, {"name": "billing", "signals": {"metrics": True, "traces": False}}]}}
+    stored = {"setup": SETUP, "live": {"instrumented_services": ["orders"]}}
+    output = report(request, stored)
+    coverage = output.content["coverage"]
+    assert (coverage["instrumented_services"], coverage["missing"], coverage["unknown"]) == (1, ["auth", "billing"], [])
+    assert [d["tier"] for d in coverage["missing_detail"]] == ["tier_1", "tier_2"]  # tiers from the stored setup
+    assert "INSTRUMENTATION_FROM_PROMETHEUS" in codes(output.findings.assumptions)
+    assert "INVENTORY_OMITS_SETUP_SERVICES" in codes(output.findings.warnings)  # edge and reports
+    assert_valid(output)
