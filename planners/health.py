@@ -17,7 +17,9 @@ Definitions (every figure is exact arithmetic on the inputs, then rounded once f
                               instrumentation is unknown, or there are no services)
     budget_remaining_fraction 1 - (1 - actual/100) / (1 - target/100), from planners.error_budget (DESIGN.md 6);
                               99.92 against 99.9 leaves exactly 0.2; negative when overspent
-    budget_remaining          the same as the card's percent text ("20%", "-120%")
+    budget_remaining          the same as the card's percent text ("20%", "-120%"). The card's sample report
+                              prints 60 % / 10 % / -20 % for 99.92|99.9, 99.87|99.9 and 99.89|99.95; its own
+                              formula gives 20 % / -30 % / -120 %, and that is what this report says
     state                     the card's policy: healthy > 25 %, warning 10-25 %, exhausted < 10 % (unknown
                               when the actual or the target is unknown)
     total_alerts              firings in the alert history (one history entry per firing)
