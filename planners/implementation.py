@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from planners.components import known_kinds, plan_components
 from planners.context import Findings, PlanContext, PlanOutput
 from planners.cost import estimate_cost, overhead_budget
+from planners.knowledge.costs import DEFAULT_LOG_RETENTION_DAYS
 from planners.graph import SERVICE, ServiceGraph
 from planners.instrumentation import SAMPLING, plan_instrumentation
 from planners.phases import DEFAULT_SLO_TARGETS, initial_slos, instrumentation_order, plan_phases
@@ -24,6 +25,7 @@ from planners.stack import decide_stack
 
 DEFAULT_PLATFORM = "kubernetes"  # the card's example request
 DEFAULT_ENVIRONMENT = "production"
+DEFAULT_SCRAPE_INTERVAL = "15s"  # the card's scrape_configuration.interval
 # Platforms that get the VM layout (file discovery, systemd units); the plan says how each differs.
 VM_LAYOUT_NOTES = {
     "vm": "file-based service discovery (prometheus/targets/*.json) and systemd units",
@@ -137,29 +139,16 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         findings.warn("NO_SERVICES", "The infrastructure lists no services: the plan covers the components only.",
                       "/infrastructure/services")
 
-    platform_requested = infrastructure.get("platform")
-    if platform_requested is None:
-        platform_requested = DEFAULT_PLATFORM
-        findings.assume("DEFAULT_PLATFORM", "infrastructure.platform not given: Kubernetes, as in the card's example.",
-                        "/infrastructure/platform")
-    layout = "kubernetes" if platform_requested == "kubernetes" else "vm"
-    cloud = infrastructure.get("cloud_provider")
-    environment = infrastructure.get("environment")
-    if environment is None:
-        environment = DEFAULT_ENVIRONMENT
-        findings.assume("DEFAULT_ENVIRONMENT", "infrastructure.environment not given: production.",
-                        "/infrastructure/environment")
-    scrape_interval = requirements.get("scrape_interval") or "15s"
-    if "scrape_interval" not in requirements:
-        findings.assume("DEFAULT_SCRAPE_INTERVAL", "scrape_interval not given: 15s (the card's scrape configuration).",
-                        "/requirements/scrape_interval")
+    platform = _platform_section(infrastructure, requirements, findings)
+    layout, cloud, environment = platform["layout"], platform["cloud_provider"], platform["environment"]
+    scrape_interval = requirements.get("scrape_interval") or DEFAULT_SCRAPE_INTERVAL
 
     stack, decisions, budget = decide_stack(requirements, infrastructure, findings)
     components = plan_components(topology, findings)
     slos = initial_slos(topology, slo_targets, findings)
     cost = estimate_cost(topology, stack, requirements, findings)
     snippets = snippet_paths(topology)
-    thresholds = [slo[key] / 1000 for slo in slos[:1] for key in ("latency_p95_ms", "latency_p99_ms") if key in slo]
+    thresholds = [slo_targets[key] / 1000 for key in ("latency_p95", "latency_p99") if key in slo_targets]
     instrumentation = plan_instrumentation(topology, layout, snippets, thresholds)
     if instrumentation["policy"]["slo_buckets"]:
         findings.assume("SLO_LATENCY_BUCKETS",
@@ -167,23 +156,8 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
                         f"({', '.join(f'{b:g} s' for b in instrumentation['policy']['slo_buckets'])}), so latency "
                         "SLIs count requests under the target exactly.", "/slo_targets")
     phases = plan_phases(topology, stack, components, slos, layout, cost)
-    discovery = ("ServiceMonitors (Prometheus Operator) and the OpenTelemetry Collector as an agent DaemonSet + "
-                 "gateway Deployment" if layout == "kubernetes" else VM_LAYOUT_NOTES[platform_requested])
-    if layout == "kubernetes":
-        findings.assume("KUBERNETES_PROMETHEUS_OPERATOR",
-                        "Prometheus runs under the Prometheus Operator (kube-prometheus-stack, which also brings "
-                        "node-exporter and kube-state-metrics) and selects ServiceMonitors and PrometheusRules "
-                        "labelled release: kube-prometheus-stack; each service's Kubernetes Service is named "
-                        "after it and exposes a port named metrics.", "/infrastructure/platform")
-    else:
-        findings.assume("VM_NAMING_CONVENTION",
-                        "Targets follow the convention <name>.internal (services on :9464, exporters on "
-                        "<component>-exporter.internal); replace prometheus/targets/*.json from the inventory. "
-                        "Services write JSON logs under /var/log/services/<service>/.", "/infrastructure/platform")
-
     content: dict[str, Any] = {
-        "platform": {"platform": platform_requested, "layout": layout, "cloud_provider": cloud,
-                     "environment": environment, "discovery": discovery, "budget_constraints": budget},
+        "platform": {**platform, "budget_constraints": budget},
         "stack": stack,
         "decisions": decisions,
         "graph": _graph_section(topology),
@@ -198,13 +172,49 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         system=ctx.system, topology=topology, content=content, layout=layout, cloud=cloud, environment=environment,
         scrape_interval=scrape_interval, kinds=known_kinds(components),
         latency_p95_ms=float(slo_targets.get("latency_p95", DEFAULT_SLO_TARGETS["latency_p95"])),
-        log_retention_days=int(requirements.get("log_retention_days", 30)))
+        log_retention_days=int(requirements.get("log_retention_days", DEFAULT_LOG_RETENTION_DAYS)))
     artifacts, limits = render_setup_artifacts(render_input)
     content["limits"] = limits
     for text in limits:
         findings.assume("OUTPUT_LIMIT", text, "/infrastructure/services")
     content["artifacts"] = sorted_artifacts(artifacts)
     return PlanOutput(content=content, findings=findings)
+
+
+def _platform_section(infrastructure: Mapping[str, Any], requirements: Mapping[str, Any],
+                      findings: Findings) -> dict[str, Any]:
+    """Where things run and how they are discovered; every default it applies is an assumption."""
+    requested = infrastructure.get("platform")
+    if requested is None:
+        requested = DEFAULT_PLATFORM
+        findings.assume("DEFAULT_PLATFORM", "infrastructure.platform not given: Kubernetes, as in the card's example.",
+                        "/infrastructure/platform")
+    layout = "kubernetes" if requested == "kubernetes" else "vm"
+    environment = infrastructure.get("environment")
+    if environment is None:
+        environment = DEFAULT_ENVIRONMENT
+        findings.assume("DEFAULT_ENVIRONMENT", "infrastructure.environment not given: production.",
+                        "/infrastructure/environment")
+    if "scrape_interval" not in requirements:
+        findings.assume("DEFAULT_SCRAPE_INTERVAL",
+                        f"scrape_interval not given: {DEFAULT_SCRAPE_INTERVAL} (the card's scrape configuration).",
+                        "/requirements/scrape_interval")
+    if layout == "kubernetes":
+        discovery = ("ServiceMonitors (Prometheus Operator) and the OpenTelemetry Collector as an agent DaemonSet + "
+                     "gateway Deployment")
+        findings.assume("KUBERNETES_PROMETHEUS_OPERATOR",
+                        "Prometheus runs under the Prometheus Operator (kube-prometheus-stack, which also brings "
+                        "node-exporter and kube-state-metrics) and selects ServiceMonitors and PrometheusRules "
+                        "labelled release: kube-prometheus-stack; each service's Kubernetes Service is named "
+                        "after it and exposes a port named metrics.", "/infrastructure/platform")
+    else:
+        discovery = VM_LAYOUT_NOTES[requested]
+        findings.assume("VM_NAMING_CONVENTION",
+                        "Targets follow the convention <name>.internal (services on :9464, exporters on "
+                        "<component>-exporter.internal); replace prometheus/targets/*.json from the inventory. "
+                        "Services write JSON logs under /var/log/services/<service>/.", "/infrastructure/platform")
+    return {"platform": requested, "layout": layout, "cloud_provider": infrastructure.get("cloud_provider"),
+            "environment": environment, "discovery": discovery}
 
 
 def _name_pointers(infrastructure: Mapping[str, Any]) -> dict[str, str]:

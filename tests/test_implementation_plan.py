@@ -333,3 +333,23 @@ def test_define_slos_requests_are_valid_define_slos_messages(large: dict[str, An
     define_slos = validator("define_slos.json")
     for slo in content["slos"]:
         assert not list(define_slos.iter_errors(slo["define_slos_request"])), slo["service"]
+
+
+def test_same_bytes_across_processes_with_different_hash_seeds() -> None:
+    """Set and dict iteration must not leak into the plan: two interpreters with different hash seeds agree."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    script = ("import json, sys; from planners.implementation import plan; from planners.context import PlanContext; "
+              "request = json.load(open(sys.argv[1])); out = plan(request, PlanContext(system=request['system'])); "
+              "print(json.dumps([out.content, out.findings.warnings, out.findings.assumptions], sort_keys=True))")
+    digests = set()
+    for seed in ("1", "2"):
+        result = subprocess.run([sys.executable, "-c", script, str(ROOT / "examples" / "large_system.json")],
+                                capture_output=True, text=True, cwd=ROOT, timeout=120,
+                                env={**os.environ, "PYTHONHASHSEED": seed})
+        assert result.returncode == 0, result.stderr
+        digests.add(hashlib.sha256(result.stdout.encode()).hexdigest())
+    assert len(digests) == 1
