@@ -8,9 +8,11 @@ Budget left (1 - (1 - actual)/(1 - target)): 99.92 vs 99.9 -> 20 %; 99.89 vs 99.
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
@@ -172,3 +174,35 @@ def test_objectives_come_from_specifications_then_alerting() -> None:
 def test_label_values_that_could_break_promql_are_refused(source: PrometheusSource) -> None:
     with pytest.raises(ValueError, match="safe label value"):
         source.measure([Objective('x"} or vector(1) #', "availability", "30d")])
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_shown() -> None:
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            seen.append(self.headers.get("Authorization"))
+            body = b'{"status":"success","data":{"alerts":[]}}' if self.headers.get("Authorization") == \
+                "Basic " + base64.b64encode(b"reader:p@ss").decode() else b'{"status":"error","error":"unauthorized"}'
+            self.send_response(200 if b"success" in body else 401)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        assert PrometheusSource(f"http://reader:p%40ss@127.0.0.1:{port}/", timeout=5).firing_alerts() == []
+        with pytest.raises(Unavailable) as caught:
+            PrometheusSource(f"http://reader:wrong-secret@127.0.0.1:{port}", timeout=5).firing_alerts()
+        assert caught.value.details["http_status"] == 401 and "wrong-secret" not in caught.value.message
+        assert "unauthorized" in caught.value.message
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen[0] == "Basic " + base64.b64encode(b"reader:p@ss").decode()

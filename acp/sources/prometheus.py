@@ -30,6 +30,7 @@ An unreachable or broken Prometheus is acp.errors.Unavailable (retryable), namin
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
@@ -74,11 +75,17 @@ class PrometheusSource:
     def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, *, at: float | None = None) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError("a Prometheus URL is http(s)://host[:port][/path]")
-        self.url = url.rstrip("/")
+            raise ValueError("a Prometheus URL is http(s)://[user:password@]host[:port][/path]")
+        host = parsed.hostname + (f":{parsed.port}" if parsed.port else "")
+        # Credentials in the URL become a basic-auth header (urllib would not send them) and leave every message.
+        self._headers = {"Accept": "application/json"}
+        if parsed.username is not None:
+            pair = f"{urllib.parse.unquote(parsed.username)}:{urllib.parse.unquote(parsed.password or '')}"
+            self._headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+        self.url = urllib.parse.urlunsplit((parsed.scheme, host, parsed.path.rstrip("/"), "", ""))
         self.timeout = timeout
         self.at = at
-        self._where = f"{parsed.scheme}://{parsed.hostname}{':' + str(parsed.port) if parsed.port else ''}"
+        self._where = f"{parsed.scheme}://{host}"
 
     # ---- what the engine calls -----------------------------------------------------------------------
 
@@ -147,7 +154,7 @@ class PrometheusSource:
 
     def _get(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
         url = self.url + path + ("?" + urllib.parse.urlencode(params) if params else "")
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        request = urllib.request.Request(url, headers=self._headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
                 body = response.read(MAX_RESPONSE_BYTES + 1)

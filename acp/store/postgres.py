@@ -33,8 +33,9 @@ class PostgresStore(SqlStore):
             raise RuntimeError("a postgresql:// store needs psycopg 3 and psycopg-pool installed") from exc
         self._failures = (psycopg.OperationalError, PoolTimeout)
         self._where = _where(url)
+        # check: a connection the server dropped (restart, failover) is replaced before use, not handed out.
         self._pool = ConnectionPool(url, min_size=1, max_size=max_size, timeout=timeout, open=False,
-                                    kwargs={"autocommit": False})
+                                    kwargs={"autocommit": False}, check=ConnectionPool.check_connection)
         try:
             self._pool.open(wait=True, timeout=timeout)
         except PoolTimeout:
