@@ -296,3 +296,59 @@ def test_exporters_table_is_self_consistent() -> None:
             used = metric_names(expr.replace("{selector}", "").replace("{selector, ", "{"))
             assert used <= exposed, (kind, expr, used - exposed)
         assert len(exporter.panels) <= 6 and exporter.alerts
+
+
+def _annotations(rule: dict[str, Any], replacements: dict[str, str]) -> dict[str, str]:
+    """The annotations promtool will render for `rule`, with the templates replaced by what the series give."""
+    rendered = {}
+    for key, text in rule["annotations"].items():
+        for template, value in replacements.items():
+            text = text.replace(template, value)
+        rendered[key] = text
+    return rendered
+
+
+def test_alerts_fire_on_a_synthetic_burn_and_stay_quiet_when_healthy() -> None:
+    """promtool test rules: the card's 5% error-rate page fires for the failing service only, the PostgreSQL
+    connection alert fires at 95% of max_connections, and nothing fires without cause."""
+    from tests.promtool_helpers import test_rules as promtool_test_rules
+
+    files = files_of(REQUESTS["card"])
+    rules = {path.removeprefix("prometheus/"): text for path, text in files.items() if path.startswith("prometheus/rules/")}
+    by_name = {rule["alert"]: rule for text in rules.values() for group in yaml.safe_load(text)["groups"]
+               for rule in group["rules"] if "alert" in rule}
+    error_rule, connections_rule = by_name["ServiceHighErrorRate"], by_name["PostgresqlConnectionsNearMax"]
+    http = 'method="GET",endpoint="/api/users/:id"'
+    pg = 'kind="postgresql",component="postgresql",instance="pg-0"'
+    unit_test = {
+        "rule_files": sorted(rules),
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [
+                {"series": f'http_requests_total{{service="api-gateway",status="200",{http}}}', "values": "0+90x30"},
+                {"series": f'http_requests_total{{service="api-gateway",status="500",{http}}}', "values": "0+10x30"},
+                {"series": f'http_requests_total{{service="user-service",status="200",{http}}}', "values": "0+100x30"},
+                {"series": f'http_requests_total{{service="user-service",status="500",{http}}}', "values": "0+1x30"},
+                {"series": f'pg_up{{{pg}}}', "values": "1x30"},
+                {"series": f'pg_stat_database_numbackends{{{pg},datname="app"}}', "values": "95x30"},
+                {"series": f'pg_settings_max_connections{{{pg}}}', "values": "100x30"},
+            ],
+            "alert_rule_test": [
+                {"eval_time": "15m", "alertname": "ServiceHighErrorRate", "exp_alerts": [{
+                    "exp_labels": {"service": "api-gateway", **error_rule["labels"]},
+                    "exp_annotations": _annotations(error_rule, {"{{ $labels.service }}": "api-gateway",
+                                                                 "{{ $value | humanizePercentage }}": "10%"})}]},
+                {"eval_time": "15m", "alertname": "PostgresqlConnectionsNearMax", "exp_alerts": [{
+                    "exp_labels": {"component": "postgresql", "instance": "pg-0", **connections_rule["labels"]},
+                    "exp_annotations": _annotations(connections_rule, {
+                        "{{ $labels.component }}": "postgresql", "{{ $labels.instance }}": "pg-0",
+                        "{{ $value | humanizePercentage }}": "95%"})}]},
+                {"eval_time": "15m", "alertname": "PostgresqlDown", "exp_alerts": []},
+                {"eval_time": "15m", "alertname": "ServiceLatencyP99High", "exp_alerts": []},
+                {"eval_time": "3m", "alertname": "ServiceHighErrorRate", "exp_alerts": []},
+            ],
+        }],
+    }
+    output = promtool_test_rules({**rules, "golden_test.yml": unit_test}, "golden_test.yml")
+    assert "SUCCESS" in output

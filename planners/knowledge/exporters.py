@@ -68,11 +68,11 @@ POSTGRESQL = Exporter(
                   "PostgreSQL {{ $labels.component }} is down",
                   "postgres_exporter cannot connect to {{ $labels.component }}; every service that depends on it fails."),
         AlertRule("PostgresqlConnectionsNearMax",
-                  "sum by (component) (pg_stat_database_numbackends{selector})\n/ on (component)\n"
-                  "max by (component) (pg_settings_max_connections{selector}) > 0.9",
+                  "sum by (component, instance) (pg_stat_database_numbackends{selector})\n/ on (component, instance)\n"
+                  "max by (component, instance) (pg_settings_max_connections{selector}) > 0.9",
                   "5m", "critical",
                   "PostgreSQL {{ $labels.component }} connections above 90% of max_connections",
-                  "{{ $labels.component }} uses {{ $value | humanizePercentage }} of max_connections; new "
+                  "{{ $labels.instance }} of {{ $labels.component }} uses {{ $value | humanizePercentage }} of max_connections; new "
                   "connections will be refused (card: connection pool exhaustion > 90 %)."),
         AlertRule("PostgresqlReplicationLag", "max by (component) (pg_replication_lag_seconds{selector}) > 10",
                   "5m", "critical",
@@ -87,8 +87,8 @@ POSTGRESQL = Exporter(
     panels=(
         Panel("Up", "1 when postgres_exporter reaches the database.", "pg_up{selector}", "none", "{{instance}}"),
         Panel("Connections vs max_connections", "Share of max_connections in use; alerts at 90%.",
-              "sum by (component) (pg_stat_database_numbackends{selector})\n/ on (component)\n"
-              "max by (component) (pg_settings_max_connections{selector})", "percentunit", "{{component}}"),
+              "sum by (component, instance) (pg_stat_database_numbackends{selector})\n/ on (component, instance)\n"
+              "max by (component, instance) (pg_settings_max_connections{selector})", "percentunit", "{{instance}}"),
         Panel("Replication lag", "Seconds a replica is behind its primary; alerts above 10s.",
               "max by (instance) (pg_replication_lag_seconds{selector})", "s", "{{instance}}"),
         Panel("Transactions per second", "Commits and rollbacks per second.",
@@ -116,8 +116,8 @@ MYSQL = Exporter(
                   "MySQL {{ $labels.component }} is down",
                   "mysqld_exporter cannot connect to {{ $labels.component }}."),
         AlertRule("MysqlConnectionsNearMax",
-                  "max by (component) (mysql_global_status_threads_connected{selector})\n/ on (component)\n"
-                  "max by (component) (mysql_global_variables_max_connections{selector}) > 0.9",
+                  "max by (component, instance) (mysql_global_status_threads_connected{selector})\n/ on (component, instance)\n"
+                  "max by (component, instance) (mysql_global_variables_max_connections{selector}) > 0.9",
                   "5m", "critical", "MySQL {{ $labels.component }} connections above 90% of max_connections",
                   "{{ $labels.component }} uses {{ $value | humanizePercentage }} of max_connections."),
         AlertRule("MysqlReplicationLag",
@@ -128,8 +128,8 @@ MYSQL = Exporter(
     panels=(
         Panel("Up", "1 when mysqld_exporter reaches the database.", "mysql_up{selector}", "none", "{{instance}}"),
         Panel("Connections vs max_connections", "Share of max_connections in use; alerts at 90%.",
-              "max by (component) (mysql_global_status_threads_connected{selector})\n/ on (component)\n"
-              "max by (component) (mysql_global_variables_max_connections{selector})", "percentunit", "{{component}}"),
+              "max by (component, instance) (mysql_global_status_threads_connected{selector})\n/ on (component, instance)\n"
+              "max by (component, instance) (mysql_global_variables_max_connections{selector})", "percentunit", "{{instance}}"),
         Panel("Replication lag", "Seconds a replica is behind; alerts above 10s.",
               "max by (instance) (mysql_slave_status_seconds_behind_master{selector})", "s", "{{instance}}"),
         Panel("Queries per second", "Statements executed per second.",
@@ -154,8 +154,8 @@ REDIS = Exporter(
                   "Redis {{ $labels.component }} is down",
                   "redis_exporter cannot reach {{ $labels.component }}; cache misses fall through to the databases."),
         AlertRule("RedisMemoryNearMax",
-                  "max by (component) (redis_memory_used_bytes{selector})\n/ on (component)\n"
-                  "max by (component) (redis_memory_max_bytes{selector} > 0) > 0.9",
+                  "max by (component, instance) (redis_memory_used_bytes{selector})\n/ on (component, instance)\n"
+                  "max by (component, instance) (redis_memory_max_bytes{selector} > 0) > 0.9",
                   "5m", "critical", "Redis {{ $labels.component }} memory above 90% of maxmemory",
                   "{{ $labels.component }} uses {{ $value | humanizePercentage }} of maxmemory; evictions or "
                   "write errors follow (threshold: the card's 90 % exhaustion rule)."),
@@ -166,8 +166,8 @@ REDIS = Exporter(
     panels=(
         Panel("Up", "1 when redis_exporter reaches Redis.", "redis_up{selector}", "none", "{{instance}}"),
         Panel("Memory vs maxmemory", "Share of maxmemory in use; alerts at 90%.",
-              "max by (component) (redis_memory_used_bytes{selector})\n/ on (component)\n"
-              "max by (component) (redis_memory_max_bytes{selector} > 0)", "percentunit", "{{component}}"),
+              "max by (component, instance) (redis_memory_used_bytes{selector})\n/ on (component, instance)\n"
+              "max by (component, instance) (redis_memory_max_bytes{selector} > 0)", "percentunit", "{{instance}}"),
         Panel("Hit rate", "Keyspace hits over hits + misses.",
               "sum by (component) (rate(redis_keyspace_hits_total{selector}[5m]))\n/\n"
               "(sum by (component) (rate(redis_keyspace_hits_total{selector}[5m]))"
