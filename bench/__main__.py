@@ -12,6 +12,8 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results.json"
+HEADER = ("bench", "figure", "value", "target", "met")
+_COMPARE = {">=": float.__ge__, "<=": float.__le__, ">": float.__gt__, "<": float.__lt__}
 
 
 def discover(selected: list[str]) -> list[str]:
@@ -23,7 +25,7 @@ def discover(selected: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    rows: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
     for module_name in discover(argv):
         module = importlib.import_module(f"bench.{module_name}")
         if not callable(getattr(module, "run", None)):
@@ -31,13 +33,23 @@ def main(argv: list[str]) -> int:
         figures = module.run()
         key = module_name.removesuffix("_bench")
         results[key] = figures
-        rows.extend((key, name, _format(value)) for name, value in figures.items())
+        targets = getattr(module, "TARGETS", {})  # optional: figure name -> the bar it is held to
+        rows.extend((key, name, _format(value), targets.get(name, ""), _verdict(value, targets.get(name, "")))
+                    for name, value in figures.items())
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    widths = [max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(("bench", "figure", "value"))]
-    for row in [("bench", "figure", "value"), tuple("-" * w for w in widths), *rows]:
+    widths = [max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(HEADER)]
+    for row in [HEADER, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     print(f"\nwritten to {RESULTS.relative_to(BENCH_DIR.parent)}")
     return 0
+
+
+def _verdict(value: object, target: str) -> str:
+    """'yes' or 'NO' for a target written as '<op> <number>' (e.g. '>= 0.70'); blank when there is none."""
+    operator, _, bound = target.partition(" ")
+    if operator not in _COMPARE or not isinstance(value, (int, float)):
+        return ""
+    return "yes" if _COMPARE[operator](float(value), float(bound)) else "NO"
 
 
 def _format(value: object) -> str:
