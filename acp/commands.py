@@ -64,10 +64,12 @@ COMMANDS: dict[str, Command] = {
         Command(
             "DEFINE_SLOS", "SLO_SPECIFICATION",
             "Specifies SLOs, error budgets and burn-rate alerting for one service.",
+            planner="planners.slo:plan",
         ),
         Command(
             "CONFIGURE_ALERTING", "ALERT_RULES",
             "Produces alert rules, Alertmanager routing, escalation and runbooks.",
+            planner="planners.alerting:plan",
             reference_check="planners.graph:reference_violations", reference_field="infrastructure",
         ),
         Command(

@@ -23,6 +23,7 @@ from planners.context import PlanContext
 
 log = logging.getLogger("acp.engine")
 
+_VERSION = re.compile(r"^[0-9]{1,3}\.[0-9]{1,3}$")  # the pattern of defs.json#/$defs/acp_version
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # the pattern of defs.json#/$defs/request_id
 
 Message = Mapping[str, Any] | str | bytes | bytearray | memoryview
@@ -182,9 +183,12 @@ def _command_of(request: dict[str, Any]) -> Command:
 
 def _check_version(request: dict[str, Any]) -> None:
     version = request.get("acp_version")
-    if isinstance(version, str) and "." in version and version.split(".", 1)[0] not in SUPPORTED_MAJOR_VERSIONS:
+    if not isinstance(version, str) or not _VERSION.match(version):
+        return  # a malformed version is the schema's to report, with its pointer
+    major = str(int(version.split(".", 1)[0]))  # "01.0" is major 1
+    if major not in SUPPORTED_MAJOR_VERSIONS:
         raise UnsupportedVersion(
-            f"acp_version major {version.split('.', 1)[0][:8]!s} is not served; this server speaks {ACP_VERSION}",
+            f"acp_version major {major} is not served; this server speaks {ACP_VERSION}",
             [Violation("/acp_version", "enum", f"major version must be one of {', '.join(SUPPORTED_MAJOR_VERSIONS)}")],
             details={"supported": [ACP_VERSION]},
         )

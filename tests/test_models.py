@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 from pydantic import BaseModel, ValidationError
 
 from acp import schemas
 from acp.commands import COMMANDS
 from acp.modelgen import MODELS_DIR, generate
 from conftest import load_example
+from schema_strategies import valid_messages
 
 REQUEST_SCHEMAS = sorted(command.request_schema for command in COMMANDS.values())
 
@@ -36,31 +36,6 @@ def model_for(schema_name: str) -> type[BaseModel]:
     return getattr(importlib.import_module(f"acp.models.{schema_name}"), class_name)
 
 
-def bundled(schema_name: str) -> dict[str, Any]:
-    """The schema with every $ref inlined and the envelope merged in, in the subset hypothesis-jsonschema reads."""
-    resolver = schemas.registry().resolver(base_uri=schemas.SCHEMA_BASE + schema_name + ".json")
-
-    def inline(node: Any, resolver) -> Any:
-        if isinstance(node, list):
-            return [inline(item, resolver) for item in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" in node:
-            resolved = resolver.lookup(node["$ref"])
-            rest = {k: v for k, v in node.items() if k != "$ref"}
-            return {**inline(resolved.contents, resolved.resolver), **inline(rest, resolver)}
-        out = {k: inline(v, resolver) for k, v in node.items() if k not in ("$defs", "examples", "$id", "$schema")}
-        # additionalProperties cannot see into allOf, so the properties described there are declared here too.
-        for part in out.get("allOf", []):
-            for key, rule in part.get("properties", {}).items():
-                out.setdefault("properties", {}).setdefault(key, rule)
-        if out.pop("unevaluatedProperties", None) is False:
-            out["additionalProperties"] = False
-        return out
-
-    return inline(schemas.load_schema(schema_name), resolver)
-
-
 @pytest.mark.parametrize("schema_name", REQUEST_SCHEMAS)
 def test_examples_are_accepted_by_schema_and_model(schema_name: str) -> None:
     for example in schemas.load_schema(schema_name).get("examples", []):
@@ -71,7 +46,7 @@ def test_examples_are_accepted_by_schema_and_model(schema_name: str) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_generated_valid_messages_are_accepted_by_the_model(schema_name: str, data: st.DataObject) -> None:
-    message = data.draw(from_schema(bundled(schema_name)))
+    message = data.draw(valid_messages(schema_name))
     assert schemas.violations(schema_name, message) == []
     model_for(schema_name).model_validate(message)
 

@@ -10,7 +10,11 @@ from typing import Any
 import yaml
 
 
-class _ArtifactDumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML was built with it: same bytes, about ten times faster on big rule files.
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _ArtifactDumper(_BaseDumper):  # type: ignore[misc, valid-type]
     def ignore_aliases(self, data: Any) -> bool:  # repeated dicts must print in full, not as *anchors
         return True
 
