@@ -64,34 +64,68 @@ def _run(args: list[str], what: str) -> None:
         pytest.fail(f"could not {what}: {done.stdout[-2000:]} {done.stderr[-2000:]}")
 
 
+class PostgresCluster:
+    """One initdb'd cluster in a temporary directory; start() and stop() may be called again (restart tests)."""
+
+    def __init__(self) -> None:
+        self.binaries = server_binaries()
+        self.root = Path(tempfile.mkdtemp(prefix="acp-pg-"))
+        self.data, self.socket_dir, self.logfile = self.root / "data", self.root / "socket", self.root / "server.log"
+        self.socket_dir.mkdir()
+        if os.geteuid() == 0:
+            owner = _server_user()
+            for path in (self.root, self.socket_dir):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        self.port = free_port()
+        self.running = False
+        _run([self._bin("initdb"), "-D", str(self.data), "-U", ROLE, "--auth=trust", "-E", "UTF8", "--no-locale"],
+             "initialise a PostgreSQL cluster")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{ROLE}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def _bin(self, name: str) -> str:
+        return str(self.binaries / name)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1"
+        _run([self._bin("pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-o", options, "-w",
+              "-t", str(START_TIMEOUT_SECONDS), "start"], "start PostgreSQL")
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            subprocess.run(_as_server_user([self._bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+                           capture_output=True, timeout=START_TIMEOUT_SECONDS)
+            self.running = False
+
+    def create_database(self) -> None:
+        _run([self._bin("createdb"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", ROLE, DATABASE],
+             "create the test database")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A started cluster with an empty test database; stopped and deleted afterwards."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        cluster.create_database()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """Yields a postgresql:// URL to an empty database on a fresh server."""
-    binaries = server_binaries()
-    root = Path(tempfile.mkdtemp(prefix="acp-pg-"))
-    data, socket_dir, logfile = root / "data", root / "socket", root / "server.log"
-    socket_dir.mkdir()
-    if os.geteuid() == 0:
-        owner = _server_user()
-        for path in (root, socket_dir):
-            os.chown(path, owner.pw_uid, owner.pw_gid)
-    port = free_port()
-    started = False
-    try:
-        _run([str(binaries / "initdb"), "-D", str(data), "-U", ROLE, "--auth=trust", "-E", "UTF8", "--no-locale"],
-             "initialise a PostgreSQL cluster")
-        options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1"
-        _run([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(logfile), "-o", options, "-w",
-              "-t", str(START_TIMEOUT_SECONDS), "start"], "start PostgreSQL")
-        started = True
-        _run([str(binaries / "createdb"), "-h", str(socket_dir), "-p", str(port), "-U", ROLE, DATABASE],
-             "create the test database")
-        yield f"postgresql://{ROLE}@127.0.0.1:{port}/{DATABASE}"
-    finally:
-        if started:
-            subprocess.run(_as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                           capture_output=True, timeout=START_TIMEOUT_SECONDS)
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_cluster() as cluster:
+        yield cluster.url
 
 
 def reset_database(url: str) -> None:

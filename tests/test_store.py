@@ -15,16 +15,21 @@ from acp.store import LATEST_VERSION, default_state_path, open_store
 from acp.store.base import SqlStore, response_hash
 from acp.store.migrations import MIGRATIONS, pending
 from conftest import load_example
-from pg_helpers import postgres_server, reset_database
+from pg_helpers import PostgresCluster, postgres_cluster, reset_database
 
 BACKENDS = ("sqlite-memory", "sqlite-file", "postgresql")
 SECRET = "abc123"  # the card's pagerduty_key
 
 
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
+def postgres() -> Iterator[PostgresCluster]:
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgres: PostgresCluster) -> str:
+    return postgres.url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -252,3 +257,23 @@ def test_an_unreachable_postgresql_is_unavailable_without_the_password() -> None
     with pytest.raises(Unavailable) as caught:
         PostgresStore(f"postgresql://acp:s3cr3tpw@127.0.0.1:{port}/acp", timeout=1.0)
     assert f"127.0.0.1:{port}/acp" in caught.value.message and "s3cr3tpw" not in caught.value.message
+
+
+def test_postgresql_restart_is_unavailable_then_recovers(postgres: PostgresCluster) -> None:
+    """A replica keeps its pool across a database restart: writes fail retryably while it is down, then work."""
+    from acp.store.postgres import PostgresStore
+
+    reset_database(postgres.url)
+    store = PostgresStore(postgres.url, timeout=2.0)  # the pool's wait for a connection bounds the failure
+    assert record(store, "before", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "b", v=1))
+    postgres.stop()
+    try:
+        with pytest.raises(Unavailable) as caught:
+            record(store, "during", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "d", v=2))
+        assert caught.value.retryable
+    finally:
+        postgres.start()  # the module's other tests share this server
+    assert record(store, "after", "DEFINE_SLOS", {"service": "api"}, response_for("SLO_SPECIFICATION", "a", v=3))
+    assert store.lookup("before") is not None and store.lookup("during") is None
+    assert store.state("shop")["slos"]["api"]["v"] == 3
+    store.close()
