@@ -172,7 +172,8 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         system=ctx.system, topology=topology, content=content, layout=layout, cloud=cloud, environment=environment,
         scrape_interval=scrape_interval, kinds=known_kinds(components),
         latency_p95_ms=float(slo_targets.get("latency_p95", DEFAULT_SLO_TARGETS["latency_p95"])),
-        log_retention_days=int(requirements.get("log_retention_days", DEFAULT_LOG_RETENTION_DAYS)))
+        log_retention_days=int(requirements.get("log_retention_days", DEFAULT_LOG_RETENTION_DAYS)),
+        findings=findings)
     artifacts, limits = render_setup_artifacts(render_input)
     content["limits"] = limits
     for text in limits:

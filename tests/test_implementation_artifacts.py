@@ -273,6 +273,7 @@ def test_diagram_snippets_and_plan_document(planned: tuple[str, dict[str, Any], 
         assert f"## Phase: {phase}" in document
     for decision in content["decisions"]:
         assert decision["conflict"] in document
+    assert "## Assumptions" in document
 
 
 def test_logging_files_follow_the_log_stack() -> None:

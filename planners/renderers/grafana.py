@@ -65,7 +65,11 @@ def dashboard(uid_value: str, title: str, description: str, tags: list[str], pan
             "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard"}]},
         "templating": {"list": [{"name": "datasource", "label": "Prometheus", "type": "datasource",
                                  "query": "prometheus", "hide": 0}] + (variables or [])},
-        "links": [],
+        # Every dashboard links to the others by tag, so the executive view leads to services and components.
+        "links": [{"title": "Service dashboards", "type": "dashboards", "tags": ["service"], "asDropdown": True,
+                   "includeVars": False, "keepTime": True},
+                  {"title": "Component dashboards", "type": "dashboards", "tags": ["component"], "asDropdown": True,
+                   "includeVars": False, "keepTime": True}],
         "panels": [_panel(index, spec) for index, spec in enumerate(panels)],
     }
     return json.dumps(model, indent=2, sort_keys=True)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from planners.context import Findings
 from planners.phases import names
 
+# Findings listed in full up to this many; past it PLAN.md counts the rest (the response lists them all).
+FINDINGS_SHOWN = 40
 
-def plan_markdown(content: Mapping[str, Any], system: str) -> str:
+
+def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -> str:
     lines = [f"# Observability implementation plan: {system}", ""]
     platform = content["platform"]
     lines += [f"Platform: **{platform['platform']}**"
@@ -79,4 +83,9 @@ def plan_markdown(content: Mapping[str, Any], system: str) -> str:
     lines += [f"- {text}" for text in overhead["how_the_plan_stays_inside"]]
     if content.get("limits"):
         lines += ["", "## Output limits", ""] + [f"- {text}" for text in content["limits"]]
+    for title, items in (("Warnings", findings.warnings), ("Assumptions", findings.assumptions)):
+        if items:
+            lines += ["", f"## {title}", ""] + [f"- `{item['code']}`: {item['message']}" for item in items[:FINDINGS_SHOWN]]
+            if len(items) > FINDINGS_SHOWN:
+                lines.append(f"- and {len(items) - FINDINGS_SHOWN} more in the response's {title.lower()}.")
     return "\n".join(lines)

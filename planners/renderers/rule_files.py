@@ -25,6 +25,10 @@ DEFAULT_TEAM = "platform"  # the card's rules label team: platform
 # Past this many user-facing services the p95 alert covers every service instead of a long regex.
 MAX_MATCHED_SERVICES = 50
 
+# Alerts link the templated service dashboard: its URL works for every service name, while per-service
+# dashboard uids are shortened with a hash for names longer than Grafana's 40-character uid limit.
+SERVICE_DASHBOARD = "service-overview?var-service={{ $labels.service }}"
+
 RECORDED = ("service:requests:rate5m", "service:errors:rate5m", "service:error_ratio:rate5m",
             "service:latency_seconds:p50_5m", "service:latency_seconds:p95_5m", "service:latency_seconds:p99_5m")
 GOLDEN_ALERTS = ("ServiceHighErrorRate", "ServiceLatencyP99High", "ServiceLatencyP95AboveTarget", "ServiceTargetDown")
@@ -56,15 +60,15 @@ def golden_signal_groups(families: Iterable[str], user_facing: list[str], latenc
         _alert("ServiceHighErrorRate", f"service:error_ratio:rate5m > {ERROR_RATIO_CRITICAL}", "5m", "critical",
                "High error rate in {{ $labels.service }}",
                "{{ $labels.service }} error rate is {{ $value | humanizePercentage }} (above 5%, the card's P1 "
-               "user-facing outage threshold).", "svc-{{ $labels.service }}"),
+               "user-facing outage threshold).", SERVICE_DASHBOARD),
         _alert("ServiceLatencyP99High", f"service:latency_seconds:p99_5m > {LATENCY_P99_WARNING_SECONDS}", "10m",
                "warning", "P99 latency high in {{ $labels.service }}",
                "{{ $labels.service }} p99 latency is {{ $value | humanizeDuration }} (above 2s).",
-               "svc-{{ $labels.service }}"),
+               SERVICE_DASHBOARD),
         _alert("ServiceTargetDown", 'up{role="service"} == 0', "5m", "warning",
                "Metrics target of {{ $labels.service }} is down",
                "Prometheus cannot scrape {{ $labels.instance }} of {{ $labels.service }}: the instance is down "
-               "or its metrics endpoint is broken.", "svc-{{ $labels.service }}"),
+               "or its metrics endpoint is broken.", SERVICE_DASHBOARD),
     ]
     if user_facing:
         matcher = "|".join(user_facing[:MAX_MATCHED_SERVICES]) if len(user_facing) <= MAX_MATCHED_SERVICES else ".+"
@@ -73,7 +77,7 @@ def golden_signal_groups(families: Iterable[str], user_facing: list[str], latenc
             f'service:latency_seconds:p95_5m{{service=~"{matcher}"}} > {latency_p95_ms / 1000:g}', "10m", "warning",
             "P95 latency of {{ $labels.service }} above its target",
             f"{{{{ $labels.service }}}} p95 latency is {{{{ $value | humanizeDuration }}}}, above the "
-            f"{latency_p95_ms:g} ms target of slo_targets.latency_p95.", "svc-{{ $labels.service }}"))
+            f"{latency_p95_ms:g} ms target of slo_targets.latency_p95.", SERVICE_DASHBOARD))
     return [{"name": "golden_signals_recording", "rules": recording},
             {"name": "golden_signals_alerts", "rules": alerts}]
 

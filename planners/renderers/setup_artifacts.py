@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
+from planners.context import Findings
 from planners.instrumentation import METRIC_FAMILIES, family_of
 from planners.knowledge import exporters as exporter_table
 from planners.knowledge import languages
@@ -45,6 +46,7 @@ class SetupRenderInput:
     kinds: list[str]
     latency_p95_ms: float
     log_retention_days: int
+    findings: Findings
 
 
 def snippet_paths(topology: "Topology") -> dict[str, str]:
@@ -106,7 +108,7 @@ def render_setup_artifacts(data: SetupRenderInput) -> tuple[list[dict[str, str]]
     files += _snippets(data, limits)
     markdown_content = dict(content)
     markdown_content["limits"] = limits
-    files.append(artifact("PLAN.md", plan_markdown(markdown_content, data.system)))
+    files.append(artifact("PLAN.md", plan_markdown(markdown_content, data.system, data.findings)))
     return files, limits
 
 
