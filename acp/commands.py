@@ -21,6 +21,10 @@ class Command:
     # request[reference_field], returning Violations with pointers under "/<reference_field>".
     reference_check: str | None = None
     reference_field: str | None = None
+    # Accepted answers to this command are kept in the Store (and its request_id made idempotent); queries are not.
+    records_state: bool = False
+    # The planner reads live measurements (ctx.stored["live"]) when the engine has a live source.
+    reads_live_source: bool = False
 
     @property
     def request_schema(self) -> str:
@@ -60,21 +64,24 @@ COMMANDS: dict[str, Command] = {
             "OBSERVABILITY_SETUP", "IMPLEMENTATION_PLAN",
             "Plans the observability stack for an infrastructure: decisions, phases, instrumentation, artifacts.",
             reference_check="planners.graph:reference_violations", reference_field="infrastructure",
+            records_state=True,
         ),
         Command(
             "DEFINE_SLOS", "SLO_SPECIFICATION",
             "Specifies SLOs, error budgets and burn-rate alerting for one service.",
-            planner="planners.slo:plan",
+            planner="planners.slo:plan", records_state=True,
         ),
         Command(
             "CONFIGURE_ALERTING", "ALERT_RULES",
             "Produces alert rules, Alertmanager routing, escalation and runbooks.",
             planner="planners.alerting:plan",
             reference_check="planners.graph:reference_violations", reference_field="infrastructure",
+            records_state=True,
         ),
         Command(
             "OBSERVABILITY_STATUS", "OBSERVABILITY_HEALTH",
             "Reports coverage, SLO compliance, alert health and recommendations for a system.",
+            reads_live_source=True,
         ),
         Command("DESCRIBE", "CAPABILITIES", "Lists what this server answers and the limits it enforces."),
     )

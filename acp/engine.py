@@ -5,23 +5,34 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
-from typing import Any, Mapping
+import uuid
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 from acp import schemas
-from acp.canonical import content_hash, derived_request_id
+from acp.canonical import canonical_json, content_hash, derived_request_id
 from acp.commands import COMMANDS, Command
 from acp.errors import (
-    AcpError, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
+    AcpError, Conflict, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
     UnsupportedRespondFormat, UnsupportedVersion, Violation,
 )
 from acp.limits import Limits, check_depth, decode
 from acp.version import ACP_VERSION, SERVER_VERSION, SUPPORTED_MAJOR_VERSIONS
 from planners.context import PlanContext
 
+if TYPE_CHECKING:
+    from acp.store import Store
+
 log = logging.getLogger("acp.engine")
+
+
+class LiveSource(Protocol):
+    """Where live measurements come from (acp.sources.prometheus.PrometheusSource)."""
+
+    def live(self, state: Mapping[str, Any]) -> dict[str, Any]: ...
 
 _VERSION = re.compile(r"^[0-9]{1,3}\.[0-9]{1,3}$")  # the pattern of defs.json#/$defs/acp_version
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # the pattern of defs.json#/$defs/request_id
@@ -36,9 +47,14 @@ class Engine:
     error, logged with the violations, because a response that breaks its own contract must not go out).
     """
 
-    def __init__(self, *, validate_responses: bool = False, limits: Limits | None = None) -> None:
+    def __init__(
+        self, *, validate_responses: bool = False, limits: Limits | None = None,
+        store: Store | None = None, live_source: LiveSource | None = None,
+    ) -> None:
         self.validate_responses = validate_responses
         self.limits = limits or Limits()
+        self.store = store  # None: a stateless engine (the library default); the CLI and server pass one
+        self.live_source = live_source
 
     def handle(self, message: Message) -> dict[str, Any]:
         request_id: str | None = None
@@ -98,11 +114,56 @@ class Engine:
                 f"{command.cmd} is accepted and validated, but its planner is not built yet",
                 details={"cmd": command.cmd},
             )
-        output = command.plan(request, PlanContext(system=system))
-        return self._response(
+        remembered = self._remembered_answer(command, request)
+        if remembered is not None:
+            return remembered
+        output = command.plan(request, PlanContext(system=system, stored=self._stored_state(command, system)))
+        response = self._response(
             command.respond_format, request_id, system, output.content,
             output.findings.warnings, output.findings.assumptions,
         )
+        return self._record(command, request, response)
+
+    # -- state ---------------------------------------------------------------------------------------------
+
+    def _remembered_answer(self, command: Command, request: dict[str, Any]) -> dict[str, Any] | None:
+        """A caller's request_id sent again answers from the log instead of planning and writing twice."""
+        caller_id = _usable_request_id(request)
+        if self.store is None or not command.records_state or caller_id is None:
+            return None
+        previous = self.store.lookup(caller_id)
+        if previous is None:
+            return None
+        if previous.request_hash != _request_hash(request):
+            raise Conflict(
+                "this request_id was already used for a different message; send a new request_id",
+                [Violation("/request_id", "unique", "was already used for a different message")],
+            )
+        return previous.response
+
+    def _stored_state(self, command: Command, system: str) -> dict[str, Any]:
+        if self.store is None and self.live_source is None:
+            return {}
+        stored = dict(self.store.state(system)) if self.store is not None else {}
+        if self.live_source is not None and command.reads_live_source:
+            stored["live"] = self.live_source.live(stored)
+        return stored
+
+    def _record(self, command: Command, request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+        """Durable before the answer leaves: a crash after this returns loses nothing acknowledged."""
+        if self.store is None or not command.records_state:
+            return response
+        caller_id = _usable_request_id(request)
+        # A derived id names the content, not one sending of it: the same message after the state changed is
+        # planned again and logged again, under a log key of its own.
+        log_id = caller_id or f"{response['request_id']}/{uuid.uuid4().hex[:16]}"
+        written = self.store.record(
+            system=response["system"], request_id=log_id, cmd=command.cmd,
+            request_hash=_request_hash(request), request=request, response=response,
+        )
+        if not written and caller_id is not None:  # the same request_id raced us: answer as the log says
+            return self._remembered_answer(command, request) or response
+        return response
 
     def _request_violations(self, command: Command, request: dict[str, Any]) -> list[Violation]:
         if command.request_schema not in schemas.schema_names():
@@ -202,6 +263,10 @@ def _check_respond_format(request: dict[str, Any], command: Command) -> None:
             [Violation("/respond_format", "const", f"must be \"{command.respond_format}\"")],
             details={"cmd": command.cmd, "allowed": [command.respond_format]},
         )
+
+
+def _request_hash(request: Mapping[str, Any]) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(request).encode("utf-8")).hexdigest()
 
 
 def _count(found: list[Violation]) -> str:

@@ -32,6 +32,8 @@ _TABLE: tuple[ErrorKind, ...] = (
     ErrorKind("PAYLOAD_TOO_LARGE", "INVALID_ARGUMENT", 413, 15, False,
               "the message is larger or more deeply nested than the limits allow"),
     ErrorKind("NOT_FOUND", "NOT_FOUND", 404, 16, False, "no such resource"),
+    ErrorKind("CONFLICT", "ALREADY_EXISTS", 409, 17, False,
+              "the request_id was already used for a different message"),
     ErrorKind("UNAUTHENTICATED", "UNAUTHENTICATED", 401, 20, False, "no valid credentials"),
     ErrorKind("PERMISSION_DENIED", "PERMISSION_DENIED", 403, 21, False, "credentials do not allow this"),
     ErrorKind("OVERLOADED", "RESOURCE_EXHAUSTED", 429, 30, True, "the server is at capacity; retry later"),
@@ -111,6 +113,7 @@ UnsupportedRespondFormat = _exception("UnsupportedRespondFormat", "UNSUPPORTED_R
 UnsupportedVersion = _exception("UnsupportedVersion", "UNSUPPORTED_VERSION")
 PayloadTooLarge = _exception("PayloadTooLarge", "PAYLOAD_TOO_LARGE")
 NotFound = _exception("NotFound", "NOT_FOUND")
+Conflict = _exception("Conflict", "CONFLICT")
 Unauthenticated = _exception("Unauthenticated", "UNAUTHENTICATED")
 PermissionDenied = _exception("PermissionDenied", "PERMISSION_DENIED")
 Overloaded = _exception("Overloaded", "OVERLOADED")
@@ -123,7 +126,7 @@ EXCEPTIONS: Mapping[str, type[AcpError]] = {
     exc.code: exc
     for exc in (
         MalformedJson, SchemaViolation, UnknownCommand, UnsupportedRespondFormat, UnsupportedVersion,
-        PayloadTooLarge, NotFound, Unauthenticated, PermissionDenied, Overloaded, DeadlineExceeded,
+        PayloadTooLarge, NotFound, Conflict, Unauthenticated, PermissionDenied, Overloaded, DeadlineExceeded,
         Unavailable, NotImplementedYet, InternalError,
     )
 }

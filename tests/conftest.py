@@ -25,6 +25,16 @@ def load_example(name: str) -> dict[str, Any]:
     return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """acpctl and acpctl serve keep state under $XDG_STATE_HOME: each test gets its own, never the user's."""
+    state_home = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
+    monkeypatch.delenv("ACP_STATE", raising=False)
+    monkeypatch.delenv("ACP_PROMETHEUS_URL", raising=False)
+    return state_home
+
+
 @pytest.fixture
 def engine() -> Engine:
     """Validates every response against its schema, so a planner that breaks its contract fails the test."""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acp.errors import CATALOGUE
 from acp.limits import DEFAULT_MAX_MESSAGE_BYTES
+
+if TYPE_CHECKING:
+    from acp.engine import Engine
 
 
 def add_target_options(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +27,33 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ca", metavar="PEM", default=None, help="CA bundle to trust for grpcs:// or https://")
     parser.add_argument("--cert", metavar="PEM", default=None, help="client certificate for mutual TLS")
     parser.add_argument("--key", metavar="PEM", default=None, help="client key for mutual TLS")
+    add_state_options(parser)
+
+
+def add_state_options(parser: argparse.ArgumentParser) -> None:
+    """Where the embedded engine (or the server) keeps what agents told it, and where it measures live."""
+    parser.add_argument(
+        "--state", metavar="PATH|URL", default=os.environ.get("ACP_STATE"),
+        help="state store: a SQLite file, :memory: (forget on exit) or postgresql://... "
+             "(env ACP_STATE; default: acp-observability/state.db under $XDG_STATE_HOME)",
+    )
+    parser.add_argument(
+        "--prometheus-url", metavar="URL", default=os.environ.get("ACP_PROMETHEUS_URL"),
+        help="measure SLO actuals and firing alerts from this Prometheus for OBSERVABILITY_STATUS "
+             "(env ACP_PROMETHEUS_URL)",
+    )
+
+
+def embedded_engine(args: argparse.Namespace, **options: Any) -> "Engine":
+    from acp.engine import Engine
+    from acp.store import open_store
+
+    live = None
+    if getattr(args, "prometheus_url", None):
+        from acp.sources.prometheus import PrometheusSource
+
+        live = PrometheusSource(args.prometheus_url)
+    return Engine(store=open_store(getattr(args, "state", None)), live_source=live, **options)
 
 
 def add_output_option(parser: argparse.ArgumentParser) -> None:
@@ -51,9 +82,11 @@ def exchange(message: bytes | dict[str, Any], args: argparse.Namespace) -> dict[
                 token = handle.read().strip()
         client = Client(args.server, timeout=args.timeout, auth_token=token, ca=args.ca, cert=args.cert, key=args.key)
         return client.send(message)
-    from acp.engine import Engine
-
-    return Engine().handle(message)
+    engine = embedded_engine(args)
+    try:
+        return engine.handle(message)
+    finally:
+        engine.store.close()
 
 
 def emit(response: dict[str, Any], output: str = "json") -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from acp.cli.io import add_state_options
 from acp.limits import DEFAULT_MAX_MESSAGE_BYTES
 
 
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="requests in progress per transport and process before answering OVERLOADED (default %(default)s)")
     limits.add_argument("--grace-period", type=float, default=10.0, metavar="SECONDS",
                         help="how long accepted requests may take to finish after SIGTERM (default %(default)s)")
+    add_state_options(parser)
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--validate-responses", action="store_true",
                         help="check every response against its schema before sending it (slower; for testing)")
@@ -61,4 +63,5 @@ def run(args: argparse.Namespace) -> int:
         auth_token_file=args.auth_token_file, tls=tls, max_message_bytes=args.max_message_bytes,
         max_concurrent_rpcs=args.max_concurrent_rpcs, grace_period=args.grace_period,
         log_level=args.log_level, validate_responses=args.validate_responses,
+        state=args.state, prometheus_url=args.prometheus_url,
     ))

@@ -24,6 +24,8 @@ import uvicorn
 from acp.engine import Engine
 from acp.errors import CATALOGUE
 from acp.limits import Limits
+from acp.sources.prometheus import PrometheusSource
+from acp.store import open_store
 from acp.transport.auth import BearerAuth, load_token
 from acp.transport.dispatch import Dispatcher
 from acp.transport.grpc_server import GrpcServer
@@ -49,6 +51,8 @@ class ServeConfig:
     grace_period: float = 10.0
     log_level: str = "info"
     validate_responses: bool = False
+    state: str | None = None  # None: the XDG default SQLite file; each worker opens its own connection
+    prometheus_url: str | None = None
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -87,8 +91,10 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     http_host, configured_http_port = split_address(config.http_listen)
     token = load_token(config.auth_token_file) if config.auth_token_file else None
     auth = BearerAuth(token)
+    live = PrometheusSource(config.prometheus_url) if config.prometheus_url else None
     engine = Engine(validate_responses=config.validate_responses,
-                    limits=Limits(max_message_bytes=config.max_message_bytes))
+                    limits=Limits(max_message_bytes=config.max_message_bytes),
+                    store=open_store(config.state), live_source=live)
     dispatcher = Dispatcher(engine, Metrics(), config.max_message_bytes)
 
     grpc_server = GrpcServer(dispatcher, auth, config.tls, max_message_bytes=config.max_message_bytes,
