@@ -139,3 +139,28 @@ def test_no_services_still_plans_the_components() -> None:
     assert "NO_SERVICES" in codes and "UNKNOWN_COMPONENT_KIND" in codes
     assert "prometheus/rules/postgresql.yml" in files and "prometheus/rules/golden_signals.yml" not in files
     assert content["instrumentation"]["services"] == [] and content["slos"] == []
+
+
+def test_awkward_names_still_give_valid_kubernetes_names_and_distinct_diagram_nodes() -> None:
+    import re
+
+    long_name = "a" + "-x" * 31  # 63 characters, the schema's limit
+    request = {"cmd": "OBSERVABILITY_SETUP", "infrastructure": {
+        "platform": "kubernetes", "services": ["web-gateway", "user_service", "user-service", long_name, "edge-"],
+        "databases": [{"name": "orders_db", "kind": "postgresql"}, {"name": "orders-db-", "kind": "postgresql"}]}}
+    content, files, _ = planned(request)
+    dns_label = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+    label_value = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+    names = []
+    for path in ("kubernetes/servicemonitors.yaml", "kubernetes/exporters.yaml"):
+        for document in yaml.safe_load_all(files[path]):
+            name = document["metadata"]["name"]
+            assert dns_label.fullmatch(name) and len(name) <= 63, name
+            names.append((document["kind"], name))
+            for value in list(document["metadata"].get("labels", {}).values()) + \
+                    list(document["spec"].get("selector", {}).get("matchLabels", {}).values()):
+                assert label_value.fullmatch(value) and len(value) <= 63, value
+    assert len(names) == len(set(names))
+    diagram = files["diagrams/architecture.mmd"]
+    node_ids = re.findall(r"^    (n_\w+)[\[(]", diagram, flags=re.MULTILINE)
+    assert len(node_ids) == len(set(node_ids)) == 7

@@ -11,6 +11,8 @@ instead of one object per service, so the manifest stays reviewable; the plan sa
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any, Mapping
 
 from planners.renderers.otel_collector import (COLLECTOR_IMAGE, HEALTH_PORT, NAMESPACE, OTLP_GRPC_PORT,
@@ -18,6 +20,9 @@ from planners.renderers.otel_collector import (COLLECTOR_IMAGE, HEALTH_PORT, NAM
 from planners.renderers.prometheus_config import HIGH_CARDINALITY_LABELS
 from planners.renderers.yaml_text import to_yaml, to_yaml_documents
 
+DNS_LABEL_MAX = 63  # Kubernetes: Service names and label values
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 SERVICE_MONITOR_LIMIT = 500
 COMPONENT_LIMIT = 50  # past this, one fleet ServiceMonitor for exporters and manifests for the first 50 only
 EXPORTER_LABEL = "observability.acp.dev/exporter"
@@ -25,6 +30,24 @@ SCRAPE_LABEL = "observability.acp.dev/scrape"
 # The label kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by (its Helm default).
 RELEASE_LABEL = {"release": "kube-prometheus-stack"}
 APP_LABEL = "app.kubernetes.io/name"
+
+
+def k8s_name(name: str, prefix: str = "", suffix: str = "") -> str:
+    """A DNS-1123 label (what Service names and label values need) for a request name: '_' is not allowed
+    there, and prefix + name + suffix may pass 63 characters. Either case gets a short hash of the original
+    name, so "a_b" and "a-b" never collide and every result is stable."""
+    candidate = f"{prefix}{name}{suffix}"
+    if _DNS_LABEL.fullmatch(candidate) and len(candidate) <= DNS_LABEL_MAX:
+        return candidate
+    base = name.replace("_", "-")
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    room = DNS_LABEL_MAX - len(prefix) - len(suffix) - len(digest) - 1
+    return f"{prefix}{base[:room].rstrip('-')}-{digest}{suffix}"
+
+
+def label_value(name: str) -> str:
+    """`name` as a label value: kept when valid (underscores are allowed there), hashed like k8s_name otherwise."""
+    return name if _LABEL_VALUE.fullmatch(name) else k8s_name(name)
 
 
 def _metadata(name: str, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -44,7 +67,8 @@ def service_monitors(services: list[tuple[str, Mapping[str, Any]]], components: 
                            {"action": "replace", "targetLabel": "service", "replacement": name}]
             if attributes.get("tier"):
                 relabelings.append({"action": "replace", "targetLabel": "tier", "replacement": attributes["tier"]})
-            monitors.append(_monitor(f"svc-{name}", {APP_LABEL: name}, "metrics", interval, relabelings, drop))
+            monitors.append(_monitor(k8s_name(name, "svc-"), {APP_LABEL: label_value(name)}, "metrics", interval, relabelings,
+                                     drop))
     else:
         relabelings = [{"action": "replace", "targetLabel": "role", "replacement": "service"},
                        {"action": "replace", "sourceLabels": ["__meta_kubernetes_service_label_app_kubernetes_io_name"],
@@ -55,7 +79,7 @@ def service_monitors(services: list[tuple[str, Mapping[str, Any]]], components: 
             relabelings = [{"action": "replace", "targetLabel": "component", "replacement": name},
                            {"action": "replace", "targetLabel": "kind", "replacement": kind},
                            {"action": "replace", "targetLabel": "role", "replacement": role}]
-            monitors.append(_monitor(f"cmp-{name}", {APP_LABEL: f"{name}-exporter"}, "metrics", interval,
+            monitors.append(_monitor(k8s_name(name, "cmp-"), {APP_LABEL: k8s_name(name, suffix="-exporter")}, "metrics", interval,
                                      relabelings, []))
     else:
         # The exporter Services carry their component, kind and role as labels; copy them onto the series.
@@ -78,7 +102,7 @@ def _monitor(name: str, match: Mapping[str, str], port: str, interval: str, rela
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": _metadata(name[:63], RELEASE_LABEL),
+        "metadata": _metadata(name, RELEASE_LABEL),
         "spec": {"selector": {"matchLabels": dict(match)}, "namespaceSelector": {"any": True},
                  "endpoints": [endpoint]},
     }
@@ -170,10 +194,11 @@ def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[st
     manifests: list[dict[str, Any]] = []
     for name, kind, role in components[:COMPONENT_LIMIT]:
         exporter = table[kind]
-        labels = {APP_LABEL: f"{name}-exporter", EXPORTER_LABEL: "true",
-                  "observability.acp.dev/component": name, "observability.acp.dev/kind": kind,
+        exporter_name = k8s_name(name, suffix="-exporter")
+        labels = {APP_LABEL: exporter_name, EXPORTER_LABEL: "true",
+                  "observability.acp.dev/component": label_value(name), "observability.acp.dev/kind": label_value(kind),
                   "observability.acp.dev/role": role}
-        service = {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(f"{name}-exporter", labels),
+        service = {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(exporter_name, labels),
                    "spec": {"selector": labels,
                             "ports": [{"name": "metrics", "port": exporter.port, "targetPort": exporter.port}]}}
         if not exporter.image:  # built into the server (RabbitMQ): the Service points at the broker's pods
@@ -183,7 +208,7 @@ def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[st
         env = []
         if exporter.credentials_env:
             env.append({"name": exporter.credentials_env,
-                        "valueFrom": {"secretKeyRef": {"name": f"{name}-exporter", "key": "connection"}}})
+                        "valueFrom": {"secretKeyRef": {"name": exporter_name, "key": "connection"}}})
         args = [flag.format(host=name) for flag in exporter.args]
         container: dict[str, Any] = {"name": "exporter", "image": exporter.image,
                                      "ports": [{"name": "metrics", "containerPort": exporter.port}],
@@ -193,7 +218,7 @@ def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[st
             container["env"] = env
         if args:
             container["args"] = args
-        manifests.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(f"{name}-exporter", labels),
+        manifests.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(exporter_name, labels),
                           "spec": {"replicas": 1, "selector": {"matchLabels": labels},
                                    "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}}}})
         manifests.append(service)

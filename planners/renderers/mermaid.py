@@ -1,6 +1,6 @@
 """diagrams/architecture.mmd: services and their dependencies, and the telemetry flow to the backends.
 
-Mermaid node ids are the names with '-' replaced (ids cannot contain '-' safely in every renderer);
+Mermaid node ids are the names with '-' encoded (ids cannot contain '-' safely in every renderer);
 labels keep the real names. Past MAX_NODES the diagram shows the entry points, the critical path and the
 components with the largest blast radius, and says how many nodes it left out.
 """
@@ -14,7 +14,8 @@ SHAPES = {"service": ('["', '"]'), "database": ('[("', '")]'), "cache": ('[("', 
 
 
 def _id(name: str) -> str:
-    return "n_" + name.replace("-", "_")
+    # Injective: '_' doubles before '-' becomes '_d', so "a-b" and "a_b" stay different nodes.
+    return "n_" + name.replace("_", "__").replace("-", "_d")
 
 
 def architecture(nodes: list[tuple[str, str]], edges: list[tuple[str, str, str]], stack: Mapping[str, Any],
