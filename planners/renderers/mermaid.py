@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-MAX_NODES = 60
+MAX_NODES = 60  # engineering choice: past ~60 boxes a rendered flowchart stops being legible
 SHAPES = {"service": ('["', '"]'), "database": ('[("', '")]'), "cache": ('[("', '")]'), "queue": ('[/"', '"/]')}
 
 

@@ -24,6 +24,7 @@ NAMESPACE = "observability"
 MEMORY_LIMITER = {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25}
 # tail_sampling: decision_wait covers the card's slow threshold (2 s) with margin for late spans.
 TAIL_SAMPLING_WAIT = "10s"
+# Traces held in memory while waiting: twice the processor's default (50,000), since a gateway sees all traffic.
 TAIL_SAMPLING_NUM_TRACES = 100000
 HIGH_CARDINALITY_ATTRIBUTES = ("user_id", "session_id")
 
@@ -119,6 +120,8 @@ def gateway_config(stack: Mapping[str, Any], platform: str, cloud: str | None, e
         "resource": {"attributes": [{"key": "deployment.environment", "value": environment, "action": "upsert"}]},
         "attributes/drop_high_cardinality": {
             "actions": [{"key": key, "action": "delete"} for key in HIGH_CARDINALITY_ATTRIBUTES]},
+        # 8192 is the batch processor's default size; 5 s (default 200 ms) sends fewer, larger requests to
+        # the backends, which bill or index per request; the gateway is off the request path, so delay is free.
         "batch": {"send_batch_size": 8192, "timeout": "5s"},
     }
     pipelines: dict[str, Any] = {}
@@ -160,6 +163,7 @@ def agent_config(stack: Mapping[str, Any], platform: str, gateway_replicas: int)
         context_processors.append("resourcedetection")
     processors["attributes/drop_high_cardinality"] = {
         "actions": [{"key": key, "action": "delete"} for key in HIGH_CARDINALITY_ATTRIBUTES]}
+    # Agents forward quickly in smaller batches so the gateway's tail-sampling window sees spans early.
     processors["batch"] = {"send_batch_size": 2048, "timeout": "1s"}
     exporters: dict[str, Any] = {
         "otlp/gateway": {"endpoint": f"{gateway}:{OTLP_GRPC_PORT}", "tls": {"insecure": True},

@@ -29,6 +29,7 @@ from planners.renderers.yaml_text import to_yaml
 if TYPE_CHECKING:
     from planners.implementation import Topology
 
+# Engineering choice: 200 per-service files are still reviewable in one change; past that, templates.
 MAX_PER_NAME_ARTIFACTS = 200
 GATEWAY_REPLICAS = 2  # two gateways so one can restart without losing the tail-sampling tier
 METRICS_PORT = 9464  # the OpenTelemetry Prometheus exporter's default port, used for every service
