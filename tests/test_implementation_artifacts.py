@@ -20,7 +20,7 @@ from planners.implementation import plan
 from planners.instrumentation import instrumented_metric_names
 from planners.knowledge.exporters import EXPORTERS
 from planners.renderers.rule_files import RECORDED
-from tests.promtool_helpers import check_rules, promtool, write_files
+from promtool_helpers import check_rules, promtool, write_files
 
 ROOT = Path(__file__).resolve().parents[1]
 KUBERNETES_VERSION = "1.30"
@@ -312,7 +312,7 @@ def _annotations(rule: dict[str, Any], replacements: dict[str, str]) -> dict[str
 def test_alerts_fire_on_a_synthetic_burn_and_stay_quiet_when_healthy() -> None:
     """promtool test rules: the card's 5% error-rate page fires for the failing service only, the PostgreSQL
     connection alert fires at 95% of max_connections, and nothing fires without cause."""
-    from tests.promtool_helpers import test_rules as promtool_test_rules
+    from promtool_helpers import test_rules as promtool_test_rules
 
     files = files_of(REQUESTS["card"])
     rules = {path.removeprefix("prometheus/"): text for path, text in files.items() if path.startswith("prometheus/rules/")}

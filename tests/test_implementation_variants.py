@@ -10,13 +10,24 @@ from typing import Any
 
 import yaml
 
-from bench.plan_bench import request as synthetic_request
 from planners.context import PlanContext
 from planners.implementation import plan
 from planners.renderers.setup_artifacts import MAX_PER_NAME_ARTIFACTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CARD = json.loads((ROOT / "examples" / "observability_setup.json").read_text())
+
+
+def synthetic_request(count: int) -> dict[str, Any]:
+    """A chain of services, each calling the next two, with a database per ten services."""
+    services = [f"svc-{index:04d}" for index in range(count)]
+    databases = [f"db-{index:03d}" for index in range(max(1, count // 10))]
+    dependencies = [{"from": name, "to": target, "kind": "sync"} for index, name in enumerate(services)
+                    for target in services[index + 1:index + 3]]
+    dependencies += [{"from": name, "to": databases[index % len(databases)]} for index, name in enumerate(services)]
+    return {"cmd": "OBSERVABILITY_SETUP", "infrastructure": {
+        "platform": "kubernetes", "services": [{"name": name, "language": "go"} for name in services],
+        "databases": [{"name": name, "kind": "postgresql"} for name in databases], "dependencies": dependencies}}
 
 
 def planned(request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], Any]:
