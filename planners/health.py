@@ -487,7 +487,12 @@ def _mttr(events: Sequence[Mapping[str, Any]], findings: Findings) -> Fraction |
     for position, event in enumerate(events):
         if "started_at" not in event or "resolved_at" not in event:
             continue
-        duration = parse_timestamp(event["resolved_at"]) - parse_timestamp(event["started_at"])
+        try:
+            duration = parse_timestamp(event["resolved_at"]) - parse_timestamp(event["started_at"])
+        except ValueError:  # the schema's pattern admits month 00 or hour 25; the calendar does not
+            findings.warn("INVALID_TIMESTAMP", "started_at or resolved_at is not a real date and time; this firing "
+                          "is left out of MTTR", f"/alert_history/{position}")
+            continue
         if duration < timedelta(0):
             findings.warn("RESOLVED_BEFORE_STARTED", "resolved_at is before started_at; this firing is left out "
                           "of MTTR", f"/alert_history/{position}/resolved_at")

@@ -382,3 +382,11 @@ def test_inventory_gaps_are_filled_from_prometheus_and_the_setup() -> None:
     assert "INSTRUMENTATION_FROM_PROMETHEUS" in codes(output.findings.assumptions)
     assert "INVENTORY_OMITS_SETUP_SERVICES" in codes(output.findings.warnings)  # edge and reports
     assert_valid(output)
+
+
+def test_a_calendar_impossible_timestamp_is_left_out_of_mttr() -> None:
+    history = [{"alert": "A", "started_at": "2026-02-30T10:00:00Z", "resolved_at": "2026-03-01T10:00:00Z"},
+               {"alert": "A", "started_at": "2026-03-01T10:00:00Z", "resolved_at": "2026-03-01T10:06:00Z"}]
+    output = report({"cmd": "OBSERVABILITY_STATUS", "alert_history": history})
+    assert output.content["alert_health"]["mttr_avg_minutes"] == 6
+    assert ("INVALID_TIMESTAMP", "/alert_history/0") in [(w["code"], w.get("pointer")) for w in output.findings.warnings]
