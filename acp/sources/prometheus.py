@@ -105,7 +105,8 @@ class PrometheusSource:
         for objective in sorted(set(objectives), key=lambda o: (o.service, o.slo, o.window)):
             for query in queries_for(objective):
                 ratio = self._scalar(query)
-                if ratio is not None:
+                # Outside [0, 1] is no error ratio (a counter reset inside a short window can do it): not measured.
+                if ratio is not None and 0 <= ratio <= 1:
                     measured.append({"service": objective.service, "slo": objective.slo, "window": objective.window,
                                      "actual": actual_percent(ratio), "query": query})
                     break
