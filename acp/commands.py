@@ -81,7 +81,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "OBSERVABILITY_STATUS", "OBSERVABILITY_HEALTH",
             "Reports coverage, SLO compliance, alert health and recommendations for a system.",
-            reads_live_source=True,
+            planner="planners.health:plan", reads_live_source=True,
         ),
         Command("DESCRIBE", "CAPABILITIES", "Lists what this server answers and the limits it enforces."),
     )

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
 
 from acp.errors import NotFound, Violation
 
@@ -68,8 +69,9 @@ def validator(name: str) -> Draft202012Validator:
 def violations(name: str, instance: Any) -> list[Violation]:
     """Every violation of schema `name` by `instance`, sorted by pointer, capped at MAX_REPORTED_VIOLATIONS."""
     found: list[Violation] = []
+    base_uri = load_schema(name)["$id"]
     for error in validator(name).iter_errors(instance):
-        found.extend(_explain(error))
+        found.extend(_explain(error, base_uri))
         if len(found) >= MAX_REPORTED_VIOLATIONS:
             break
     unique = {(v.pointer, v.keyword, v.message): v for v in found}
@@ -87,7 +89,7 @@ def pointer(parts: Iterable[Any]) -> str:
     return "".join(segments)
 
 
-def _explain(error: ValidationError) -> Iterator[Violation]:
+def _explain(error: ValidationError, base_uri: str) -> Iterator[Violation]:
     here = list(error.absolute_path)
     keyword = str(error.validator)
     value = error.validator_value
@@ -95,7 +97,7 @@ def _explain(error: ValidationError) -> Iterator[Violation]:
         branch = _matching_branch(error)
         if branch is not None:
             for sub in branch:
-                yield from _explain(sub)
+                yield from _explain(sub, base_uri)
             return
         yield Violation(pointer(here), keyword, "does not match any of the allowed forms")
         return
@@ -108,13 +110,18 @@ def _explain(error: ValidationError) -> Iterator[Violation]:
         return
     if keyword in ("additionalProperties", "unevaluatedProperties"):
         instance = error.instance if isinstance(error.instance, dict) else {}
-        for extra in sorted(_unexpected_keys(error, instance)):
+        try:
+            extras = _unexpected_keys(error, instance, base_uri)
+        except Unresolvable:  # a ref this explanation cannot follow: still a violation, located at the object
+            yield Violation(pointer(here), keyword, "has a property this message does not allow")
+            return
+        for extra in sorted(extras):
             yield Violation(pointer([*here, extra]), keyword, "is not a property this message allows")
         return
     yield Violation(pointer(here), keyword, _MESSAGES.get(keyword, _generic)(value))
 
 
-def _unexpected_keys(error: ValidationError, instance: dict[str, Any]) -> list[str]:
+def _unexpected_keys(error: ValidationError, instance: dict[str, Any], base_uri: str) -> list[str]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties":
         known = set(schema.get("properties", {}))
@@ -122,7 +129,8 @@ def _unexpected_keys(error: ValidationError, instance: dict[str, Any]) -> list[s
         return [k for k in instance if k not in known and not any(p.search(k) for p in patterns)]
     # unevaluatedProperties: everything neither the schema nor the schemas its allOf refers to describes.
     evaluated = set(schema.get("properties", {}))
-    resolver = registry().resolver(base_uri=schema.get("$id", SCHEMA_BASE))
+    # A nested subschema has no $id of its own; its local refs are relative to the schema being validated.
+    resolver = registry().resolver(base_uri=schema.get("$id", base_uri))
     for part in schema.get("allOf", []):
         target = resolver.lookup(part["$ref"]).contents if "$ref" in part else part
         evaluated |= set(target.get("properties", {}))

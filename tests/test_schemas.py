@@ -132,3 +132,29 @@ def test_schema_names_are_looked_up_safely() -> None:
 def test_violation_lists_are_capped() -> None:
     message = {"cmd": "OBSERVABILITY_SETUP", "infrastructure": {"services": ["BAD"] * 5000}}
     assert len(schemas.violations("observability_setup", message)) == schemas.MAX_REPORTED_VIOLATIONS
+
+
+def test_unknown_properties_are_located_inside_nested_closed_objects(tmp_path, monkeypatch) -> None:
+    """unevaluatedProperties on a nested object whose allOf uses a local #/$defs ref: the extra key is pointed at."""
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": schemas.SCHEMA_BASE + "nested_probe.json", "title": "probe", "description": "probe",
+        "type": "object",
+        "properties": {"inner": {"allOf": [{"$ref": "#/$defs/base"}], "properties": {"b": {}},
+                                 "unevaluatedProperties": False}},
+        "$defs": {"base": {"properties": {"a": {}}}},
+    }
+    for name in ("nested_probe",):
+        (tmp_path / f"{name}.json").write_text(json.dumps(schema))
+    for path in schemas.schema_dir().glob("*.json"):
+        (tmp_path / path.name).write_text(path.read_text())
+    monkeypatch.setattr(schemas, "schema_dir", lambda: tmp_path)
+    for cached in (schemas._all_schemas, schemas.registry, schemas.validator):
+        cached.cache_clear()
+    try:
+        found = schemas.violations("nested_probe", {"inner": {"a": 1, "b": 2, "c": 3}})
+        assert [(v.pointer, v.keyword) for v in found] == [("/inner/c", "unevaluatedProperties")]
+    finally:
+        monkeypatch.undo()
+        for cached in (schemas._all_schemas, schemas.registry, schemas.validator):
+            cached.cache_clear()
