@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 ACPCTL := $(VENV)/bin/acpctl
 PYTHON ?= python3
 
-.PHONY: run test install install-dev tools bench clean models proto
+.PHONY: run test install install-dev tools bench fuzz soak clean models proto
 
 run: $(VENV)/.installed
 	$(ACPCTL) send examples/observability_setup.json
@@ -56,6 +56,15 @@ models: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench
+
+# The long fuzz run: 10,000 examples per property (over 100,000 inputs in all); hypothesis prints the counts.
+fuzz: $(VENV)/.installed-dev tools
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -p no:cacheprovider --hypothesis-show-statistics \
+	  tests/test_fuzz_engine.py tests/test_openapi_fuzz.py tests/test_security_props.py
+
+# Load on loopback at 80 % of measured saturation; SOAK_MINUTES (default 10) shortens it.
+soak: $(VENV)/.installed-dev
+	$(PY) -m bench.load
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -186,19 +186,31 @@ class HttpCaller:
 
     async def __call__(self) -> str | None:
         async with self.pool:
-            connection = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
-            reader, writer = connection
-            try:
-                writer.write(self.request)
-                status, close = await _read_response(reader)
-            except (OSError, asyncio.IncompleteReadError, ValueError) as error:
-                writer.close()
-                return type(error).__name__
-            if close:
-                writer.close()
-            else:
-                self.idle.append(connection)
-            return None if status == 200 else f"http_{status}"
+            while self.idle:
+                # The server closes keep-alive connections idle past its timeout (uvicorn: 5 s). Like any
+                # HTTP client, resend on a fresh connection when a reused one turns out to be closed.
+                connection = self.idle.pop()
+                outcome = await self._exchange(connection)
+                if outcome != "stale":
+                    return outcome
+            return await self._exchange(await asyncio.open_connection(self.host, self.port), fresh=True)
+
+    async def _exchange(self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+                        fresh: bool = False) -> str | None:
+        reader, writer = connection
+        try:
+            writer.write(self.request)
+            status, close = await _read_response(reader)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+            writer.close()
+            no_answer = isinstance(error, (ConnectionError, asyncio.IncompleteReadError)) and not getattr(
+                error, "partial", b"")
+            return "stale" if no_answer and not fresh else type(error).__name__
+        if close:
+            writer.close()
+        else:
+            self.idle.append(connection)
+        return None if status == 200 else f"http_{status}"
 
     async def close(self) -> None:
         for _, writer in self.idle:
