@@ -63,6 +63,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "OBSERVABILITY_SETUP", "IMPLEMENTATION_PLAN",
             "Plans the observability stack for an infrastructure: decisions, phases, instrumentation, artifacts.",
+            planner="planners.implementation:plan",
             reference_check="planners.graph:reference_violations", reference_field="infrastructure",
             records_state=True,
         ),

@@ -247,8 +247,7 @@ def _service_graph(request: Mapping[str, Any], ctx: PlanContext, findings: Findi
         findings.assume("STORED_SERVICE_GRAPH", "the service graph comes from this system's stored "
                         "OBSERVABILITY_SETUP", "/infrastructure")
     graph = ServiceGraph.from_infrastructure(infrastructure)
-    for note in graph.inference_notes:
-        findings.assume("GRAPH_INFERENCE", note, "/infrastructure")
+    graph.record_assumptions(findings, "/infrastructure")
     return graph
 
 

@@ -126,8 +126,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     slo_targets = request.get("slo_targets") or {}
 
     graph = ServiceGraph.from_infrastructure(infrastructure)
-    for note in graph.inference_notes:
-        findings.assume("GRAPH_INFERENCE", note, "/infrastructure")
+    graph.record_assumptions(findings, "/infrastructure")
     topology = Topology.of(graph, infrastructure)
     for cycle in topology.summary["cycles"]:
         findings.warn("DEPENDENCY_CYCLE",
