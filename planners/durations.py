@@ -25,7 +25,7 @@ def parse_duration(text: str) -> int:
     """Seconds in a duration string; raises DurationError on anything the schema pattern would refuse."""
     match = _DURATION.match(text)
     if not match:
-        raise DurationError(f"not a duration: expected an integer and a unit such as 5m, 15min, 1h or 30d")
+        raise DurationError("not a duration: expected an integer and a unit such as 5m, 15min, 1h or 30d")
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 

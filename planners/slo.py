@@ -28,7 +28,6 @@ from planners.burn_rate import (
     absent_alert_name,
     as_fraction,
     decimal_text,
-    error_ratio_record,
     rule_groups,
     rule_tests,
     template_problems,
@@ -36,7 +35,7 @@ from planners.burn_rate import (
     usable_tiers,
 )
 from planners.context import Findings, PlanContext, PlanOutput
-from planners.durations import parse_duration, prometheus_duration
+from planners.durations import parse_duration
 from planners.graph import ServiceGraph
 from planners.knowledge import slo_rules as rules
 from planners.renderers.artifacts import artifact, sorted_artifacts

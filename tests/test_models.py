@@ -7,7 +7,6 @@ import filecmp
 import importlib
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -61,14 +61,25 @@ def add_output_option(parser: argparse.ArgumentParser) -> None:
                         help="how to print the response (default: %(default)s)")
 
 
+class CliExit(Exception):
+    """Stop the subcommand with this exit code; the message has already been printed."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def read_message(source: str) -> bytes:
     """The file's bytes, or stdin's for '-'. Reads one byte past the limit so the engine can refuse oversize
     input without this process first swallowing an arbitrarily large file."""
     limit = DEFAULT_MAX_MESSAGE_BYTES + 1
     if source == "-":
         return sys.stdin.buffer.read(limit)
-    with open(source, "rb") as handle:
-        return handle.read(limit)
+    try:
+        with open(source, "rb") as handle:
+            return handle.read(limit)
+    except OSError as exc:
+        raise CliExit(fail(f"cannot read {source}: {exc.strerror}", "NOT_FOUND")) from None
 
 
 def exchange(message: bytes | dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import importlib
 import sys
 from typing import Sequence
 
+from acp.cli.io import CliExit
 from acp.version import ACP_VERSION, SERVER_VERSION
 
 SUBCOMMANDS = ("send", "validate", "describe", "schema", "render", "serve", "health")
@@ -34,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except CliExit as stop:
+        return stop.code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `acpctl send x | head` is not an error worth a traceback

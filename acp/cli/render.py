@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -33,10 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        message = read_message(args.file)
-    except OSError as exc:
-        return fail(f"cannot read {args.file}: {exc.strerror}", "NOT_FOUND")
+    message = read_message(args.file)
     response = exchange(message, args)
     if response.get("status") == "ERROR":
         return emit(response)

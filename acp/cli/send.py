@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from acp.cli.io import add_output_option, add_target_options, emit, exchange, fail, read_message
+from acp.cli.io import add_output_option, add_target_options, emit, exchange, read_message
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,10 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        message = read_message(args.file)
-    except OSError as exc:
-        return fail(f"cannot read {args.file}: {exc.strerror}", "NOT_FOUND")
+    message = read_message(args.file)
     response = exchange(message, args)
     code = emit(response, args.output)
     if code == 0 and args.render:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from acp.cli.io import add_output_option, add_target_options, emit, exchange, fail, read_message
+from acp.cli.io import add_output_option, add_target_options, emit, exchange, read_message
 from acp.errors import AcpError
 from acp.limits import Limits, decode
 
@@ -19,10 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        raw = read_message(args.file)
-    except OSError as exc:
-        return fail(f"cannot read {args.file}: {exc.strerror}", "NOT_FOUND")
+    raw = read_message(args.file)
     try:
         message = decode(raw, Limits())
     except AcpError:

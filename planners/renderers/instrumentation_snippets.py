@@ -46,7 +46,7 @@ def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint
             "    DURATION.labels(**labels).observe(seconds)",
             "",
             "",
-            f"def handle(operation):",
+            "def handle(operation):",
             f"    with tracer.start_as_current_span('{span}') as span:",
             "        span.set_attribute('tenant_id', operation.tenant_id)  # never user_id on metrics",
             "        return operation.run()",
