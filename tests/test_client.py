@@ -11,6 +11,7 @@ import pytest
 from acp import Engine
 from acp.client import Client, RetryPolicy
 from acp.errors import EXCEPTIONS, SchemaViolation, Violation
+from acp.store import open_store
 from acp.transport.wire_errors import error_message
 from test_server_support import ROOT, ServerProcess
 
@@ -147,7 +148,7 @@ BAD = ["{nope", '{"cmd": "NOPE"}', '{"cmd": "OBSERVABILITY_SETUP", "infrastructu
 
 
 def test_every_target_gives_the_same_answers_errors_included(server):
-    engine = Engine()
+    engine = Engine(store=open_store(":memory:"))  # the server's state is in memory too, fed in the same order
     messages = [p.read_text() for p in EXAMPLES] + BAD
     with Client(f"grpc://{server.grpc}") as over_grpc, Client(f"http://{server.http}") as over_http:
         for message in messages:

@@ -22,6 +22,7 @@ from acp import Engine
 from acp.client import Client
 from acp.errors import CATALOGUE
 from acp.limits import Limits
+from acp.store import open_store
 from acp.v1 import acp_pb2, acp_pb2_grpc
 from test_server_support import ROOT, ServerProcess, http_call
 
@@ -50,7 +51,8 @@ def stub(channel):
 
 @pytest.fixture(scope="module")
 def embedded():
-    return Engine(validate_responses=True, limits=Limits(max_message_bytes=MAX_BYTES))
+    # The server keeps state in memory, so its twin does too; both see the same messages in the same order.
+    return Engine(validate_responses=True, limits=Limits(max_message_bytes=MAX_BYTES), store=open_store(":memory:"))
 
 
 def rich_status(error: grpc.RpcError) -> tuple[dict[str, Any], error_details_pb2.ErrorInfo, error_details_pb2.BadRequest]:

@@ -26,6 +26,9 @@ class ServerProcess:
 
     def __init__(self, *flags: str, env: dict[str, str] | None = None) -> None:
         self.lines: list[str] = []
+        if "--state" not in flags:
+            # Each server forgets on exit: no test writes into a state file another test (or run) would read.
+            flags = (*flags, "--state", ":memory:")
         self.process = subprocess.Popen(
             [*acpctl(), "serve", "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", *flags],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

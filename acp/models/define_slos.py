@@ -264,6 +264,30 @@ class Dependency(BaseModel):
     ] = 'sync'
 
 
+class Targets(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    availability: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Percent of requests without a server error.', gt=0.0, lt=100.0
+        ),
+    ] = None
+    p50_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
+    p90_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
+    p95_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
+    p99_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
+    error_rate_percent: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Percent of requests that may end in an application error.',
+            gt=0.0,
+            lt=100.0,
+        ),
+    ] = None
+
+
 class DefineSlosRequest(RequestEnvelope):
     model_config = ConfigDict(
         extra='forbid',
@@ -294,7 +318,7 @@ class DefineSlosRequest(RequestEnvelope):
         ),
     ] = None
     improvement_targets: Annotated[
-        Performance | None,
+        Targets | None,
         Field(
             description="The targets to reach; they override the rules table's defaults when objectives are derived."
         ),
