@@ -9,7 +9,6 @@ envelope, record the message, answer.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import os
 import subprocess
@@ -19,18 +18,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from acp.canonical import content_hash, derived_request_id
+from acp import Engine
 from acp.store import open_store
 from conftest import load_example
 from pg_helpers import postgres_server, reset_database
-from planners.context import PlanContext
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEM = "shop"
-PLANNERS = {"OBSERVABILITY_SETUP": ("planners.implementation", "IMPLEMENTATION_PLAN"),
-            "DEFINE_SLOS": ("planners.slo", "SLO_SPECIFICATION"),
-            "CONFIGURE_ALERTING": ("planners.alerting", "ALERT_RULES"),
-            "OBSERVABILITY_STATUS": ("planners.health", "OBSERVABILITY_HEALTH")}
 STATUS = {"cmd": "OBSERVABILITY_STATUS", "system": SYSTEM, "request_id": "status-1", "measurements": {"slos": [
     {"service": "checkout-api", "actual": 99.95},  # target 99.9 and window 30d come from the stored SLO_SPECIFICATION
     # The card's alerting request names no service; the alerting planner files its SLO under the system's name.
@@ -39,21 +33,8 @@ STATUS = {"cmd": "OBSERVABILITY_STATUS", "system": SYSTEM, "request_id": "status
 
 
 def accept(store, request: dict[str, Any]) -> dict[str, Any]:
-    request = copy.deepcopy(request)
-    request_id = request.get("request_id") or derived_request_id(request)
-    earlier = store.lookup(request_id)
-    if earlier is not None:
-        return earlier.response
-    module, status = PLANNERS[request["cmd"]]
-    system = request.get("system", "default")
-    output = importlib.import_module(module).plan(request, PlanContext(system=system, stored=store.state(system)))
-    response = {"status": status, "acp_version": "1.0", "request_id": request_id, "system": system,
-                **output.content, "warnings": output.findings.warnings, "assumptions": output.findings.assumptions}
-    response["hash"] = content_hash(response)
-    store.record(system=system, request_id=request_id, cmd=request["cmd"],
-                 request_hash="sha256:" + content_hash(request).removeprefix("sha256:"), request=request,
-                 response=response)
-    return response
+    """The engine's own path: validate, plan with the stored state, record durably, answer."""
+    return Engine(store=store, validate_responses=True).handle(copy.deepcopy(request))
 
 
 def send_the_card(store) -> None:
@@ -136,9 +117,13 @@ def test_the_same_through_postgresql(postgres_url: str, tmp_path: Path) -> None:
 def test_a_reused_request_id_is_answered_from_the_log(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "state.db"))
     send_the_card(store)
-    first = accept(store, STATUS)
-    changed = copy.deepcopy(STATUS)
-    changed["measurements"]["slos"][0]["actual"] = 90.0  # same id, different body: the log's answer stands
-    assert accept(store, changed) == first
-    assert [e["request_id"] for e in store.log(SYSTEM)].count("status-1") == 1
+    again = {**load_example("define_slos.json"), "system": SYSTEM, "request_id": "card-define_slos"}
+    assert accept(store, again)["status"] == "SLO_SPECIFICATION"  # the logged answer, not a second write
+    assert [e["request_id"] for e in store.log(SYSTEM)].count("card-define_slos") == 1
+    changed = {**again, "service": "search-api"}  # same id, different body: refused, nothing written
+    assert accept(store, changed)["error"]["code"] == "CONFLICT"
+    assert "search-api" not in store.state(SYSTEM)["slos"]
+    first = accept(store, STATUS)  # a status report is a query: answered, never logged
+    assert accept(store, STATUS) == first
+    assert "status-1" not in [e["request_id"] for e in store.log(SYSTEM)]
     store.close()
