@@ -88,3 +88,36 @@ def test_stored_setup_reaches_later_planners(stateful: Engine) -> None:
     assert joined["status"] == "SLO_SPECIFICATION"
     assert joined["hash"] != stateless["hash"]  # the stored graph changed the feasibility analysis
     assert "payments" in str(joined) and "payments" not in str(stateless)
+
+
+class FixedSource:
+    """A live source that answers what a Prometheus would (its shape: acp.sources.prometheus)."""
+
+    def __init__(self, live: dict[str, Any] | None = None, fail: bool = False) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self._live, self._fail = live or {}, fail
+
+    def live(self, state: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(state)
+        if self._fail:
+            from acp.errors import Unavailable
+            raise Unavailable("prometheus at 127.0.0.1:9 is unreachable")
+        return self._live
+
+
+def test_status_reads_the_live_source_and_other_commands_do_not() -> None:
+    source = FixedSource({"source": "prometheus", "slos": [
+        {"service": "checkout-api", "slo": "availability", "window": "30d", "actual": 99.95, "query": "up"}]})
+    engine = Engine(store=open_store(":memory:"), live_source=source, validate_responses=True)
+    engine.handle(slo_request(system="shop"))
+    assert source.calls == []
+    report = engine.handle({"cmd": "OBSERVABILITY_STATUS", "system": "shop"})
+    assert len(source.calls) == 1 and "checkout-api" in source.calls[0]["slos"]
+    availability = [o for o in report["slo_compliance"]["checkout-api"]["objectives"] if o["slo"] == "availability"]
+    assert availability[0]["actual"] == 99.95 and availability[0]["budget_remaining"] == "50%"
+
+
+def test_an_unreachable_live_source_is_a_retryable_unavailable_error() -> None:
+    engine = Engine(store=open_store(":memory:"), live_source=FixedSource(fail=True))
+    error = engine.handle({"cmd": "OBSERVABILITY_STATUS"})["error"]
+    assert (error["code"], error["retryable"]) == ("UNAVAILABLE", True)
