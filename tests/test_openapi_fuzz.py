@@ -9,30 +9,20 @@ and fails here. `make test` runs a short version; `make fuzz` (HYPOTHESIS_PROFIL
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from acp import Engine, commands
+from acp import Engine
 from acp.limits import Limits
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import Dispatcher
 from acp.transport.http_app import build_app
 from acp.transport.openapi import openapi_document
 from acp.transport.telemetry import Metrics
-
-PLANNERS = {  # wired here only while the command table does not name them yet, so planners are fuzzed too
-    "OBSERVABILITY_SETUP": "planners.implementation:plan", "DEFINE_SLOS": "planners.slo:plan",
-    "CONFIGURE_ALERTING": "planners.alerting:plan", "OBSERVABILITY_STATUS": "planners.health:plan",
-}
-for _cmd, _target in PLANNERS.items():
-    if commands.COMMANDS[_cmd].planner is None:
-        commands.COMMANDS[_cmd] = dataclasses.replace(commands.COMMANDS[_cmd], planner=_target)
 
 APP = build_app(Dispatcher(Engine(validate_responses=True), Metrics(), Limits().max_message_bytes), BearerAuth(None), 64)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import json
 import os
 import re
@@ -30,7 +29,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from acp import Engine, commands, schemas
+from acp import Engine, schemas
 from acp.limits import Limits
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import Dispatcher
@@ -48,9 +47,6 @@ SECRET = load_example("configure_alerting.json")["notification"]["channels"]["pa
 TOKEN = "tok-" + "7" * 40
 # Each planner runs in ~0.1-0.3 s and every example is checked by promtool: a few dozen here, more under `make fuzz`.
 NAME_EXAMPLES = 200 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 5
-PLANNERS = {  # used only while the command table does not name them yet
-    "DEFINE_SLOS": "planners.slo:plan", "CONFIGURE_ALERTING": "planners.alerting:plan",
-}
 # Where a name goes in each card request, as (pointer into the request, how to put it there).
 NAME_SLOTS = {
     "define_slos.json": ("/service", lambda message, name: message.__setitem__("service", name)),
@@ -63,13 +59,7 @@ YAML_LOOKALIKES = ["yes", "no", "on", "null", "true", "e1", "nan"]
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    table = dict(commands.COMMANDS)
-    for cmd, target in PLANNERS.items():
-        if commands.COMMANDS[cmd].planner is None:
-            commands.COMMANDS[cmd] = dataclasses.replace(commands.COMMANDS[cmd], planner=target)
-    yield Engine(validate_responses=True)
-    commands.COMMANDS.clear()
-    commands.COMMANDS.update(table)
+    return Engine(validate_responses=True)
 
 
 def shape(node: Any) -> Any:
