@@ -66,8 +66,11 @@ async def _scenario(name: str, payload: str, server: Server, figures: dict, pref
     with echo_server(reply) as echo:
         caller = GrpcCaller(echo.grpc, payload)
         baseline = await closed_loop(caller, CONCURRENCY, SECONDS)
+        # The echo's own tail at half of its saturation: the floor this client and machine allow.
+        half = await open_loop(caller, max(baseline.rps * HALF, 1.0), SECONDS)
         await caller.close()
     figures[f"{prefix}_echo_rps"] = round(baseline.rps, 1)
+    figures[f"{prefix}_echo_p99_ms_at_half"] = round(half.percentile_ms(0.99), 3)
     caller = GrpcCaller(server.grpc, payload)
     grpc_rps = await _saturation_and_tail(caller, f"{prefix}_grpc", figures)
     await caller.close()
