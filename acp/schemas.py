@@ -66,8 +66,24 @@ def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name), registry=registry())
 
 
+@lru_cache(maxsize=None)
+def _fast_validator(name: str) -> Any:
+    """jsonschema-rs answers "valid?" about 300x faster than the pure-Python validator. It only ever decides
+    that a message is valid; every error is still explained by the Python validator, so the pointers and
+    messages are the same either way (tests check that both agree on valid and broken messages)."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # the Python validator alone is correct, only slower
+        return None
+    fast_registry = jsonschema_rs.Registry([(schema["$id"], schema) for schema in _all_schemas().values()])
+    return jsonschema_rs.Draft202012Validator(load_schema(name), registry=fast_registry)
+
+
 def violations(name: str, instance: Any) -> list[Violation]:
     """Every violation of schema `name` by `instance`, sorted by pointer, capped at MAX_REPORTED_VIOLATIONS."""
+    fast = _fast_validator(name)
+    if fast is not None and fast.is_valid(instance):
+        return []
     found: list[Violation] = []
     base_uri = load_schema(name)["$id"]
     for error in validator(name).iter_errors(instance):

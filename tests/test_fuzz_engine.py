@@ -66,3 +66,25 @@ def test_arbitrary_bytes_and_text_get_a_structured_answer(raw: bytes | str) -> N
 @given(value=json_values)
 def test_arbitrary_json_gets_a_structured_answer(value: Any) -> None:
     assert_well_formed(ENGINE.handle(json.dumps(value)))
+
+
+def agree(schema_name: str, message: Any) -> None:
+    python_says_valid = not list(schemas.validator(schema_name).iter_errors(message))
+    assert schemas._fast_validator(schema_name).is_valid(message) == python_says_valid, message
+
+
+@pytest.mark.parametrize("schema_name", REQUEST_SCHEMAS)
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_the_fast_validator_agrees_with_the_explaining_one(schema_name: str, data: st.DataObject) -> None:
+    """The fast path may only ever skip the explanation of a message that really is valid."""
+    agree(schema_name, data.draw(valid_messages(schema_name)))
+    example = copy.deepcopy(schemas.load_schema(schema_name)["examples"][0])
+    agree(schema_name, data.draw(mutated(example)))
+
+
+@pytest.mark.parametrize("schema_name", sorted(set(schemas.schema_names()) - {"defs"}))
+def test_the_fast_validator_agrees_on_every_schema_example(schema_name: str) -> None:
+    for example in schemas.load_schema(schema_name).get("examples", []):
+        agree(schema_name, example)
+        agree(schema_name, {**example, "unexpected_field": 1})
