@@ -1,5 +1,8 @@
 """Fixes the benches propose for files this bench does not own, runnable so their effect is measured.
 
+Fixes 1 and 2 were applied to acp/schemas.py and acp/transport/serve.py in 9947731; installing them
+again here is harmless (the fast check runs twice, ~10 µs), so `fixed_` figures keep measuring 3 and 4.
+
 1. acp/schemas.py -- a fast validity check before the pointed one. Profiling a validate-only OBSERVABILITY_SETUP shows ~93 % of the engine's time in jsonschema's pure-Python
 `iter_errors` (about 3.3 ms for the card's request; `$ref` lookups and URL joins dominate). jsonschema-rs
 (Rust, Draft 2020-12, same registry of our schemas) answers "valid?" in about 10 µs. The fix keeps the
