@@ -95,7 +95,7 @@ SETUP_MUTATIONS = [
      [("/infrastructure/dependencies/0/kind", "enum")]),
     (lambda m: m["requirements"].update(log_aggregation="syslog"), [("/requirements/log_aggregation", "enum")]),
     (lambda m: m["slo_targets"].update(availability=100), [("/slo_targets/availability", "exclusiveMaximum")]),
-    (lambda m: m["slo_targets"].update(latency_p95=-5), [("/slo_targets/latency_p95", "exclusiveMinimum")]),
+    (lambda m: m["slo_targets"].update(latency_p95=0.5), [("/slo_targets/latency_p95", "minimum")]),
     (lambda m: m.pop("infrastructure"), [("/infrastructure", "required")]),
     (lambda m: m.update(validate_only="yes"), [("/validate_only", "type")]),
     (lambda m: m.update(system="Shop Prod"), [("/system", "pattern")]),

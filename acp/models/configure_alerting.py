@@ -53,9 +53,9 @@ class Slo(BaseModel):
     window: Annotated[
         StrictStr,
         Field(
-            description='A Prometheus-style duration: an integer and a unit (s, m, h, d, w), or the card\'s spelled forms \'min\', \'hour\', \'day\' ("15min", "1h", "30d").',
-            examples=['5m', '15min', '1h', '30d'],
-            pattern='^[1-9][0-9]{0,5}(s|m|h|d|w|sec|min|mins|hour|hours|day|days|week|weeks)$',
+            description='The rolling window of an SLO: whole days (at most 366), weeks (at most 52) or hours (at most 9999). Longer windows measure nothing an on-call team can act on, and their burn-rate windows would outgrow any retention.',
+            examples=['30d', '28d', '7d', '4w'],
+            pattern='^(([1-9]|[1-9][0-9]|[12][0-9][0-9]|3[0-5][0-9]|36[0-6])(d|day|days)|([1-9]|[1-4][0-9]|5[0-2])(w|week|weeks)|[1-9][0-9]{0,3}(h|hour|hours))$',
         ),
     ]
     sli: Annotated[

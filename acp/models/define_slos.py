@@ -94,10 +94,38 @@ class Performance(BaseModel):
             description='Percent of requests without a server error.', ge=0.0, le=100.0
         ),
     ] = None
-    p50_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
-    p90_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
-    p95_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
-    p99_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
+    p50_latency_ms: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Milliseconds; at least 1 (below that no histogram bucket of the card, the smallest being 5 ms, can tell requests apart).',
+            ge=1.0,
+            le=3600000.0,
+        ),
+    ] = None
+    p90_latency_ms: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Milliseconds; at least 1 (below that no histogram bucket of the card, the smallest being 5 ms, can tell requests apart).',
+            ge=1.0,
+            le=3600000.0,
+        ),
+    ] = None
+    p95_latency_ms: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Milliseconds; at least 1 (below that no histogram bucket of the card, the smallest being 5 ms, can tell requests apart).',
+            ge=1.0,
+            le=3600000.0,
+        ),
+    ] = None
+    p99_latency_ms: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Milliseconds; at least 1 (below that no histogram bucket of the card, the smallest being 5 ms, can tell requests apart).',
+            ge=1.0,
+            le=3600000.0,
+        ),
+    ] = None
     error_rate_percent: Annotated[
         StrictFloat | None,
         Field(
@@ -181,8 +209,8 @@ class Objective(BaseModel):
         StrictStr | None,
         Field(
             description='Rolling SLO window. Default: 30d (quality: 7d).',
-            examples=['5m', '15min', '1h', '30d'],
-            pattern='^[1-9][0-9]{0,5}(s|m|h|d|w|sec|min|mins|hour|hours|day|days|week|weeks)$',
+            examples=['30d', '28d', '7d', '4w'],
+            pattern='^(([1-9]|[1-9][0-9]|[12][0-9][0-9]|3[0-5][0-9]|36[0-6])(d|day|days)|([1-9]|[1-4][0-9]|5[0-2])(w|week|weeks)|[1-9][0-9]{0,3}(h|hour|hours))$',
         ),
     ] = None
     description: Annotated[StrictStr | None, Field(max_length=500)] = None
@@ -190,7 +218,7 @@ class Objective(BaseModel):
         StrictFloat | None,
         Field(
             description='For latency SLIs built from the duration histogram: a request is good when it is at most this slow.',
-            gt=0.0,
+            ge=1.0,
             le=3600000.0,
         ),
     ] = None
@@ -274,10 +302,38 @@ class Targets(BaseModel):
             description='Percent of requests without a server error.', gt=0.0, lt=100.0
         ),
     ] = None
-    p50_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
-    p90_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
-    p95_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
-    p99_latency_ms: Annotated[StrictFloat | None, Field(gt=0.0, le=3600000.0)] = None
+    p50_latency_ms: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Milliseconds; at least 1 (below that no histogram bucket of the card, the smallest being 5 ms, can tell requests apart).',
+            ge=1.0,
+            le=3600000.0,
+        ),
+    ] = None
+    p90_latency_ms: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Milliseconds; at least 1 (below that no histogram bucket of the card, the smallest being 5 ms, can tell requests apart).',
+            ge=1.0,
+            le=3600000.0,
+        ),
+    ] = None
+    p95_latency_ms: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Milliseconds; at least 1 (below that no histogram bucket of the card, the smallest being 5 ms, can tell requests apart).',
+            ge=1.0,
+            le=3600000.0,
+        ),
+    ] = None
+    p99_latency_ms: Annotated[
+        StrictFloat | None,
+        Field(
+            description='Milliseconds; at least 1 (below that no histogram bucket of the card, the smallest being 5 ms, can tell requests apart).',
+            ge=1.0,
+            le=3600000.0,
+        ),
+    ] = None
     error_rate_percent: Annotated[
         StrictFloat | None,
         Field(

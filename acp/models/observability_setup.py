@@ -242,10 +242,20 @@ class SloTargets(BaseModel):
         ),
     ] = None
     latency_p95: Annotated[
-        StrictFloat | None, Field(description='Milliseconds.', gt=0.0, le=3600000.0)
+        StrictFloat | None,
+        Field(
+            description="Milliseconds; at least 1 (the card's smallest histogram bucket is 5 ms).",
+            ge=1.0,
+            le=3600000.0,
+        ),
     ] = None
     latency_p99: Annotated[
-        StrictFloat | None, Field(description='Milliseconds.', gt=0.0, le=3600000.0)
+        StrictFloat | None,
+        Field(
+            description="Milliseconds; at least 1 (the card's smallest histogram bucket is 5 ms).",
+            ge=1.0,
+            le=3600000.0,
+        ),
     ] = None
     error_rate: Annotated[
         StrictFloat | None, Field(description='Percent of requests.', ge=0.0, le=100.0)

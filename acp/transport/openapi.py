@@ -40,8 +40,8 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": COMPONENTS + name}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _json(schema: dict[str, Any], description: str, media_type: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +87,8 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "One JSON Schema of the contract, as written in schemas/.",
                 "parameters": [{"name": "name", "in": "path", "required": True,
                                 "schema": {"type": "string", "enum": sorted(loaded)}}],
-                "responses": {"200": _json({"type": "object"}, "The JSON Schema."), "404": error},
+                "responses": {"200": _json({"type": "object"}, "The JSON Schema.", "application/schema+json"),
+                              "404": error},
             }},
             "/healthz": {"get": {"operationId": "liveness", "security": [{}], "summary": "The process is alive.",
                                  "responses": {"200": {"description": "alive"}}}},
