@@ -150,9 +150,10 @@ def test_many_deadlines_expiring_at_once_are_answered_and_abandon_their_queued_w
     assert time.monotonic() - started < 3 * PROMPT
     wait_idle(server)
     # gRPC refuses a call whose deadline passed before a handler picked it up without running the handler,
-    # so not every one has a log line; none may have ended as anything but an expired or cancelled call.
+    # so not every one has a log line; none may have ended as anything but an answer or an expired call.
     late = [line for line in server.events("request") if str(line.get("request_id", "")).startswith("late-")]
-    assert all(line.get("error_code") in ("DEADLINE_EXCEEDED", "UNAVAILABLE") for line in late), late
+    # The few that beat their deadline (allowed above) were answered: their lines carry no error code.
+    assert all(line.get("error_code") in (None, "DEADLINE_EXCEEDED", "UNAVAILABLE") for line in late), late
     assert "Traceback" not in server.log_text()
 
 
