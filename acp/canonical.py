@@ -19,7 +19,13 @@ def content_hash(response: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
-def derived_request_id(request: Mapping[str, Any]) -> str:
+def request_digest(request: Any) -> str:
+    """sha256 (hex) of the request's canonical JSON: its hash in the message log, and the source of its
+    derived id, computed once per request because a large setup takes milliseconds to serialise."""
+    return hashlib.sha256(canonical_json(request).encode("utf-8")).hexdigest()
+
+
+def derived_request_id(digest: str) -> str:
     """The id of a request that brought none: derived from its content, so the same message gets the same
     answer byte for byte and a retry of it is recognisably the same request."""
-    return "acp-" + hashlib.sha256(canonical_json(request).encode("utf-8")).hexdigest()[:32]
+    return "acp-" + digest[:32]

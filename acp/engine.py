@@ -5,15 +5,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 from acp import schemas
-from acp.canonical import canonical_json, content_hash, derived_request_id
+from acp.canonical import content_hash, derived_request_id, request_digest
 from acp.commands import COMMANDS, Command
 from acp.errors import (
     AcpError, Conflict, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
@@ -60,8 +60,9 @@ class Engine:
         request_id: str | None = None
         try:
             request = self._decode(message)
-            request_id = _usable_request_id(request) or derived_request_id(request)
-            return self._answer(request, request_id)
+            identity = _Identity.of(request)
+            request_id = identity.request_id
+            return self._answer(request, identity)
         except AcpError as error:
             return self._error(error, request_id)
         except Exception:  # a bug must cost one request, not the server
@@ -88,7 +89,8 @@ class Engine:
             return decode(text, self.limits)
         raise MalformedJson(f"a message is a JSON object, text or bytes, not {type(message).__name__}")
 
-    def _answer(self, request: Any, request_id: str) -> dict[str, Any]:
+    def _answer(self, request: Any, identity: _Identity) -> dict[str, Any]:
+        request_id = identity.request_id
         if not isinstance(request, dict):
             raise SchemaViolation(
                 "an ACP message is a JSON object",
@@ -114,7 +116,7 @@ class Engine:
                 f"{command.cmd} is accepted and validated, but its planner is not built yet",
                 details={"cmd": command.cmd},
             )
-        remembered = self._remembered_answer(command, request)
+        remembered = self._remembered_answer(command, identity)
         if remembered is not None:
             return remembered
         output = command.plan(request, PlanContext(system=system, stored=self._stored_state(command, system)))
@@ -122,19 +124,18 @@ class Engine:
             command.respond_format, request_id, system, output.content,
             output.findings.warnings, output.findings.assumptions,
         )
-        return self._record(command, request, response)
+        return self._record(command, request, identity, response)
 
     # -- state ---------------------------------------------------------------------------------------------
 
-    def _remembered_answer(self, command: Command, request: dict[str, Any]) -> dict[str, Any] | None:
+    def _remembered_answer(self, command: Command, identity: _Identity) -> dict[str, Any] | None:
         """A caller's request_id sent again answers from the log instead of planning and writing twice."""
-        caller_id = _usable_request_id(request)
-        if self.store is None or not command.records_state or caller_id is None:
+        if self.store is None or not command.records_state or identity.caller_id is None:
             return None
-        previous = self.store.lookup(caller_id)
+        previous = self.store.lookup(identity.caller_id)
         if previous is None:
             return None
-        if previous.request_hash != _request_hash(request):
+        if previous.request_hash != identity.request_hash:
             raise Conflict(
                 "this request_id was already used for a different message; send a new request_id",
                 [Violation("/request_id", "unique", "was already used for a different message")],
@@ -149,20 +150,20 @@ class Engine:
             stored["live"] = self.live_source.live(stored)
         return stored
 
-    def _record(self, command: Command, request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, command: Command, request: dict[str, Any], identity: _Identity,
+                response: dict[str, Any]) -> dict[str, Any]:
         """Durable before the answer leaves: a crash after this returns loses nothing acknowledged."""
         if self.store is None or not command.records_state:
             return response
-        caller_id = _usable_request_id(request)
         # A derived id names the content, not one sending of it: the same message after the state changed is
         # planned again and logged again, under a log key of its own.
-        log_id = caller_id or f"{response['request_id']}/{uuid.uuid4().hex[:16]}"
+        log_id = identity.caller_id or f"{identity.request_id}/{uuid.uuid4().hex[:16]}"
         written = self.store.record(
             system=response["system"], request_id=log_id, cmd=command.cmd,
-            request_hash=_request_hash(request), request=request, response=response,
+            request_hash=identity.request_hash, request=request, response=response,
         )
-        if not written and caller_id is not None:  # the same request_id raced us: answer as the log says
-            return self._remembered_answer(command, request) or response
+        if not written and identity.caller_id is not None:  # the same request_id raced us: answer from the log
+            return self._remembered_answer(command, identity) or response
         return response
 
     def _request_violations(self, command: Command, request: dict[str, Any]) -> list[Violation]:
@@ -218,6 +219,22 @@ class Engine:
         }
 
 
+@dataclass(frozen=True)
+class _Identity:
+    """Who a request is, worked out once: its id in the response, the caller's own id (the idempotency key)
+    if it sent a usable one, and the hash of its content in the message log."""
+
+    request_id: str
+    caller_id: str | None
+    request_hash: str
+
+    @classmethod
+    def of(cls, request: Any) -> "_Identity":
+        digest = request_digest(request)
+        caller_id = _usable_request_id(request)
+        return cls(caller_id or derived_request_id(digest), caller_id, "sha256:" + digest)
+
+
 def _usable_request_id(request: Any) -> str | None:
     if not isinstance(request, dict):
         return None
@@ -263,10 +280,6 @@ def _check_respond_format(request: dict[str, Any], command: Command) -> None:
             [Violation("/respond_format", "const", f"must be \"{command.respond_format}\"")],
             details={"cmd": command.cmd, "allowed": [command.respond_format]},
         )
-
-
-def _request_hash(request: Mapping[str, Any]) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(request).encode("utf-8")).hexdigest()
 
 
 def _count(found: list[Violation]) -> str:
