@@ -8,7 +8,7 @@ A pipeline of small steps over a list of objectives:
   2. each objective becomes a burn_rate.SliSpec (PromQL validated structurally, latency thresholds
      snapped to a histogram bucket), then gets its budget (planners.error_budget), gap, alert tiers;
   3. feasibility from the synchronous dependencies (planners.graph.ServiceGraph);
-  4. artifacts: rules + promtool tests (planners.burn_rate), OpenSLO, Sloth.
+  4. artifacts: rules + promtool tests (planners.slo.burn_rate), OpenSLO, Sloth.
 The content is the contract that OBSERVABILITY_STATUS reads back (the Store keeps it per system).
 """
 
@@ -20,8 +20,8 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from acp.errors import SchemaViolation, Violation
-from planners import error_budget as budget
-from planners.burn_rate import (
+from planners import conventions, error_budget as budget
+from planners.slo.burn_rate import (
     SliSpec,
     SyntheticTraffic,
     alert_name,
@@ -43,7 +43,7 @@ from planners.renderers.openslo import render_openslo
 from planners.renderers.sloth import render_sloth
 from planners.renderers.yaml_text import to_yaml
 
-DEFAULT_TEAM = "sre"
+DEFAULT_TEAM = conventions.DEFAULT_TEAM
 DEFAULT_METRICS = {
     "request_metric": "http_requests_total",  # card, section 2: counters
     "duration_metric": "http_request_duration_seconds",  # card, section 2: histograms
@@ -51,8 +51,8 @@ DEFAULT_METRICS = {
     "status_label": "status",  # card: http_requests_total (labels: method, status, endpoint)
     "service_label": "service",
 }
-DEFAULT_RUNBOOK_BASE = "https://runbooks.example.com"
-DEFAULT_DASHBOARD_BASE = "https://grafana.example.com"
+DEFAULT_RUNBOOK_BASE = conventions.DEFAULT_RUNBOOK_BASE
+DEFAULT_DASHBOARD_BASE = conventions.DEFAULT_DASHBOARD_BASE
 
 
 @dataclass
@@ -295,8 +295,9 @@ def _spec(objective: Objective, service: str, team: str, metrics: dict, buckets:
         slo=objective.name, service=service, target=objective.target, window=objective.window,
         error_query=error_query, good_query=good_query, total_query=total_query, team=team,
         labels={}, disabled_tiers=objective.disabled_tiers,
-        runbook_url=f"{links['runbook']}/slo/{service}/{objective.name}",
-        dashboard_url=f"{links['dashboard']}/d/slo-{service}?var-slo={objective.name}",
+        runbook_base=links["runbook"],
+        dashboard_url=conventions.dashboard_link(links["dashboard"], conventions.slo_dashboard_uid(service),
+                                                 {conventions.SLO: objective.name}),
         description=objective.description, test_traffic=traffic,
     )
 
@@ -372,7 +373,8 @@ def _describe(objective: Objective, traffic: budget.Traffic | None, findings: Fi
         "burn_rate_alerts": _alerts(objective, traffic, findings),
         "recording_rules": sorted({r["record"] for g in rule_groups(spec) for r in g["rules"] if "record" in r}),
         "alert_names": [alert_name(spec), absent_alert_name(spec)],
-        "links": {"runbook_url": spec.runbook_url, "dashboard": spec.dashboard_url},
+        "links": {"runbook_url": conventions.runbook_url(spec.runbook_base, alert_name(spec)),
+                  "dashboard": spec.dashboard_url},
     }
     path = _target_path(objective, entry["gap"])
     if path:
@@ -496,7 +498,8 @@ def _feasibility(request: dict, ctx: PlanContext, objectives: list[Objective], f
     stated = {d["name"]: d for d in request.get("dependencies", [])}
     infrastructure = {
         "services": [service, *sorted(stated)],
-        "dependencies": [{"from": service, "to": name, "kind": d.get("kind", "sync")} for name, d in sorted(stated.items())],
+        "dependencies": [{"from": service, "to": name, "kind": d.get("kind", "sync"),
+                          "criticality": d.get("criticality", "hard")} for name, d in sorted(stated.items())],
     }
     stored = _stored_infrastructure(ctx)
     if not stated and stored and service in ServiceGraph.from_infrastructure(stored).graph:
@@ -527,7 +530,7 @@ def _feasibility(request: dict, ctx: PlanContext, objectives: list[Objective], f
     result: dict[str, Any] = {
         "availability_bound_percent": decimal_text(bound_percent),
         "dependencies": dependencies,
-        "explanation": "Product of the synchronous dependencies' availabilities (each failing independently, "
+        "explanation": "Product of the hard synchronous dependencies' availabilities (each failing independently, "
                        "no retries or fallbacks): the best this service can be.",
     }
     infeasible = []
