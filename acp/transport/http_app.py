@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,7 +19,11 @@ from acp.transport.openapi import openapi_document
 from acp.transport.telemetry import Outcome, trace_context
 from acp.transport.wire_errors import error_message, http_status
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes must work without credentials
+if TYPE_CHECKING:
+    from acp.transport.agent_endpoints import AgentEndpoints
+
+# Probes must work without credentials, and so must the discovery documents that tell an agent which to send.
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/agent-card.json", "/.well-known/acp.json"})
 # An oversized body is read and thrown away (never parsed) so the client can read the 413; past this
 # many times the limit the connection is simply cut.
 DRAIN_FACTOR = 4
@@ -80,7 +84,9 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks) if size <= limit else None
 
 
-def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int) -> ASGIApp:
+def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
+              agents: AgentEndpoints | None = None) -> ASGIApp:
+    """The HTTP/JSON API; with `agents`, also MCP, A2A and the discovery documents (acp.transport.agent_endpoints)."""
     in_flight = 0
 
     async def post_message(request: Request) -> Response:
@@ -138,5 +144,6 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int) -> 
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
-    ])
+        *(agents.routes() if agents else ()),
+    ], lifespan=(lambda _app: agents.running()) if agents else None)
     return BearerAuthMiddleware(app, auth, dispatcher)
