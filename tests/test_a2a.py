@@ -19,6 +19,7 @@ from acp import Engine
 from acp.store import open_store
 from acp.transport.a2a_agent import RESPONSE_ARTIFACT, AcpAgentExecutor, acp_request_of
 from acp.transport.tool_catalog import agent_commands
+from agent_helpers import server_with_token
 from test_server_support import ROOT, ServerProcess
 
 TOKEN = "a2a-test-token-0123456789"
@@ -26,11 +27,7 @@ TOKEN = "a2a-test-token-0123456789"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    token_file = tmp_path_factory.mktemp("a2a") / "token"
-    token_file.write_text(TOKEN)
-    process = ServerProcess("--validate-responses", "--auth-token-file", str(token_file))
-    yield process
-    assert process.stop() == 0
+    yield from server_with_token(tmp_path_factory, TOKEN, "--validate-responses")
 
 
 def without_id(response: dict[str, Any]) -> dict[str, Any]:

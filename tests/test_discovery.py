@@ -15,9 +15,11 @@ from acp.commands import COMMANDS
 from acp.transport.endpoints import Endpoints
 from acp.transport.http_app import PUBLIC_PATHS
 from acp.transport.agent_endpoints import DISCOVERY_PATHS
+from acp.transport import schema_bundle
 from acp.transport.schema_bundle import bundled
 from acp.transport.tool_catalog import agent_commands
 from acp.v1 import acp_pb2, acp_pb2_grpc
+from agent_helpers import server_with_token
 from test_server_support import ROOT, ServerProcess, http_call
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
@@ -25,11 +27,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    token_file = tmp_path_factory.mktemp("discovery") / "token"
-    token_file.write_text("discovery-token")
-    process = ServerProcess("--auth-token-file", str(token_file), "--max-concurrent-rpcs", "16")
-    yield process
-    assert process.stop() == 0
+    yield from server_with_token(tmp_path_factory, "discovery-token", "--max-concurrent-rpcs", "16")
 
 
 def get(server: ServerProcess, path: str, token: bool = True) -> tuple[int, Any]:
@@ -60,8 +58,7 @@ def test_acp_json_agrees_with_describe_and_its_addresses_answer(server: ServerPr
     assert transports["grpc"]["url"] == f"grpc://{server.grpc}"
     with grpc.insecure_channel(server.grpc) as channel:
         reply = acp_pb2_grpc.AgentCoordinationStub(channel).Describe(
-            acp_pb2.DescribeRequest() if hasattr(acp_pb2, "DescribeRequest") else acp_pb2.AcpMessage(),
-            metadata=(("authorization", "Bearer discovery-token"),), timeout=30)
+            acp_pb2.DescribeRequest(), metadata=(("authorization", "Bearer discovery-token"),), timeout=30)
     assert json.loads(reply.json)["commands"] == capabilities["commands"]
     assert transports["http"]["url"] == f"http://{server.http}/v1/messages"
     assert transports["mcp"]["url"] == f"http://{server.http}/mcp"
@@ -135,3 +132,15 @@ def test_bundled_schemas_are_self_contained_and_judge_as_the_originals(name: str
 def test_every_tool_input_schema_accepts_its_own_example_arguments() -> None:
     for command in agent_commands():
         Draft202012Validator(command.input_schema).validate(command.example_arguments)
+
+
+def test_a_schema_that_refers_to_itself_keeps_the_cycle_as_a_local_definition(monkeypatch) -> None:
+    tree = {"type": "object", "additionalProperties": False,
+            "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}
+    monkeypatch.setattr(schema_bundle, "_lookup", lambda uri: {"https://x.test/tree.json#/$defs/node": tree}[uri])
+    inliner = schema_bundle._Inliner()
+    flat = {**inliner.inline({"$ref": "#/$defs/node"}, "https://x.test/tree.json", ()), "$defs": inliner.recursive}
+    assert flat["properties"]["children"]["items"] == {"$ref": "#/$defs/tree.node"}
+    validator = Draft202012Validator(flat)
+    assert validator.is_valid({"name": "a", "children": [{"name": "b", "children": [{"name": "c"}]}]})
+    assert not validator.is_valid({"name": "a", "children": [{"name": "b", "children": [{"nope": 1}]}]})

@@ -19,6 +19,7 @@ from acp import Engine
 from acp.commands import COMMANDS
 from acp.store import open_store
 from acp.transport.tool_catalog import SUPPLIED_FIELDS, agent_commands
+from agent_helpers import server_with_token
 from test_server_support import ROOT, ServerProcess, acpctl, http_call
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
@@ -130,11 +131,7 @@ def test_stdio_server_answers_as_the_engine(mode: str) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    token_file = tmp_path_factory.mktemp("mcp") / "token"
-    token_file.write_text(TOKEN)
-    process = ServerProcess("--validate-responses", "--auth-token-file", str(token_file))
-    yield process
-    assert process.stop() == 0
+    yield from server_with_token(tmp_path_factory, TOKEN, "--validate-responses")
 
 
 def test_streamable_http_with_the_token_answers_as_the_engine(server: ServerProcess) -> None:

@@ -26,7 +26,7 @@ from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from a2a.server.routes import DefaultServerCallContextBuilder, create_jsonrpc_routes, create_rest_routes
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
 from a2a.types.a2a_pb2 import (
-    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, Artifact, HTTPAuthSecurityScheme,
+    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, HTTPAuthSecurityScheme,
     Message, MutualTlsSecurityScheme, Part, SecurityRequirement, SecurityScheme, StringList, Task, TaskState,
     TaskStatus,
 )

@@ -97,8 +97,7 @@ class _Inliner:
             key = _definition_key(target)
             if key not in self.recursive:
                 self.recursive[key] = {}  # reserved first, so the cycle's other end refers to it too
-                document, pointer = urldefrag(target)
-                self.recursive[key] = self.inline(_lookup(target), document, ())
+                self.recursive[key] = self.inline(_lookup(target), urldefrag(target)[0], ())
             return {"$ref": f"#/$defs/{key}", **self.inline(siblings, base, active)}
         document, _ = urldefrag(target)
         resolved = self.inline(_lookup(target), document, (*active, target))
