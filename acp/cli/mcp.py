@@ -1,5 +1,7 @@
 """`acpctl mcp`: serve the engine to one MCP client over stdio (stdin/stdout carry MCP; logs go to stderr).
 
+Exit codes: 0 when the client closes the connection, 32 (UNAVAILABLE) when the state store cannot be opened.
+
 An MCP client (an IDE, an agent framework) starts this as a subprocess; every tool call runs on the same
 engine, store and limits as `acpctl send` and `acpctl serve`.
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from acp.cli.io import add_state_options
+from acp.cli.io import add_state_options, fail
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
     from acp.transport.telemetry import Metrics, configure_logging
 
     configure_logging(args.log_level)
-    engine = embedded_engine(args, validate_responses=args.validate_responses)
+    try:
+        engine = embedded_engine(args, validate_responses=args.validate_responses)
+    except (OSError, RuntimeError, ValueError) as exc:  # an unusable --state: one line, not a traceback
+        return fail(f"cannot open the state store: {exc}", "UNAVAILABLE")
     dispatcher = Dispatcher(engine, Metrics(), engine.limits.max_message_bytes)
     # One client at a time over stdio; the limit only stops a runaway client from queueing without end.
     calls = AgentCalls(dispatcher, "mcp", max_concurrent=64)
