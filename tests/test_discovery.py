@@ -70,10 +70,11 @@ def test_acp_json_agrees_with_describe_and_its_addresses_answer(server: ServerPr
 
 
 def test_only_the_discovery_documents_join_the_probes_outside_auth(server: ServerProcess) -> None:
-    assert DISCOVERY_PATHS <= PUBLIC_PATHS
-    assert PUBLIC_PATHS - DISCOVERY_PATHS == {"/healthz", "/readyz"}
-    for path in ("/v1/capabilities", "/mcp", "/a2a/tasks"):
-        assert http_call(server.http, "GET", path)[0] == 401
+    for path in sorted(DISCOVERY_PATHS | PUBLIC_PATHS):
+        assert http_call(server.http, "GET", path)[0] == 200, path
+    for method, path in (("GET", "/v1/capabilities"), ("POST", "/mcp"), ("GET", "/a2a/tasks"),
+                         ("POST", "/a2a/jsonrpc"), ("POST", "/a2a/message:send"), ("GET", "/.well-known/other")):
+        assert http_call(server.http, method, path, b"{}")[0] == 401, path
 
 
 def test_a_wildcard_bind_advertises_the_host_the_caller_used() -> None:

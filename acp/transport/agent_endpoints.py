@@ -48,6 +48,8 @@ class AgentEndpoints:
         options: dict[str, Any] = {} if progress_seconds is None else {"progress_seconds": progress_seconds}
         self.a2a = A2aAgent(AgentCalls(dispatcher, "a2a", limit), endpoints, **options)
 
+    public_paths = DISCOVERY_PATHS
+
     def routes(self) -> list[BaseRoute]:
         body_limit = self.dispatcher.max_message_bytes * ENVELOPE_FACTOR
         bindings = RequestBodyLimitMiddleware(Router(routes=self.a2a.binding_routes()), body_limit)

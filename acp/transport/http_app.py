@@ -22,8 +22,7 @@ from acp.transport.wire_errors import error_message, http_status
 if TYPE_CHECKING:
     from acp.transport.agent_endpoints import AgentEndpoints
 
-# Probes must work without credentials, and so must the discovery documents that tell an agent which to send.
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/agent-card.json", "/.well-known/acp.json"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes must work without credentials
 # An oversized body is read and thrown away (never parsed) so the client can read the 413; past this
 # many times the limit the connection is simply cut.
 DRAIN_FACTOR = 4
@@ -37,13 +36,15 @@ def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None
 class BearerAuthMiddleware:
     """Refuses every path but the probes unless the request carries the token."""
 
-    def __init__(self, app: ASGIApp, auth: BearerAuth, dispatcher: Dispatcher) -> None:
+    def __init__(self, app: ASGIApp, auth: BearerAuth, dispatcher: Dispatcher,
+                 public: frozenset[str] = PUBLIC_PATHS) -> None:
         self.app = app
         self.auth = auth
         self.dispatcher = dispatcher
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.auth.enabled or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or not self.auth.enabled or scope["path"] in self.public:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
@@ -146,4 +147,5 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
         Route("/openapi.json", openapi, methods=["GET"]),
         *(agents.routes() if agents else ()),
     ], lifespan=(lambda _app: agents.running()) if agents else None)
-    return BearerAuthMiddleware(app, auth, dispatcher)
+    # The discovery documents tell an agent which credentials to send, so they are as open as the probes.
+    return BearerAuthMiddleware(app, auth, dispatcher, PUBLIC_PATHS | (agents.public_paths if agents else frozenset()))
