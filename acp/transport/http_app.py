@@ -34,7 +34,7 @@ def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None
 
 
 class BearerAuthMiddleware:
-    """Refuses every path but the probes unless the request carries the token."""
+    """Refuses every path but the public ones (the probes; the discovery documents where mounted) without the token."""
 
     def __init__(self, app: ASGIApp, auth: BearerAuth, dispatcher: Dispatcher,
                  public: frozenset[str] = PUBLIC_PATHS) -> None:
