@@ -196,3 +196,24 @@ SERVICE_RECORDS = ("service:requests:rate5m", "service:errors:rate5m", "service:
                    "service:latency_seconds:p99_5m")
 GOLDEN_SIGNAL_ALERTS = ("ServiceHighErrorRate", "ServiceLatencyP99High", "ServiceLatencyP95AboveTarget",
                         "ServiceTargetDown")
+
+
+# ------------------------------------------------------------------------------ the setup's scrape targets
+# What every scrape config of the setup (ServiceMonitor relabelings, file_sd target groups) attaches to a target,
+# so the setup's rules, their generated tests and the alerting planner's inhibition all read the same labels.
+ROLE = "role"  # service | database | cache | queue | collector
+
+
+def service_target_labels(service: str) -> dict[str, str]:
+    """The labels a service's scrape targets carry."""
+    return {SERVICE: service, ROLE: "service"}
+
+
+def component_target_labels(component: str, kind: str, role: str) -> dict[str, str]:
+    """The labels an exporter's scrape targets carry: the component's name in the request, its kind and role."""
+    return {COMPONENT: component, KIND: kind, ROLE: role}
+
+
+# Owner of the setup's alerts for services and components that name no team (and that no single team's services
+# use): the card's service-health rules (HighErrorRate, LatencyP99High) label team: platform.
+PLATFORM_TEAM = "platform"
