@@ -52,7 +52,7 @@ def test_card_example_infers_the_documented_edges():
     ]
     assert {name: role for name, role in graph.graph.nodes(data="role")} == {
         "api-gateway": "service", "user-service": "service", "payment-service": "service",
-        "postgresql": "database", "redis": "cache", "kafka": "queue",
+        "postgresql": "database", "redis": "database", "kafka": "queue",  # the request lists redis as a database
     }
     assert graph.graph.nodes["redis"]["kind"] == "redis"
     assert graph.graph.edges["user-service", "kafka"]["kind"] == "async"
@@ -68,8 +68,9 @@ def test_card_example_analyses():
     assert graph.layers() == [["api-gateway"], ["payment-service", "user-service"], ["kafka", "postgresql", "redis"]]
     # Both services give a 3-node chain; the tie goes to the smaller name, then postgresql < redis.
     assert graph.critical_path() == ["api-gateway", "payment-service", "postgresql"]
+    # The services publish to kafka asynchronously: their caller, api-gateway, does not wait on it.
     assert graph.blast_radius() == {
-        "api-gateway": 0, "user-service": 1, "payment-service": 1, "postgresql": 3, "redis": 3, "kafka": 3,
+        "api-gateway": 0, "user-service": 1, "payment-service": 1, "postgresql": 3, "redis": 3, "kafka": 2,
     }
     assert graph.cycles() == []
 
@@ -159,7 +160,7 @@ def test_edge_kind_rules_and_node_attributes():
     assert (checkout["tier"], checkout["language"], checkout["user_facing"], checkout["peak_rps"]) == (
         "tier_1", "python", True, 100)
     assert graph.graph.nodes["worker"]["tier"] is None
-    assert graph.graph.nodes["sessions"]["role"] == "cache"
+    assert graph.graph.nodes["sessions"]["role"] == "database"  # a valkey under databases stays a database
     assert graph.graph.nodes["orders-db"]["role"] == "database"
 
 
@@ -219,11 +220,20 @@ def _random_edges(seed: int, nodes: int, edges: int) -> list[tuple[str, str, str
     return [(rng.choice(names), rng.choice(names), rng.choice(("sync", "sync", "async"))) for _ in range(edges)]
 
 
+def _reach_of_failure(reference: nx.DiGraph, node: str) -> set[str]:
+    """The blast radius by its definition, all-pairs: sync ancestors, plus one async hop back from any of them."""
+    sync = reference.edge_subgraph([(u, v) for u, v, kind in reference.edges(data="kind") if kind == "sync"])
+    behind = (nx.ancestors(sync, node) if node in sync else set()) | {node}
+    one_hop = {source for target in behind for source, _, kind in reference.in_edges(target, data="kind")
+               if kind == "async"}
+    return (behind | one_hop) - {node}
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_analyses_agree_with_networkx_on_random_graphs(seed):
     graph = edges_graph(_random_edges(seed, nodes=40, edges=70))
     reference = nx.DiGraph(graph.graph)
-    assert graph.blast_radius() == {node: len(nx.ancestors(reference, node)) for node in reference}
+    assert graph.blast_radius() == {node: len(_reach_of_failure(reference, node)) for node in reference}
     expected_cycles = sorted(sorted(c) for c in nx.strongly_connected_components(reference)
                              if len(c) > 1 or reference.has_edge(next(iter(c)), next(iter(c))))
     assert graph.cycles() == expected_cycles
@@ -323,9 +333,9 @@ def test_summary_is_json_ready_and_ordered_by_blast_radius():
     summary = ServiceGraph.from_infrastructure(CARD_INFRASTRUCTURE).summary()
     assert json.loads(json.dumps(summary)) == summary
     assert (summary["node_count"], summary["edge_count"], summary["inferred_edge_count"]) == (6, 8, 8)
-    assert summary["nodes_by_role"] == {"service": 3, "database": 1, "cache": 1, "queue": 1}
+    assert summary["nodes_by_role"] == {"service": 3, "database": 2, "cache": 0, "queue": 1}
     assert [row["name"] for row in summary["blast_radius"]] == [
-        "kafka", "postgresql", "redis", "payment-service", "user-service", "api-gateway"]
+        "postgresql", "redis", "kafka", "payment-service", "user-service", "api-gateway"]
 
 
 def test_summary_does_not_depend_on_input_order():
@@ -350,3 +360,108 @@ def test_inference_notes_become_assumptions():
     assert len(findings.assumptions) == 5
     assert {a["code"] for a in findings.assumptions} == {"GRAPH_INFERENCE"}
     assert {a["pointer"] for a in findings.assumptions} == {"/infrastructure"}
+
+
+# ---- queues, consumers and the words people use ------------------------------------------------------
+
+SHOP = {
+    "services": [
+        {"name": "front-end", "protocol": "http"},
+        {"name": "shipping", "protocol": "http"},
+        {"name": "queue-master", "protocol": "amqp", "language": "java"},  # an alias of worker
+        {"name": "audit", "protocol": "http"},
+    ],
+    "databases": [{"name": "shipping-db", "kind": "mongodb"}],
+    "message_queues": [{"name": "rabbitmq", "kind": "rabbitmq"}, {"name": "events", "kind": "kafka"}],
+    "dependencies": [
+        {"from": "front-end", "to": "shipping"},
+        {"from": "shipping", "to": "rabbitmq", "kind": "async"},  # a publish: shipping is not a worker
+        {"from": "queue-master", "to": "rabbitmq", "kind": "async"},  # read as a consume: queue-master is a worker
+        {"from": "queue-master", "to": "shipping-db"},
+        {"from": "shipping", "to": "events", "kind": "async", "direction": "publish"},
+        {"from": "audit", "to": "events", "kind": "async", "direction": "consume"},  # stated, whatever the protocol
+    ],
+}
+
+
+def test_queue_consumers_are_reached_through_the_queue_not_entry_points():
+    graph = ServiceGraph.from_infrastructure(SHOP)
+    assert graph.entry_points() == ["front-end"]
+    assert graph.consumers() == {"audit": ["events"], "queue-master": ["rabbitmq"]}
+    directions = {(u, v): d for u, v, d in graph.graph.edges(data="direction")}
+    assert directions[("shipping", "rabbitmq")] == "publish"
+    assert directions[("queue-master", "rabbitmq")] == "consume"
+    assert directions[("front-end", "shipping")] is None
+    # Work flows front-end -> shipping -> the queues -> their consumers -> what the consumers call.
+    assert graph.layers() == [["front-end"], ["shipping"], ["events", "rabbitmq"], ["audit", "queue-master"],
+                              ["shipping-db"]]
+    summary = graph.summary()
+    assert summary["consumers"] == [{"service": "audit", "queues": ["events"]},
+                                    {"service": "queue-master", "queues": ["rabbitmq"]}]
+
+
+def test_an_inferred_consumer_and_an_alias_are_assumptions_a_stated_one_is_not():
+    findings = Findings()
+    ServiceGraph.from_infrastructure(SHOP).record_assumptions(findings)
+    by_code = {}
+    for item in findings.assumptions:
+        by_code.setdefault(item["code"], []).append(item)
+    [consumer] = by_code["QUEUE_CONSUMER_INFERRED"]
+    assert "queue-master <- rabbitmq" in consumer["message"] and "audit" not in consumer["message"]
+    [alias] = by_code["VOCABULARY_ALIAS"]
+    assert alias["message"] == "protocol 'amqp' is read as worker (queue-master)."
+    assert alias["pointer"] == "/infrastructure/services/2/protocol"
+
+
+def test_async_edges_carry_a_failure_one_hop_only():
+    graph = ServiceGraph.from_infrastructure(SHOP)
+    radius = graph.blast_radius()
+    # rabbitmq failing stalls its producer and its consumer, not front-end, which only calls shipping.
+    assert radius["rabbitmq"] == 2
+    assert radius["events"] == 2  # shipping and audit
+    # shipping failing fails front-end; the consumers do not wait on shipping.
+    assert radius["shipping"] == 1
+    assert radius["shipping-db"] == 1  # queue-master only: nothing waits on a consumer
+    assert radius["queue-master"] == 0
+
+
+def test_a_service_both_publishing_and_consuming_one_queue_is_a_consumer_and_a_producer():
+    graph = ServiceGraph.from_infrastructure({
+        "services": ["gateway", "retrier"],
+        "message_queues": ["jobs"],
+        "dependencies": [{"from": "gateway", "to": "retrier"},
+                         {"from": "retrier", "to": "jobs", "kind": "async", "direction": "consume"},
+                         {"from": "retrier", "to": "jobs", "kind": "async", "direction": "publish"}],
+    })
+    assert graph.graph.edges["retrier", "jobs"]["direction"] == "both"
+    assert graph.consumers() == {"retrier": ["jobs"]}
+    assert graph.entry_points() == ["gateway"]
+    assert graph.layers() == [["gateway"], ["jobs", "retrier"]]  # retrier feeds jobs, which feeds retrier
+
+
+def test_what_the_request_classes_as_a_database_stays_a_database():
+    graph = ServiceGraph.from_infrastructure({"services": ["cart"], "databases": [{"name": "carts", "kind": "redis"}],
+                                              "caches": [{"name": "sessions", "kind": "redis"}]})
+    assert graph.role("carts") == "database"
+    assert graph.role("sessions") == "cache"
+
+
+@pytest.mark.parametrize(("field", "given", "canonical"), [
+    ("language", "node", "nodejs"), ("language", "golang", "go"), ("language", "c#", "dotnet"),
+    ("language", "csharp", "dotnet"), ("language", "c++", "cpp"), ("language", "javascript", "nodejs"),
+    ("tier", 1, "tier_1"), ("tier", 3, "tier_3"), ("protocol", "kafka", "worker"),
+])
+def test_common_spellings_are_read_as_the_canonical_value(field, given, canonical):
+    graph = ServiceGraph.from_infrastructure({"services": [{"name": "svc", field: given}]})
+    assert graph.graph.nodes["svc"][field] == canonical
+    findings = Findings()
+    graph.record_assumptions(findings)
+    assert [item["pointer"] for item in findings.assumptions if item["code"] == "VOCABULARY_ALIAS"] == [
+        f"/infrastructure/services/0/{field}"]
+
+
+def test_canonical_spellings_are_not_assumptions():
+    findings = Findings()
+    ServiceGraph.from_infrastructure({"services": [{"name": "svc", "language": "go", "tier": "tier_1",
+                                                    "protocol": "thrift"}]}).record_assumptions(findings)
+    assert [item for item in findings.assumptions if item["code"] == "VOCABULARY_ALIAS"] == []

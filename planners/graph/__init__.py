@@ -7,11 +7,12 @@ Modules: `infrastructure` (reading the request), `inference` (edges guessed when
 """
 
 from .inference import ENTRY_NAME_TOKENS, INFERENCE_PAIR_LIMIT
-from .infrastructure import ASYNC, CACHE, CACHE_KINDS, DATABASE, QUEUE, ROLES, SERVICE, SYNC, Edge, reference_violations
+from .infrastructure import (ASYNC, CACHE, CONSUME, DATABASE, PUBLISH, QUEUE, ROLES, SERVICE, SYNC, Edge,
+                             reference_violations)
 from .service_graph import DEFAULT_AVAILABILITY, AvailabilityBound, DependencyAvailability, ServiceGraph
 
 __all__ = [
-    "ASYNC", "CACHE", "CACHE_KINDS", "DATABASE", "DEFAULT_AVAILABILITY", "ENTRY_NAME_TOKENS", "INFERENCE_PAIR_LIMIT",
+    "ASYNC", "CACHE", "CONSUME", "DATABASE", "PUBLISH", "DEFAULT_AVAILABILITY", "ENTRY_NAME_TOKENS", "INFERENCE_PAIR_LIMIT",
     "QUEUE", "ROLES", "SERVICE", "SYNC", "AvailabilityBound", "DependencyAvailability", "Edge", "ServiceGraph",
     "reference_violations",
 ]

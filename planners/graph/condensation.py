@@ -53,21 +53,33 @@ def generations(condensation: Condensation) -> list[list[int]]:
     return grouped
 
 
-def ancestor_counts(condensation: Condensation) -> list[int]:
+def ancestor_counts(condensation: Condensation, extra_sources: Sequence[Sequence[int]] | None = None) -> list[int]:
     """For each component, how many nodes reach it (its own members included).
 
     One bitset (a Python int) per component, pushed forward in topological order and OR-ed into each
     successor; a bitset is dropped as soon as it has been pushed, so only the frontier is held.
     Bits are laid out so that each component's members are one contiguous run.
+
+    `extra_sources[v]`, when given, lists nodes that count as reaching v (and so whatever v reaches) without
+    an edge of the condensed graph: one hop that is not walked any further back.
     """
     offsets, offset = [0] * condensation.size, 0
     for component in condensation.topological_order():
         offsets[component] = offset
         offset += len(condensation.members[component])
+    seeds = [(((1 << len(members)) - 1) << offsets[component]) for component, members in enumerate(condensation.members)]
+    if extra_sources is not None:
+        bit = [0] * len(condensation.component_of)
+        for component, members in enumerate(condensation.members):
+            for position, node in enumerate(members):
+                bit[node] = offsets[component] + position
+        for node, sources in enumerate(extra_sources):
+            for source in sources:
+                seeds[condensation.component_of[node]] |= 1 << bit[source]
     reached: list[int] = [0] * condensation.size
     counts = [0] * condensation.size
     for component in condensation.topological_order():
-        bits = reached[component] | (((1 << len(condensation.members[component])) - 1) << offsets[component])
+        bits = reached[component] | seeds[component]
         reached[component] = 0
         counts[component] = bits.bit_count()
         for successor in condensation.successors[component]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple
 
 from acp.errors import Violation
+from planners.knowledge.vocabulary import Normalised, normalise
 
 # Roles a node can have; planners branch on these.
 SERVICE, DATABASE, CACHE, QUEUE = "service", "database", "cache", "queue"
@@ -33,17 +34,19 @@ COMPONENT_LISTS: tuple[tuple[str, str], ...] = (
     ("message_queues", QUEUE),
 )
 
-# A database entry of one of these kinds is really a cache (the card lists redis under databases).
-# Kinds are the products' own names: Redis, Memcached, Valkey (the Linux Foundation fork of Redis),
-# KeyDB (a multithreaded Redis fork).
-CACHE_KINDS = frozenset({"redis", "memcached", "valkey", "keydb"})
+# How a service uses a message queue it has an edge to. A consumer is reached *through* the queue: it is not an
+# entry point, its trace context comes from the message, and its work is downstream of the queue.
+PUBLISH, CONSUME = "publish", "consume"
+DIRECTIONS = (PUBLISH, CONSUME)
 
 # Attributes every node carries (None when the request does not say), so planners can index freely.
 # `order` is the node's position in listed order (services, databases, caches, queues).
 NODE_ATTRIBUTES = (
     "role", "kind", "tier", "language", "protocol", "user_facing", "peak_rps", "instances", "team", "replicas",
-    "order",
+    "exporter", "order",
 )
+# Attributes whose common spellings are read as one canonical value (planners.knowledge.vocabulary).
+NORMALISED_ATTRIBUTES = ("language", "protocol", "tier")
 
 
 class Edge(NamedTuple):
@@ -61,6 +64,9 @@ class Reading:
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> attributes, first occurrence wins
     edges: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, target) -> kind
     soft: set[tuple[str, str]] = field(default_factory=set)  # stated soft; every other sync edge is hard
+    # (service, queue) -> the directions the request states for that edge (publish, consume or both)
+    directions: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    normalised: list[tuple[str, str, Normalised]] = field(default_factory=list)  # (name, pointer, what became what)
     violations: list[Violation] = field(default_factory=list)
 
 
@@ -70,7 +76,10 @@ def read_infrastructure(infrastructure: Mapping[str, Any], base: str = "/infrast
     Edge kinds: a `depends_on` entry is sync unless it points at a queue (async); a `dependencies`
     edge without `kind` is sync, the schema's default. A pair stated twice is sync if either statement
     says so, the cautious reading for availability; likewise it is soft only if every statement says soft.
-    Edges naming an unknown node are left out.
+    Edges naming an unknown node are left out. What each list classes a node as is its role: a Redis under
+    `databases` is a database (it may hold the only copy of its data), under `caches` a cache.
+    Language, protocol and tier spellings are read through planners.knowledge.vocabulary; each alias read
+    is listed in `normalised` with the pointer where it was written.
     """
     reading = Reading()
     if not isinstance(infrastructure, dict):
@@ -99,8 +108,12 @@ def read_infrastructure(infrastructure: Mapping[str, Any], base: str = "/infrast
             attributes = dict.fromkeys(NODE_ATTRIBUTES)
             if details:
                 attributes.update((key, details.get(key)) for key in NODE_ATTRIBUTES if key in details)
-            role = CACHE if list_role == DATABASE and kind in CACHE_KINDS else list_role
-            attributes.update(role=role, kind=kind, order=len(nodes))
+                item_pointer = pointer.removesuffix("/name")
+                for key in NORMALISED_ATTRIBUTES:
+                    attributes[key], alias = normalise(key, attributes[key])
+                    if alias is not None:
+                        reading.normalised.append((name, f"{item_pointer}/{key}", alias))
+            attributes.update(role=list_role, kind=kind, order=len(nodes))
             nodes[name] = attributes
 
     edges, hard = reading.edges, set()
@@ -124,6 +137,8 @@ def read_infrastructure(infrastructure: Mapping[str, Any], base: str = "/infrast
             continue
         if edges.get((source, target)) != SYNC:
             edges[source, target] = ASYNC if edge.get("kind") == ASYNC else SYNC
+        if edge.get("direction") in DIRECTIONS:
+            reading.directions.setdefault((source, target), set()).add(edge["direction"])
         if edge.get("criticality") == SOFT:
             reading.soft.add((source, target))
         else:

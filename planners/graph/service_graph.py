@@ -18,7 +18,14 @@ from planners import conventions
 
 from . import chains, condensation as cond
 from .inference import infer_edges
-from .infrastructure import HARD, ROLES, SERVICE, SOFT, SYNC, Edge, read_infrastructure
+from .infrastructure import CONSUME, HARD, PUBLISH, QUEUE, ROLES, SERVICE, SOFT, SYNC, Edge, Reading, read_infrastructure
+
+# A service that both publishes to and consumes from one queue (a retry loop, say).
+BOTH = "both"
+# The protocol of a service whose work arrives as messages (planners.knowledge.vocabulary maps amqp, kafka to it).
+WORKER_PROTOCOL = "worker"
+# How many names one assumption sentence spells out before it says "and N more".
+NOTE_NAME_LIMIT = 8
 
 # Availability assumed for a dependency the caller gave no figure for (planners.conventions says why).
 DEFAULT_AVAILABILITY = float(conventions.DEPENDENCY_AVAILABILITY_PERCENT / 100)
@@ -48,35 +55,46 @@ class AvailabilityBound:
 
 
 class _Index:
-    """Integer view of the graph: node i is names[i]; names are in sorted order, so i is also the rank."""
+    """Integer view of the graph: node i is names[i]; names are in sorted order, so i is also the rank.
 
-    def __init__(self, names: Iterable[str], edges: Iterable[tuple[str, str, str]],
+    Two directions are kept. `all`, `sync` and `hard` follow dependency ("u depends on v"). `flow` follows the
+    way work travels: calls and publishes go caller -> callee, but a queue hands its messages to its consumers,
+    so a consume edge is walked queue -> consumer. Entry points and layers read `flow`; blast radius, cycles and
+    availability read dependency."""
+
+    def __init__(self, names: Iterable[str], edges: Iterable[tuple[str, str, str, str | None]],
                  soft: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.names: list[str] = sorted(names)
         position = {name: i for i, name in enumerate(self.names)}
         self.position = position
-        self.all: list[list[int]] = [[] for _ in self.names]
-        self.sync: list[list[int]] = [[] for _ in self.names]
-        self.hard: list[list[int]] = [[] for _ in self.names]  # sync edges whose failure fails the caller
-        self.called = bytearray(len(self.names))
+        size = len(self.names)
+        self.all: list[list[int]] = [[] for _ in range(size)]
+        self.sync: list[list[int]] = [[] for _ in range(size)]
+        self.hard: list[list[int]] = [[] for _ in range(size)]  # sync edges whose failure fails the caller
+        self.flow: list[list[int]] = [[] for _ in range(size)]
+        self.async_sources: list[list[int]] = [[] for _ in range(size)]  # v -> the nodes with an async edge to v
+        self.reached = bytearray(size)  # 1 when work reaches the node from another node (a flow edge points at it)
         self.has_async = False
-        for source, target, kind in edges:
+        for source, target, kind, direction in edges:
             s, t = position[source], position[target]
             self.all[s].append(t)
-            self.called[t] = 1
+            if direction != CONSUME:
+                self.flow[s].append(t)
+                self.reached[t] = 1
+            if direction in (CONSUME, BOTH):
+                self.flow[t].append(s)
+                self.reached[s] = 1
             if kind == SYNC:
                 self.sync[s].append(t)
                 if (source, target) not in soft:
                     self.hard[s].append(t)
             else:
                 self.has_async = True
-        for targets in self.all:
-            targets.sort()
-        for targets in self.sync:
-            targets.sort()
-        for targets in self.hard:
-            targets.sort()
-        self.rank = range(len(self.names))
+                self.async_sources[t].append(s)
+        for adjacency in (self.all, self.sync, self.hard, self.flow):
+            for targets in adjacency:
+                targets.sort()
+        self.rank = range(size)
 
 
 class ServiceGraph:
@@ -84,10 +102,12 @@ class ServiceGraph:
     carry `role` and whose edges carry `kind`)."""
 
     def __init__(self, graph: nx.DiGraph, inferred_edges: Iterable[Edge] = (),
-                 inference_notes: Iterable[str] = ()) -> None:
+                 inference_notes: Iterable[str] = (), notes: Iterable[tuple[str, str, str]] = ()) -> None:
         self.graph: nx.DiGraph = nx.freeze(graph)
         self.inferred_edges: list[Edge] = list(inferred_edges)
         self.inference_notes: list[str] = list(inference_notes)
+        # (code, sentence, pointer): how the request's words were read (aliases, queue consumers)
+        self.reading_notes: list[tuple[str, str, str]] = list(notes)
 
     # ---- building -------------------------------------------------------------------------------
 
@@ -96,7 +116,10 @@ class ServiceGraph:
         """Nodes from services, databases, caches and message_queues; edges from `depends_on` and
         `dependencies`, or inferred (see planners.graph.inference) when neither gives any.
 
-        Edge kinds as `read_infrastructure` says. Raises SchemaViolation on duplicate or unknown names.
+        Edge kinds as `read_infrastructure` says. An edge from a service to a queue also gets a `direction`:
+        the one the request states, else `consume` when the service's protocol is worker (its work arrives as
+        messages) and `publish` otherwise; each consumer read that way is an assumption.
+        Raises SchemaViolation on duplicate or unknown names.
         """
         reading = read_infrastructure(infrastructure or {})
         if reading.violations:
@@ -104,31 +127,36 @@ class ServiceGraph:
                                   reading.violations)
         graph = nx.DiGraph()
         graph.add_nodes_from(reading.nodes.items())
+        notes = _alias_notes(reading)
         if reading.edges:
-            graph.add_edges_from((source, target, {"kind": kind, "origin": "stated",
-                                                   "criticality": _criticality(kind, (source, target) in reading.soft)})
-                                 for (source, target), kind in reading.edges.items())
-            built = cls(graph, (), ["Edges were given, so no edges were inferred; components nothing calls and "
-                                    "that call nothing stay unconnected."])
-            # The reading already holds the edges; indexing them here saves a walk over networkx's views.
-            built.__dict__["_index"] = _Index(reading.nodes, ((s, t, k) for (s, t), k in reading.edges.items()),
-                                              frozenset(reading.soft))
-            return built
-        inference = infer_edges([(name, attributes["role"]) for name, attributes in reading.nodes.items()])
-        inferred: dict[tuple[str, str], str] = {}
-        for edge in inference.edges:
-            if inferred.get((edge.source, edge.target)) != SYNC:
-                inferred[edge.source, edge.target] = edge.kind
-        graph.add_edges_from((source, target, {"kind": kind, "origin": "inferred", "criticality": _criticality(kind, False)})
-                             for (source, target), kind in inferred.items())
-        return cls(graph, inference.edges, inference.notes)
+            origin, edges, inferred_edges = "stated", reading.edges, []
+            inference_notes = ["Edges were given, so no edges were inferred; components nothing calls and "
+                               "that call nothing stay unconnected."]
+        else:
+            inference = infer_edges([(name, attributes["role"]) for name, attributes in reading.nodes.items()])
+            origin, edges, inferred_edges, inference_notes = "inferred", {}, inference.edges, inference.notes
+            for edge in inference.edges:
+                if edges.get((edge.source, edge.target)) != SYNC:
+                    edges[edge.source, edge.target] = edge.kind
+        directions, inferred_consumers = _directions(reading, edges)
+        notes += _consumer_notes(inferred_consumers, reading)
+        graph.add_edges_from((source, target, {
+            "kind": kind, "origin": origin, "direction": directions.get((source, target)),
+            "criticality": _criticality(kind, (source, target) in reading.soft)})
+            for (source, target), kind in edges.items())
+        built = cls(graph, inferred_edges, inference_notes, notes)
+        # The edges are at hand; indexing them here saves a walk over networkx's views.
+        built.__dict__["_index"] = _Index(reading.nodes, ((s, t, k, directions.get((s, t))) for (s, t), k in edges.items()),
+                                          frozenset(reading.soft))
+        return built
 
     # ---- cached structure -----------------------------------------------------------------------
 
     @cached_property
     def _index(self) -> _Index:
         soft = frozenset((s, t) for s, t, c in self.graph.edges(data="criticality") if c == SOFT)
-        return _Index(self.graph, self.graph.edges(data="kind", default=SYNC), soft)
+        return _Index(self.graph, ((s, t, data.get("kind", SYNC), data.get("direction"))
+                                   for s, t, data in self.graph.edges(data=True)), soft)
 
     @cached_property
     def _condensation(self) -> cond.Condensation:
@@ -137,6 +165,11 @@ class ServiceGraph:
     @cached_property
     def _sync_condensation(self) -> cond.Condensation:
         return cond.condense(self._index.sync) if self._index.has_async else self._condensation
+
+    @cached_property
+    def _flow_condensation(self) -> cond.Condensation:
+        index = self._index
+        return cond.condense(index.flow) if index.flow != index.all else self._condensation
 
     def _names(self, nodes: Iterable[int]) -> list[str]:
         return sorted(self._index.names[node] for node in nodes)
@@ -147,13 +180,23 @@ class ServiceGraph:
     # ---- answers ---------------------------------------------------------------------------------
 
     def entry_points(self) -> list[str]:
-        """Services nothing calls, sorted."""
+        """Services no work reaches from another node, sorted: nothing calls them and they consume no queue
+        (a consumer is reached through its queue)."""
         index = self._index
-        return [name for i, name in enumerate(index.names) if not index.called[i] and self.role(name) == SERVICE]
+        return [name for i, name in enumerate(index.names) if not index.reached[i] and self.role(name) == SERVICE]
+
+    def consumers(self) -> dict[str, list[str]]:
+        """Each service that consumes from a queue -> those queues, sorted."""
+        found: dict[str, list[str]] = {}
+        for source, target, direction in sorted(self.graph.edges(data="direction")):
+            if direction in (CONSUME, BOTH):
+                found.setdefault(source, []).append(target)
+        return found
 
     def layers(self) -> list[list[str]]:
-        """Topological generations over the condensation, callers first; a cycle shares one layer."""
-        condensation = self._condensation
+        """Topological generations in the direction work travels, callers first; a queue's consumers come after
+        the queue; a cycle shares one layer."""
+        condensation = self._flow_condensation
         return [self._names(node for component in generation for node in condensation.members[component])
                 for generation in cond.generations(condensation)]
 
@@ -166,10 +209,15 @@ class ServiceGraph:
         return sorted(found)
 
     def blast_radius(self) -> dict[str, int]:
-        """For every node, how many other nodes depend on it, directly or transitively (any edge kind)."""
-        condensation = self._condensation
-        reaching = cond.ancestor_counts(condensation)
-        return {name: reaching[condensation.component_of[i]] - 1 for i, name in enumerate(self._index.names)}
+        """For every node, how many other nodes its failure reaches: everything that depends on it through
+        synchronous calls, directly or transitively, plus the nodes with an async edge to it or to one of those.
+        An async edge carries the failure one hop only: a producer notices that its queue is down, the
+        producer's callers do not (the publish is asynchronous), and a queue's consumers stall but nobody
+        waits on them."""
+        index, condensation = self._index, self._sync_condensation
+        extra = index.async_sources if index.has_async else None
+        reaching = cond.ancestor_counts(condensation, extra)
+        return {name: reaching[condensation.component_of[i]] - 1 for i, name in enumerate(index.names)}
 
     def critical_path(self) -> list[str]:
         """The longest chain of synchronous calls from an entry point ([] when the graph has no nodes).
@@ -225,6 +273,7 @@ class ServiceGraph:
             "inferred_edge_count": len(self.inferred_edges),
             "nodes_by_role": roles,
             "entry_points": self.entry_points(),
+            "consumers": [{"service": name, "queues": queues} for name, queues in sorted(self.consumers().items())],
             "layers": self.layers(),
             "critical_path": self.critical_path(),
             "cycles": self.cycles(),
@@ -233,9 +282,12 @@ class ServiceGraph:
         }
 
     def record_assumptions(self, findings: Any, pointer: str = "/infrastructure") -> None:
-        """Put every inference note into a planner's Findings as an assumption."""
+        """Put every inference note, alias read and inferred queue consumer into a planner's Findings as an
+        assumption."""
         for note in self.inference_notes:
             findings.assume("GRAPH_INFERENCE", note, pointer)
+        for code, note, where in self.reading_notes:
+            findings.assume(code, note, where)
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -266,3 +318,51 @@ def _criticality(kind: str, stated_soft: bool) -> str | None:
     if kind != SYNC:
         return None
     return SOFT if stated_soft else HARD
+
+
+def _directions(reading: Reading, edges: Mapping[tuple[str, str], str]) -> tuple[dict[tuple[str, str], str], list[tuple[str, str]]]:
+    """The direction of every service -> queue edge, and the (service, queue) pairs read as consumers without the
+    request saying so."""
+    nodes = reading.nodes
+    directions: dict[tuple[str, str], str] = {}
+    inferred: list[tuple[str, str]] = []
+    for source, target in edges:
+        if nodes[target]["role"] != QUEUE or nodes[source]["role"] != SERVICE:
+            continue
+        stated = reading.directions.get((source, target))
+        if stated:
+            directions[source, target] = BOTH if len(stated) > 1 else next(iter(stated))
+        elif nodes[source].get("protocol") == WORKER_PROTOCOL:
+            directions[source, target] = CONSUME
+            inferred.append((source, target))
+        else:
+            directions[source, target] = PUBLISH
+    return directions, inferred
+
+
+def _consumer_notes(inferred: list[tuple[str, str]], reading: Reading) -> list[tuple[str, str, str]]:
+    if not inferred:
+        return []
+    pairs = [f"{service} <- {queue}" for service, queue in sorted(inferred)]
+    shown = ", ".join(pairs[:NOTE_NAME_LIMIT]) + (f" and {len(pairs) - NOTE_NAME_LIMIT} more"
+                                                  if len(pairs) > NOTE_NAME_LIMIT else "")
+    return [("QUEUE_CONSUMER_INFERRED",
+             f"Services whose protocol is worker are read as consumers of the queues they have an edge to ({shown}): "
+             "they are reached through the queue, not entry points, and take their trace context from the message; "
+             "say direction: publish on a dependency where such a service publishes instead.", "/infrastructure/dependencies")]
+
+
+def _alias_notes(reading: Reading) -> list[tuple[str, str, str]]:
+    """One assumption per spelling read as another, naming the nodes that used it."""
+    grouped: dict[tuple[str, str], tuple[str, list[str], str]] = {}
+    for name, pointer, alias in reading.normalised:
+        key = (alias.field, repr(alias.given))
+        if key not in grouped:
+            grouped[key] = (alias.canonical, [], pointer)
+        grouped[key][1].append(name)
+    notes = []
+    for (field, given), (canonical, names, pointer) in grouped.items():
+        shown = ", ".join(names[:NOTE_NAME_LIMIT]) + (f" and {len(names) - NOTE_NAME_LIMIT} more"
+                                                      if len(names) > NOTE_NAME_LIMIT else "")
+        notes.append(("VOCABULARY_ALIAS", f"{field} {given} is read as {canonical} ({shown}).", pointer))
+    return notes
