@@ -764,15 +764,15 @@ class ImplementationPlanResponse(ResponseEnvelope):
         ),
     ]
     discovery: Annotated[
-        list[DiscoveryEntry] | None,
+        list[DiscoveryEntry],
         Field(
             description='Per service: how Prometheus finds its metrics, and exactly what its Kubernetes Service (or VM host) must carry for the generated monitors or targets to find it.'
         ),
-    ] = None
+    ]
     secrets: Annotated[
-        list[SecretEntry] | None,
+        list[SecretEntry],
         Field(
             description='Every Secret, environment file and variable an artifact reads, with the command that creates it; artifacts hold placeholders, never values.'
         ),
-    ] = None
+    ]
     artifacts: Annotated[list[defs.Artifact], Field(min_length=1)]
