@@ -202,6 +202,7 @@ GOLDEN_SIGNAL_ALERTS = ("ServiceHighErrorRate", "ServiceLatencyP99High", "Servic
 # What every scrape config of the setup (ServiceMonitor relabelings, file_sd target groups) attaches to a target,
 # so the setup's rules, their generated tests and the alerting planner's inhibition all read the same labels.
 ROLE = "role"  # service | database | cache | queue | collector
+EXPORTER = "exporter"  # on the setup's component alerts: which exporter's series the rule reads
 
 
 def service_target_labels(service: str) -> dict[str, str]:
