@@ -1,4 +1,5 @@
-"""Grafana dashboards (JSON model): executive, one per service, one per component.
+"""Grafana dashboards (JSON model): executive, one per service, one per component, and one templated dashboard
+per component kind (var-component picks the instance), which the exporter alerts link to.
 
 The card's rules for dashboards (Quality Standards 4): a purpose statement on every dashboard and panel,
 at most 6 panels, legends and units always set. Every query reads either the golden-signal recording
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from planners import conventions
 from planners.knowledge.exporters import Exporter
@@ -138,10 +139,34 @@ def service_panels(selector: str, downstream: list[str]) -> list[PanelSpec]:
 
 
 def component_panels(exporter: Exporter, name: str) -> list[PanelSpec]:
-    selector = f'component="{name}"'
-    return [PanelSpec(panel.title, panel.description, panel.unit,
-                      (Query(expand_selector(panel.expr, selector), panel.legend),))
-            for panel in exporter.panels[:MAX_PANELS]]
+    return exporter_panels([exporter], f'{conventions.COMPONENT}="{name}"')
+
+
+def exporter_panels(exporters: Sequence[Exporter], selector: str) -> list[PanelSpec]:
+    """The exporters' panels with `selector` put in. Exporters of one kind share their panel titles; where they
+    chart a panel with different series, the panel queries each exporter's series (`or`), so one dashboard serves a
+    kind whatever exporter each instance uses."""
+    first = exporters[0]
+    specs = []
+    for position, panel in enumerate(first.panels[:MAX_PANELS]):
+        queries = []
+        for index, (expr, legend) in enumerate(((panel.expr, panel.legend), *panel.more)):
+            alternatives = _distinct(_query_of(exporter, position, index) for exporter in exporters)
+            queries.append(Query("\nor\n".join(expand_selector(expr, selector) for expr in alternatives), legend))
+        specs.append(PanelSpec(panel.title, panel.description, panel.unit, tuple(queries)))
+    return specs
+
+
+def kind_dashboard(kind: str, exporters: Sequence[Exporter], system: str) -> str:
+    """The templated dashboard of one component kind, which every exporter alert of the kind links to with
+    var-component: a link that resolves for every component name, however long."""
+    uid_value = conventions.component_kind_dashboard_uid(kind)
+    selector = f'{conventions.KIND}="{kind}", {conventions.COMPONENT}="${conventions.COMPONENT}"'
+    names = ", ".join(exporter.exporter for exporter in exporters)
+    return dashboard(uid_value, f"{system}: {kind} (any instance)",
+                     f"L3 deep dive into the {kind} instance picked in the variable, from {names}: the dashboard the "
+                     f"{kind} alerts link to.", ["observability", "component", kind],
+                     exporter_panels(exporters, selector), [component_variable(kind, exporters)])
 
 
 def service_variable() -> dict[str, Any]:
@@ -149,3 +174,22 @@ def service_variable() -> dict[str, Any]:
             "datasource": {"type": "prometheus", "uid": "${datasource}"},
             "query": {"query": "label_values(service:requests:rate5m, service)", "refId": "service"},
             "refresh": 2, "sort": 1, "hide": 0}
+
+
+def component_variable(kind: str, exporters: Sequence[Exporter]) -> dict[str, Any]:
+    # Every exporter target carries component and kind (conventions.component_target_labels), so `up` lists them
+    # all, whichever exporter serves them and whether or not it reaches its component right now.
+    return {"name": conventions.COMPONENT, "label": "Component", "type": "query",
+            "datasource": {"type": "prometheus", "uid": "${datasource}"},
+            "query": {"query": f'label_values(up{{{conventions.KIND}="{kind}"}}, {conventions.COMPONENT})',
+                      "refId": conventions.COMPONENT},
+            "refresh": 2, "sort": 1, "hide": 0}
+
+
+def _query_of(exporter: Exporter, position: int, index: int) -> str:
+    panel = exporter.panels[position]
+    return panel.expr if index == 0 else panel.more[index - 1][0]
+
+
+def _distinct(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,5 +1,8 @@
 """One Markdown runbook per alert: symptoms, impact, investigation, logs, remediation, escalation.
 
+`runbook` writes the alerting planner's (alerts per service, with the escalation chain); `setup_runbook` the
+setup's (golden signals per service and exporter alerts per component, whose pages go to the owning team).
+
 Source of the sections: the card's "Quality Standards: Actionable Alerts" (symptoms, impact,
 investigation steps, remediation) and section 4 "Alert Design Principles" (what is broken, impact, why
 we care, what to do); "Not Correlating Metrics, Logs, and Traces" gives the investigation order
@@ -49,6 +52,14 @@ GUIDANCE: dict[str, Guidance] = {
          "For a ticket: look at the SLI over the last days for a step (a deployment) or a trend (growth) and "
          "plan the fix for the next business day.",
          "Afterwards record the budget spent; below 25 % remaining the card's error-budget policy applies.")),
+    "target_down": Guidance(
+        "Prometheus cannot scrape a metrics endpoint of the service (up == 0).",
+        "The service's RED metrics are missing for that instance: its error and latency alerts are blind there, "
+        "and if every instance is down so is the service.",
+        ("Open the Prometheus targets page: the scrape error says whether the instance is gone, refuses the "
+         "connection, or answers something that is not metrics.",
+         "If the instance is gone, check the workload (crash loops, evictions, a failed deploy).",
+         "If it answers, check the metrics port and path the Service or target file declares.")),
     "sli_absent": Guidance(
         "The SLI's series are missing: Prometheus has no samples of the SLO's total events.",
         "The SLO is blind: burn-rate alerts cannot fire, so an outage would go unnoticed.",
@@ -99,4 +110,61 @@ def runbook(alert: str, kind: str, rules: list[Mapping[str, Any]],
         lines.append(f"- Level {level['level']}: `{level['target']}`, {when}.")
     if not escalation_levels:
         lines.append("No escalation is configured for this alert yet: CONFIGURE_ALERTING adds the levels.")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a setup alert fires for: a service or a component, its owner, and who depends on it."""
+
+    name: str
+    team: str
+    detail: str  # e.g. "postgresql, watched by postgres_exporter"
+    dashboard: str  # a concrete link: the templated dashboard with this subject picked
+    dependents: tuple[str, ...] = ()  # callers whose requests fail when it fails (hard sync edges)
+    affected: tuple[str, ...] = ()  # everything else with an edge to it (soft, async)
+
+
+@dataclass(frozen=True)
+class SetupPage:
+    alert: str
+    check: str  # the card's words for what is checked
+    symptoms: str  # the alert's description, with its templates
+    rules: tuple[Mapping[str, Any], ...]  # the rendered rules of this alert (one per team)
+    subjects: tuple[Subject, ...]
+    remediation: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def setup_runbook(page: SetupPage) -> str:
+    """The runbook of one setup alert, linked from its runbook_url (conventions.runbook_path in the tree)."""
+    lines = [f"# {page.alert}", "", f"Checks: {page.check}.", "", "## Fires for", "",
+             "| name | team | what | depends on it (hard) | also affected |", "| --- | --- | --- | --- | --- |"]
+    for subject in page.subjects:
+        lines.append(f"| {subject.name} | {subject.team} | {subject.detail} | {', '.join(subject.dependents) or '-'} "
+                     f"| {', '.join(subject.affected) or '-'} |")
+    lines += ["", "## Symptoms", "", page.symptoms, "", "Severity and routing (the `team` label is the owner; "
+              "Alertmanager routes on it):", ""]
+    for rule in page.rules:
+        labels = rule["labels"]
+        detail = ", ".join(f"{key}={value}" for key, value in sorted(labels.items()) if key != "severity")
+        lines.append(f"- `{labels['severity']}` ({detail}) after {rule.get('for', '0s')}")
+    hard = sorted({name for subject in page.subjects for name in subject.dependents})
+    lines += ["", "## Impact", "",
+              (f"Requests of {', '.join(hard)} fail while this lasts: they call it synchronously and need it "
+               "(their own alerts are held back by the dependency inhibition, so this is the page)." if hard else
+               "No service is recorded as needing it synchronously: the impact is on its own work and on whoever "
+               "reads its data later."), "",
+              "## Investigation", "", "1. Open the dashboard of the one that fires:", ""]
+    lines += [f"   - {subject.name}: {subject.dashboard}" for subject in page.subjects]
+    lines += ["", "2. Run the alert's expression in Prometheus to see the current value:", ""]
+    for expr in dict.fromkeys(rule["expr"].rstrip() for rule in page.rules):
+        lines += ["```promql", expr, "```", ""]
+    if page.notes:
+        lines += ["3. Before trusting a quiet dashboard:", ""] + [f"   - {note}" for note in page.notes] + [""]
+    lines += ["## Remediation", ""]
+    lines += [f"{number}. {step}" for number, step in enumerate(page.remediation, start=1)]
+    lines += ["", "## Escalation", "",
+              "The page goes to the team in the `team` label. The escalation chain (who is paged next, and after how "
+              "long) is CONFIGURE_ALERTING's: it routes on this label and adds the levels."]
     return "\n".join(lines) + "\n"
