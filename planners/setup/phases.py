@@ -13,11 +13,12 @@ Ordering rules (DESIGN.md section 5, issue 5):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from planners.context import Findings
 from planners.conventions import GOLDEN_SIGNAL_ALERTS
 from planners.graph import DEFAULT_AVAILABILITY
+from planners.setup.instrumentation import METRIC_FAMILIES, family_of
 
 if TYPE_CHECKING:
     from planners.setup.topology import Topology
@@ -31,6 +32,10 @@ SLO_WINDOW_DAYS = 30  # the card's measurement_window: 30 days
 # Availability assumed for a dependency with no SLO of its own when checking feasibility (the same figure
 # DEFINE_SLOS assumes; planners.conventions says where it comes from).
 DEPENDENCY_AVAILABILITY = DEFAULT_AVAILABILITY
+# What the setup's define_slos_request hands on from the setup request itself.
+HAND_OFF_FIELDS = ("system", "runbook_base_url", "dashboard_base_url")
+# DEFINE_SLOS's own metric defaults (the card's HTTP names): a hand-off names metrics only where they differ.
+DEFINE_SLOS_DEFAULT_METRICS = {"request_metric": "http_requests_total", "duration_metric": "http_request_duration_seconds"}
 # Feasibility needs a walk of each service's dependencies (linear in the graph); beyond this many SLO
 # services it is skipped, and said so, to keep planning linear.
 FEASIBILITY_CHECK_LIMIT = 5
@@ -45,7 +50,12 @@ def names(items: Iterable[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def initial_slos(topology: "Topology", slo_targets: Mapping[str, Any], findings: Findings) -> list[dict[str, Any]]:
+def initial_slos(topology: "Topology", slo_targets: Mapping[str, Any], findings: Findings,
+                 latency_buckets: Sequence[float] = (), hand_off: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The initial SLOs, each with the DEFINE_SLOS request that builds its full specification on what this setup
+    instruments. `latency_buckets`: the duration histogram's bounds (the card's plus the SLO thresholds);
+    `hand_off`: fields every DEFINE_SLOS request repeats from the setup request (system, runbook and dashboard
+    bases), so the two answers land in one system with one set of links."""
     targets = dict(slo_targets)
     for key, value in DEFAULT_SLO_TARGETS.items():
         if key not in targets:
@@ -69,7 +79,7 @@ def initial_slos(topology: "Topology", slo_targets: Mapping[str, Any], findings:
             "error_rate_percent": targets["error_rate"],
             "window": f"{SLO_WINDOW_DAYS}d",
             "error_budget_minutes": round(budget_fraction * SLO_WINDOW_DAYS * 24 * 60, 1),
-            "define_slos_request": _define_slos_request(name, attributes, targets),
+            "define_slos_request": define_slos_request(name, attributes, targets, latency_buckets, hand_off or {}),
         }
         if "latency_p99" in targets:
             entry["latency_p99_ms"] = targets["latency_p99"]
@@ -89,18 +99,50 @@ def initial_slos(topology: "Topology", slo_targets: Mapping[str, Any], findings:
     return slos
 
 
-def _define_slos_request(name: str, attributes: Mapping[str, Any], targets: Mapping[str, Any]) -> dict[str, Any]:
+def define_slos_request(name: str, attributes: Mapping[str, Any], targets: Mapping[str, Any],
+                        latency_buckets: Sequence[float], hand_off: Mapping[str, Any]) -> dict[str, Any]:
+    """The DEFINE_SLOS message for one service: its targets (p95 and p99), its team, and the metrics this setup
+    instruments for it, so the specification's SLIs select series that exist and count latency at the setup's own
+    bucket bounds (a 300 ms target is a bucket here, so DEFINE_SLOS has no reason to warn about it)."""
     context: dict[str, Any] = {"user_facing": True, "criticality": attributes.get("tier") or "tier_1"}
     if attributes.get("peak_rps"):
         context["peak_traffic"] = f"{attributes['peak_rps']:g} req/s"
-    return {
-        "cmd": "DEFINE_SLOS",
-        "service": name,
-        "business_context": context,
-        "improvement_targets": {"availability": targets["availability"], "p95_latency_ms": targets["latency_p95"],
-                                "error_rate_percent": targets["error_rate"]},
-        "respond_format": "SLO_SPECIFICATION",
-    }
+    improvement = {"availability": targets["availability"], "p95_latency_ms": targets["latency_p95"],
+                   "error_rate_percent": targets["error_rate"]}
+    if "latency_p99" in targets:
+        improvement["p99_latency_ms"] = targets["latency_p99"]
+    request: dict[str, Any] = {"cmd": "DEFINE_SLOS", **{key: hand_off[key] for key in HAND_OFF_FIELDS if key in hand_off},
+                               "service": name}
+    if attributes.get("team"):
+        request["team"] = attributes["team"]
+    request.update(business_context=context, improvement_targets=improvement)
+    metrics: dict[str, Any] = {}
+    family = METRIC_FAMILIES[family_of(attributes.get("protocol"))]
+    if family["requests"] != DEFINE_SLOS_DEFAULT_METRICS["request_metric"]:
+        # gRPC, Thrift, workers: DEFINE_SLOS's own availability SLI counts 5xx status codes, which only HTTP has,
+        # so the objectives come with this family's error selector; latency reads its histogram by name.
+        metrics.update(request_metric=family["requests"], duration_metric=family["duration"])
+        request["objectives"] = _family_objectives(name, family, targets)
+    if latency_buckets:
+        metrics["latency_buckets_seconds"] = [float(bound) for bound in latency_buckets]
+    if metrics:
+        request["metrics"] = metrics
+    request["respond_format"] = "SLO_SPECIFICATION"
+    return request
+
+
+def _family_objectives(name: str, family: Mapping[str, Any], targets: Mapping[str, Any]) -> list[dict[str, Any]]:
+    total = f'sum(rate({family["requests"]}{{service="{name}"}}[{{{{.window}}}}]))'
+    errors = f'sum(rate({family["requests"]}{{service="{name}",{family["error_selector"]}}}[{{{{.window}}}}]))'
+    objectives: list[dict[str, Any]] = [{
+        "name": "availability", "kind": "availability", "target": targets["availability"],
+        "description": f"Share of calls that succeed ({family['description']}; failed: {family['error_selector']}).",
+        "sli": {"error_query": errors, "total_query": total}}]
+    latency = [(95, targets["latency_p95"])] + ([(99, targets["latency_p99"])] if "latency_p99" in targets else [])
+    for quantile, threshold_ms in latency:
+        objectives.append({"name": "latency" if len(latency) == 1 else f"latency_p{quantile}", "kind": "latency",
+                           "target": quantile, "latency_threshold_ms": threshold_ms})
+    return objectives
 
 
 def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list[dict[str, Any]],
@@ -142,7 +184,8 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
             rest, [], ["F3"] if critical else ["F2"],
             [f"RED metrics appear for every remaining service ({names(rest)}); coverage is "
              f"{len(topology.services)}/{len(topology.services)} services.",
-             "Each service's spans carry the caller's trace id (no broken traces at its inbound edge)."]))
+             "Each service's spans carry the caller's trace id (no broken traces at its inbound edge)."]
+            + _consumer_checks(topology)))
     if components:
         foundation.append(_task(
             "F5", "Deploy exporters for databases, caches and queues, most depended-on first",
@@ -225,6 +268,16 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
                ["SLO compliance >95% for all tier-1 services.", "Alert precision >80%.",
                 "Incident MTTR trend decreasing.", "Team confidence in observability data."]),
     ]
+
+
+def _consumer_checks(topology: "Topology") -> list[str]:
+    """A queue consumer has no caller: its trace continues the producer's through the message."""
+    consumers = topology.graph.consumers()
+    if not consumers:
+        return []
+    pairs = names(f"{service} from {', '.join(queues)}" for service, queues in sorted(consumers.items()))
+    return [f"Consumers continue their producers' traces from the message headers ({pairs}): a consumer span links "
+            "to the span that published the message."]
 
 
 def _up_check(item: Mapping[str, Any]) -> str:
