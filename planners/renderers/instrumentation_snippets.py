@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from planners.knowledge.languages import Language
+from planners.renderers.thrift_snippets import thrift_snippet
 
 
 def _env(service: str, endpoint: str, comment: str) -> list[str]:
@@ -27,6 +28,11 @@ def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint
     span = entry["manual_spans"][0]
     buckets = ", ".join(f"{bucket:g}" for bucket in histogram_buckets)
     name = language.name
+    if "rpc_system" in family:  # Thrift: no agent instruments it; the processor is wrapped by hand
+        comment = "#" if name in ("python", "ruby", "other", "unknown") else "//"
+        return thrift_snippet(service, language, family, endpoint, port, buckets, _env(service, endpoint, comment))
+    if name == "other":
+        return _other(service, language, requests, duration, labels, buckets, endpoint, port, span)
     if name == "python":
         return "\n".join([
             f"# {service}: OpenTelemetry and RED metrics. Run with: opentelemetry-instrument python -m app",
@@ -143,4 +149,27 @@ def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint
         "OTEL_TRACES_SAMPLER=parentbased_always_on",
         f"OTEL_RESOURCE_ATTRIBUTES=service.name={service}",
         f"# Expose {requests} and {duration} (buckets {buckets}) on :{port}/metrics; manual span: {span}",
+    ])
+
+
+def _other(service: str, language: Language, requests: str, duration: str, labels: list[str], buckets: str,
+           endpoint: str, port: Any, span: str) -> str:
+    """A runtime the request calls `other`: say what we cannot generate and what the rules still need from it."""
+    return "\n".join([
+        f"# {service}: its runtime is 'other', so no agent or SDK snippet can be generated for it.",
+        f"# Where to instrument instead: {language.auto_mechanism}.",
+        f"# Instrumentation choices by protocol: {'; '.join(f'{key}: {value[0]}' for key, value in sorted(language.protocol_libraries.items()))}.",
+        "#",
+        "# What the generated rules and dashboards read, whatever produces it:",
+        f"#   {requests} (counter) and {duration} (histogram, buckets {buckets}),",
+        f"#   labels {', '.join(labels)}, on :{port}/metrics; the scrape adds the service label.",
+        f"#   If the runtime's exporter names them otherwise, rename them with {language.metrics_library}.",
+        f"#   The business span to add where the runtime allows code: {span}.",
+        "#",
+        "# Settings every OpenTelemetry module, sidecar and SDK reads:",
+        f"OTEL_SERVICE_NAME={service}",
+        f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}",
+        "OTEL_PROPAGATORS=tracecontext,baggage",
+        "OTEL_TRACES_SAMPLER=parentbased_always_on",
+        f"OTEL_RESOURCE_ATTRIBUTES=service.name={service}",
     ])

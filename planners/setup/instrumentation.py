@@ -34,6 +34,18 @@ METRIC_FAMILIES: dict[str, dict[str, Any]] = {
         "error_selector": 'grpc_code=~"Unknown|DeadlineExceeded|Internal|Unavailable|DataLoss"',
         "description": "gRPC calls by service, method and status code",
     },
+    # Thrift has no metrics convention of its own: the OpenTelemetry RPC semantic conventions (v1.44,
+    # docs/rpc/rpc-metrics.md): histogram rpc.server.call.duration in seconds with rpc.system.name, rpc.method,
+    # rpc.response.status_code and, on failure only, error.type; the Prometheus exporter's names for them.
+    # The histogram's _count is the request counter.
+    "thrift": {
+        "requests": "rpc_server_call_duration_seconds_count",
+        "duration": "rpc_server_call_duration_seconds",
+        "labels": ["rpc_system_name", "rpc_method", "rpc_response_status_code", "error_type"],
+        "error_selector": 'error_type!=""',
+        "description": "Thrift calls by RPC system, method and response status (OpenTelemetry RPC conventions)",
+        "rpc_system": "apache_thrift",  # rpc.system.name: not a well-known value, so a custom one, as allowed
+    },
     "worker": {
         "requests": "events_processed_total",
         "duration": "message_processing_duration_seconds",
@@ -42,7 +54,7 @@ METRIC_FAMILIES: dict[str, dict[str, Any]] = {
         "description": "Messages processed by event type, source and outcome",
     },
 }
-PROTOCOL_FAMILY = {"http": "http", "graphql": "http", "grpc": "grpc", "worker": "worker"}
+PROTOCOL_FAMILY = {"http": "http", "graphql": "http", "grpc": "grpc", "thrift": "thrift", "worker": "worker"}
 DEFAULT_PROTOCOL = "http"
 
 # Runtime metrics every Prometheus client library exports by default (process collector).
@@ -144,6 +156,7 @@ def plan_instrumentation(topology: "Topology", platform: str, snippet_paths: dic
     buckets, extra = latency_buckets(list(slo_thresholds_seconds))
     families = sorted({family_of(topology.attributes(name).get("protocol")) for name in topology.services})
     services = []
+    consumed = topology.graph.consumers()
     for position, name in enumerate(topology.instrumentation_order, start=1):
         attributes = topology.attributes(name)
         language = languages.lookup(attributes.get("language"))
@@ -169,7 +182,7 @@ def plan_instrumentation(topology: "Topology", platform: str, snippet_paths: dic
             "metric_family": family_of(protocol),
             "auto_instrumentation": auto,
             "manual_spans": business_spans(name),
-            "propagation": {"from": callers, "to": callees},
+            "propagation": _propagation(callers, callees, consumed.get(name, [])),
         }
         if name in snippet_paths:
             entry["snippet"] = snippet_paths[name]
@@ -188,6 +201,17 @@ def plan_instrumentation(topology: "Topology", platform: str, snippet_paths: dic
         },
         "services": services,
     }
+
+
+def _propagation(callers: list[str], callees: list[str], queues: list[str]) -> dict[str, Any]:
+    """Who hands the service its trace context: callers in request headers, and for a queue consumer the message."""
+    entry: dict[str, Any] = {"from": callers, "to": callees}
+    if queues:
+        entry["from_messages"] = queues
+        entry["note"] = (f"Work arrives as messages from {', '.join(queues)}: extract the trace context from each "
+                         "message's headers (the producer injected it) and start a consumer span linked to the "
+                         "producer's; no request headers reach this service.")
+    return entry
 
 
 def _kind(kind: str | None) -> str:
