@@ -245,7 +245,7 @@ def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[st
                        addresses: Mapping[str, tuple[str, int | None, str]],
                        broker_selectors: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
     """A Deployment and a Service per component whose exporter runs as its own process, in the observability
-    namespace, pointed at the component's fully qualified address.
+    namespace, pointed at the component's fully qualified address. `table`: component -> its exporter.
 
     `addresses`: component -> (host, port, namespace). `broker_selectors`: for an exporter built into the server
     (RabbitMQ), the labels of the broker's pods; that Service lives in the broker's namespace, since a Service
@@ -253,7 +253,7 @@ def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[st
     <component>-exporter, key `connection`, which PLAN.md says how to create."""
     manifests: list[dict[str, Any]] = []
     for name, kind, role in components[:COMPONENT_LIMIT]:
-        exporter = table[kind]
+        exporter = table[name]
         component_host, port, namespace = addresses[name]
         labels = {APP_LABEL: exporter_name(name), EXPORTER_LABEL: "true",
                   "observability.acp.dev/component": label_value(name), "observability.acp.dev/kind": label_value(kind),

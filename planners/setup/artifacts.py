@@ -28,7 +28,9 @@ from planners.renderers import grafana, kubernetes, logging_stack, mermaid, otel
 from planners.renderers.artifacts import artifact
 from planners.renderers.instrumentation_snippets import snippet
 from planners.renderers.plan_markdown import plan_markdown
-from planners.renderers.rule_files import exporter_groups, golden_signal_groups, rule_file_artifacts
+from planners.renderers.rule_files import Links, rule_file_artifacts
+from planners.setup.alerts import plan_alerts
+from planners.setup.components import component_exporter
 from planners.renderers.yaml_text import to_yaml
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ class SetupRenderInput:
     log_retention_days: int
     findings: Findings
     discovery: Discovery
+    links: Links = Links()
 
 
 @dataclass(frozen=True)
@@ -88,17 +91,15 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
                              "/requirements")
     files += [artifact("otel/collector.yaml", to_yaml(gateway)), artifact("otel/agent.yaml", to_yaml(agent))]
 
-    families = {family_of(topology.attributes(name).get("protocol")) for name in topology.services}
     user_facing = [slo["service"] for slo in content["slos"]]
-    groups_by_file: dict[str, list[dict[str, Any]]] = {}
-    if topology.services:
-        groups_by_file["golden_signals"] = golden_signal_groups(families, user_facing, data.latency_p95_ms)
-    for kind in data.kinds:
-        groups_by_file[kind] = exporter_groups(kind)
-    files += rule_file_artifacts(groups_by_file)
+    setup_alerts = plan_alerts(topology, content["components"], user_facing, data.latency_p95_ms, data.links,
+                               data.system, data.findings)
+    groups_by_file = setup_alerts.groups_by_file
+    files += rule_file_artifacts(groups_by_file) + setup_alerts.artifacts
 
     known = [(item["name"], exporter_table.lookup(item["kind"]).kind, item["role"])
              for item in content["components"] if item["known"]]
+    exporter_of = {item["name"]: component_exporter(item) for item in content["components"] if item["known"]}
     discovery_rules.assume_component_addresses(data.discovery, [(name, kind) for name, kind, _ in known], data.findings)
     credentials = _credentials(data, known)
     targets = [data.discovery.services[name] for name in topology.services]
@@ -127,9 +128,9 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
             addresses = {name: (data.discovery.component_host(name), data.discovery.component_port(name, kind),
                                 data.discovery.component_namespace(name)) for name, kind, _ in known}
             brokers = {name: {data.discovery.selector_label: kubernetes.label_value(name)} for name, kind, _ in known
-                       if not exporter_table.EXPORTERS[kind].image}
+                       if not exporter_of[name].image}
             files.append(artifact("kubernetes/exporters.yaml", kubernetes.dump_documents(
-                kubernetes.exporter_manifests(known, exporter_table.EXPORTERS, addresses, brokers))))
+                kubernetes.exporter_manifests(known, exporter_of, addresses, brokers))))
         files.append(artifact("kubernetes/instrumentation.yaml",
                               kubernetes.dump_documents([kubernetes.instrumentation_resource()])))
     else:
@@ -153,15 +154,16 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
 
 def _exporter_namespace(data: SetupRenderInput, name: str, kind: str) -> str:
     """Where an exporter's Service lives: observability, or the broker's namespace for a built-in exporter."""
-    if exporter_table.EXPORTERS[kind].image:
+    if component_exporter(next(item for item in data.content["components"] if item["name"] == name)).image:
         return kubernetes.NAMESPACE
     return data.discovery.component_namespace(name)
 
 
 def _credentials(data: SetupRenderInput, known: list[tuple[str, str, str]]) -> list[ExporterCredential]:
     credentials = []
+    exporter_of = {item["name"]: component_exporter(item) for item in data.content["components"] if item["known"]}
     for name, kind, _role in known[:MAX_PER_NAME_ARTIFACTS]:
-        exporter = exporter_table.EXPORTERS[kind]
+        exporter = exporter_of[name]
         if exporter.image and exporter.credentials_env:
             port = data.discovery.component_port(name, kind)
             address = data.discovery.component_host(name) + (f":{port}" if port else "")
@@ -172,6 +174,7 @@ def _credentials(data: SetupRenderInput, known: list[tuple[str, str, str]]) -> l
 
 def _vm_files(data: SetupRenderInput, services: list[tuple[Any, Mapping[str, Any]]],
               known: list[tuple[str, str, str]], rule_names: list[str], gateway_reads_env: bool) -> list[dict[str, str]]:
+    exporter_of = {item["name"]: component_exporter(item) for item in data.content["components"] if item["known"]}
     ports = {kind: exporter_table.EXPORTERS[kind].port for kind in data.kinds}
     hosts = [f"{target.name}.internal" for target, _ in services]
     config = prometheus_config.prometheus_yml(data.scrape_interval, data.environment, sorted(ports.items()),
@@ -179,7 +182,9 @@ def _vm_files(data: SetupRenderInput, services: list[tuple[Any, Mapping[str, Any
                                               otel_collector.gateway_instances("vm", GATEWAY_REPLICAS), hosts)
     targets: dict[str, list[dict[str, Any]]] = {"services": prometheus_config.service_targets(services)}
     for kind in data.kinds:
-        targets[kind] = prometheus_config.component_targets([item for item in known if item[1] == kind], ports[kind])
+        # Each target on its own exporter's port: components of one kind may use different exporters.
+        targets[kind] = [group for item in known if item[1] == kind
+                         for group in prometheus_config.component_targets([item], exporter_of[item[0]].port)]
     files = prometheus_config.vm_artifacts(config, targets, hosts)
     files.append(artifact("systemd/otelcol-agent.service", _unit(
         "OpenTelemetry Collector agent (OTLP, host logs) forwarding to the gateway",
@@ -190,7 +195,7 @@ def _vm_files(data: SetupRenderInput, services: list[tuple[Any, Mapping[str, Any
         GATEWAY_ENV_FILE if gateway_reads_env else None)))
     # One exporter process per component on VMs (artifact paths cannot carry systemd's '@' template syntax).
     for name, kind, _role in known[:MAX_PER_NAME_ARTIFACTS]:
-        exporter = exporter_table.EXPORTERS[kind]
+        exporter = exporter_of[name]
         if not exporter.image:
             continue  # built into the server
         component_host = data.discovery.component_host(name)
@@ -244,7 +249,7 @@ def _dashboards(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str
                       "(pick the service) and the language snippets cover the rest.")
     components = [item for item in content["components"] if item["known"]]
     for item in components[:MAX_PER_NAME_ARTIFACTS]:
-        exporter = exporter_table.lookup(item["kind"])
+        exporter = component_exporter(item)
         files.append(artifact(f"grafana/dashboards/component-{item['name']}.json", grafana.dashboard(
             conventions.component_dashboard_uid(item["name"]), f"{exporter.kind}: {item['name']}",
             f"L3 deep dive into {item['name']} ({exporter.kind}) from {exporter.exporter}.",

@@ -21,6 +21,8 @@ from planners.renderers.artifacts import sorted_artifacts
 from planners.setup.artifacts import SetupRenderInput, render_setup_artifacts, snippet_paths
 from planners.setup.discovery import discovery_section, read_discovery
 from planners.renderers.otel_collector import PROMETHEUS_EXPORT_PORT
+from planners import conventions
+from planners.renderers.rule_files import Links
 from planners.setup.stack import decide_stack
 from planners.setup.topology import Topology
 
@@ -65,7 +67,6 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     stack, decisions, budget = decide_stack(requirements, infrastructure, findings)
     discovery = read_discovery(infrastructure, layout, topology.services, findings)
     components = plan_components(topology, findings)
-    slos = initial_slos(topology, slo_targets, findings)
     cost = estimate_cost(topology, stack, requirements, findings)
     snippets = snippet_paths(topology)
     thresholds = [slo_targets[key] / 1000 for key in ("latency_p95", "latency_p99") if key in slo_targets]
@@ -75,6 +76,11 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
                         "Latency targets that are not boundaries of the card's histogram buckets are added as buckets "
                         f"({', '.join(f'{b:g} s' for b in instrumentation['policy']['slo_buckets'])}), so latency "
                         "SLIs count requests under the target exactly.", "/slo_targets")
+    links = _links(request, findings)
+    buckets = sorted(instrumentation["policy"]["histogram_buckets"] + instrumentation["policy"]["slo_buckets"])
+    hand_off = {"system": ctx.system, **{key: request[key] for key in ("runbook_base_url", "dashboard_base_url")
+                                         if key in request}}
+    slos = initial_slos(topology, slo_targets, findings, buckets, hand_off)
     phases = plan_phases(topology, stack, components, slos, layout, cost)
     content: dict[str, Any] = {
         "platform": {**platform, "budget_constraints": budget},
@@ -94,7 +100,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         scrape_interval=scrape_interval, kinds=known_kinds(components),
         latency_p95_ms=float(slo_targets.get("latency_p95", DEFAULT_SLO_TARGETS["latency_p95"])),
         log_retention_days=int(requirements.get("log_retention_days", DEFAULT_LOG_RETENTION_DAYS)),
-        findings=findings, discovery=discovery)
+        findings=findings, discovery=discovery, links=links)
     rendered = render_setup_artifacts(render_input)
     artifacts, limits = rendered.files, rendered.limits
     for signal, places in rendered.wiring.items():
@@ -105,6 +111,23 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         findings.assume("OUTPUT_LIMIT", text, "/infrastructure/services")
     content["artifacts"] = sorted_artifacts(artifacts)
     return PlanOutput(content=content, findings=findings)
+
+
+def _links(request: Mapping[str, Any], findings: Findings) -> Links:
+    """Where the alerts' runbook_url and dashboard annotations point: the request's bases (the same fields, with
+    the same meaning, as on DEFINE_SLOS and CONFIGURE_ALERTING), else the conventions' placeholders."""
+    bases = {}
+    for key, default in (("runbook_base_url", conventions.DEFAULT_RUNBOOK_BASE),
+                         ("dashboard_base_url", conventions.DEFAULT_DASHBOARD_BASE)):
+        if key in request:
+            bases[key] = request[key].rstrip("/")
+        else:
+            bases[key] = default
+            findings.assume(f"DEFAULT_{key.upper()}",
+                            f"{key} not given: alerts link under {default}, a placeholder; set it to where "
+                            + ("the plan's runbooks/ folder is published." if key.startswith("runbook")
+                               else "Grafana serves the plan's dashboards."), f"/{key}")
+    return Links(bases["runbook_base_url"], bases["dashboard_base_url"])
 
 
 def _platform_section(infrastructure: Mapping[str, Any], requirements: Mapping[str, Any],
