@@ -259,12 +259,14 @@ class Protocol(Enum):
     http = 'http'
     grpc = 'grpc'
     graphql = 'graphql'
+    thrift = 'thrift'
     worker = 'worker'
 
 
 class MetricFamily(Enum):
     http = 'http'
     grpc = 'grpc'
+    thrift = 'thrift'
     worker = 'worker'
 
 
@@ -304,6 +306,14 @@ class Propagation(BaseModel):
     )
     from_: Annotated[list[defs.Name], Field(alias='from')]
     to: list[defs.Name]
+    from_messages: Annotated[
+        list[defs.Name] | None,
+        Field(
+            description="The queues the service consumes: its trace context comes from each message's headers, not from a caller.",
+            min_length=1,
+        ),
+    ] = None
+    note: Annotated[StrictStr | None, Field(min_length=1)] = None
 
 
 class ServiceInstrumentation(BaseModel):
@@ -385,7 +395,7 @@ class Policy(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    red_metrics: dict[Literal['http', 'grpc', 'worker'], RedMetricsAdditionalProperty]
+    red_metrics: dict[Literal['http', 'grpc', 'thrift', 'worker'], RedMetricsAdditionalProperty]
     runtime_metrics: list[RuntimeMetric]
     histogram_buckets: Annotated[list[HistogramBucket], Field(min_length=1)]
     sampling: Sampling
@@ -423,7 +433,27 @@ class Exporter(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
+    id: Annotated[
+        StrictStr,
+        Field(
+            description='How a request names it (component.exporter).',
+            pattern='^[a-z][a-z0-9_]*$',
+        ),
+    ]
     name: Annotated[StrictStr, Field(min_length=1)]
+    source: Annotated[
+        StrictStr,
+        Field(
+            description='The repository, version and files its metric names were read from.',
+            min_length=1,
+        ),
+    ]
+    sidecar: Annotated[
+        StrictBool,
+        Field(
+            description="It runs in the component's own pods: scraped there, not deployed by the plan."
+        ),
+    ]
     port: Annotated[StrictInt, Field(ge=1, le=65535)]
     image: StrictStr | None
     key_metrics: Annotated[list[KeyMetric], Field(min_length=1)]
@@ -439,9 +469,40 @@ class Alert(BaseModel):
         extra='forbid',
     )
     alert: Annotated[StrictStr, Field(pattern='^[A-Z][A-Za-z0-9]*$')]
+    check: Annotated[
+        StrictStr,
+        Field(
+            description="The card's check it implements (see coverage).",
+            pattern='^[a-z_]+$',
+        ),
+    ]
     severity: Severity
     for_: Annotated[StrictStr, Field(alias='for', pattern='^[0-9]+[smh]$')]
     summary: Annotated[StrictStr, Field(min_length=1)]
+
+
+class Alert2(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(pattern='^[A-Z][A-Za-z0-9]*$')]
+
+
+class Coverage(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    check: Annotated[StrictStr, Field(pattern='^[a-z_]+$')]
+    rule: Annotated[StrictStr, Field(min_length=1)]
+    alerts: Annotated[list[Alert2], Field(min_length=1)]
+    gap: Annotated[StrictStr | None, Field(min_length=1)] = None
+
+
+class Coverage1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    check: Annotated[StrictStr, Field(pattern='^[a-z_]+$')]
+    rule: Annotated[StrictStr, Field(min_length=1)]
+    alerts: Annotated[list[Alert2] | None, Field(min_length=1)] = None
+    gap: Annotated[StrictStr, Field(min_length=1)]
 
 
 class Note(RootModel[StrictStr]):
@@ -469,11 +530,26 @@ class Component(BaseModel):
         ),
     ]
     role: Role
+    team: Annotated[
+        StrictStr,
+        Field(
+            description='The team its alerts page (their team label).',
+            examples=['checkout-api', 'orders-db', 'api_availability'],
+            pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ]
     blast_radius: Annotated[StrictInt, Field(ge=0)]
     dependents: list[defs.Name]
     known: StrictBool
     exporter: Exporter | None = None
     alerts: list[Alert]
+    coverage: Annotated[
+        list[Coverage | Coverage1] | None,
+        Field(
+            description="The card's checks for its kind (Database Monitoring or Message Queue Monitoring) and the exporter's own: the alerts that implement each, or why this exporter cannot (gap).",
+            min_length=1,
+        ),
+    ] = None
     notes: list[Note] | None = None
     guidance: Annotated[StrictStr | None, Field(min_length=1)] = None
 
@@ -621,6 +697,21 @@ class NodesByRole(BaseModel):
     queue: Annotated[StrictInt, Field(ge=0)]
 
 
+class Consumer(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    service: Annotated[
+        StrictStr,
+        Field(
+            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
+            examples=['checkout-api', 'orders-db', 'api_availability'],
+            pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ]
+    queues: Annotated[list[defs.Name], Field(min_length=1)]
+
+
 class BlastRadiu(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -673,7 +764,18 @@ class Graph(BaseModel):
     edge_count: Annotated[StrictInt, Field(ge=0)]
     inferred_edge_count: Annotated[StrictInt, Field(ge=0)]
     nodes_by_role: NodesByRole
-    entry_points: list[defs.Name]
+    entry_points: Annotated[
+        list[defs.Name],
+        Field(
+            description='Services no work reaches from another node: nothing calls them and they consume no queue.'
+        ),
+    ]
+    consumers: Annotated[
+        list[Consumer] | None,
+        Field(
+            description='Services that take their work from a queue, reached through it.'
+        ),
+    ] = None
     layers: list[list[defs.Name]]
     critical_path: list[defs.Name]
     cycles: list[list[defs.Name]]

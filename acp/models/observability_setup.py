@@ -43,6 +43,9 @@ class Tier(Enum):
     tier_1 = 'tier_1'
     tier_2 = 'tier_2'
     tier_3 = 'tier_3'
+    int_1 = 1
+    int_2 = 2
+    int_3 = 3
 
 
 class Language(Enum):
@@ -58,13 +61,22 @@ class Language(Enum):
     rust = 'rust'
     cpp = 'cpp'
     other = 'other'
+    node = 'node'
+    javascript = 'javascript'
+    golang = 'golang'
+    c_ = 'c#'
+    csharp = 'csharp'
+    c__ = 'c++'
 
 
 class Protocol(Enum):
     http = 'http'
     grpc = 'grpc'
     graphql = 'graphql'
+    thrift = 'thrift'
     worker = 'worker'
+    amqp = 'amqp'
+    kafka = 'kafka'
 
 
 class MetricsPort(RootModel[StrictInt]):
@@ -94,6 +106,11 @@ class Kind(Enum):
     async_ = 'async'
 
 
+class Direction(Enum):
+    publish = 'publish'
+    consume = 'consume'
+
+
 class Criticality(Enum):
     hard = 'hard'
     soft = 'soft'
@@ -121,6 +138,12 @@ class Dependency(BaseModel):
         ),
     ]
     kind: Kind | None = 'sync'
+    direction: Annotated[
+        Direction | None,
+        Field(
+            description="For an edge from a service to a message queue: publish (it produces messages) or consume (it takes its work from the queue: it is reached through the queue, is no entry point, and takes its trace context from the message). Default: consume when the service's protocol is worker, else publish (stated as an assumption)."
+        ),
+    ] = None
     criticality: Annotated[
         Criticality | None,
         Field(
@@ -212,6 +235,18 @@ class Requirements(BaseModel):
     ] = None
 
 
+class ExporterName(Enum):
+    postgres_exporter = 'postgres_exporter'
+    mysqld_exporter = 'mysqld_exporter'
+    mongodb_exporter = 'mongodb_exporter'
+    redis_exporter = 'redis_exporter'
+    memcached_exporter = 'memcached_exporter'
+    kafka_exporter = 'kafka_exporter'
+    rabbitmq_prometheus = 'rabbitmq_prometheus'
+    rabbitmq_exporter = 'rabbitmq_exporter'
+    elasticsearch_exporter = 'elasticsearch_exporter'
+
+
 class LabelKey(RootModel[StrictStr]):
     root: Annotated[
         StrictStr,
@@ -290,9 +325,24 @@ class Service(BaseModel):
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
     ]
-    tier: Tier | None = None
-    language: Language | None = None
-    protocol: Protocol | None = None
+    tier: Annotated[
+        Tier | None,
+        Field(
+            description='How critical the service is; 1, 2 and 3 are read as tier_1..tier_3 (stated as an assumption).'
+        ),
+    ] = None
+    language: Annotated[
+        Language | None,
+        Field(
+            description='What its code is written in. node, javascript, golang, c#, csharp and c++ are read as nodejs, go, dotnet and cpp (stated as an assumption). other: a runtime without an OpenTelemetry agent here (a proxy, a web server): the plan says where to instrument it instead.'
+        ),
+    ] = None
+    protocol: Annotated[
+        Protocol | None,
+        Field(
+            description='How it receives work. thrift: Apache Thrift, instrumented with the OpenTelemetry RPC conventions (rpc.server.call.duration), not HTTP status codes. worker: it consumes messages; amqp and kafka are read as worker (stated as an assumption).'
+        ),
+    ] = None
     user_facing: StrictBool | None = None
     depends_on: Annotated[list[defs.Name] | None, Field(max_length=1000)] = None
     peak_rps: Annotated[StrictFloat | None, Field(gt=0.0, le=10000000.0)] = None
@@ -335,6 +385,27 @@ class Service(BaseModel):
     ] = None
 
 
+class Exporter(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    name: ExporterName
+    port: Annotated[
+        StrictInt | None,
+        Field(
+            description="The port it serves metrics on; default: the exporter's registered port.",
+            ge=1,
+            le=65535,
+        ),
+    ] = None
+    sidecar: Annotated[
+        StrictBool | None,
+        Field(
+            description="It already runs in the component's own pods (a sidecar, as in Sock Shop's RabbitMQ): the plan scrapes it through the component's pods instead of deploying it. Default: false."
+        ),
+    ] = None
+
+
 class Component(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -357,6 +428,20 @@ class Component(BaseModel):
     ]
     depends_on: Annotated[list[defs.Name] | None, Field(max_length=1000)] = None
     replicas: Annotated[StrictInt | None, Field(ge=1, le=1000)] = None
+    team: Annotated[
+        StrictStr | None,
+        Field(
+            description='The team its alerts page (their team label). Default: the team of the services that use it when they all name the same one, else platform (stated as an assumption).',
+            examples=['checkout-api', 'orders-db', 'api_availability'],
+            pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ] = None
+    exporter: Annotated[
+        ExporterName | Exporter | None,
+        Field(
+            description="The Prometheus exporter that watches it: an exporter name, or {name, port, sidecar}. Default: the kind's usual exporter (RabbitMQ: the built-in rabbitmq_prometheus plugin of 3.8+; brokers older than 3.8 need rabbitmq_exporter)."
+        ),
+    ] = None
     namespace: Annotated[
         StrictStr | None,
         Field(
@@ -452,3 +537,19 @@ class ObservabilitySetupRequest(RequestEnvelope):
     infrastructure: Infrastructure
     requirements: Requirements | None = None
     slo_targets: SloTargets | None = None
+    runbook_base_url: Annotated[
+        StrictStr | None,
+        Field(
+            description="Where the plan's runbooks/ folder is published; each alert's runbook_url is this followed by /<alert>.md (the same field as on DEFINE_SLOS and CONFIGURE_ALERTING). Default: https://runbooks.example.com, a placeholder (stated as an assumption).",
+            max_length=512,
+            pattern='^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$',
+        ),
+    ] = None
+    dashboard_base_url: Annotated[
+        StrictStr | None,
+        Field(
+            description="Grafana's base URL for the alerts' dashboard links (the same field as on DEFINE_SLOS and CONFIGURE_ALERTING). Default: https://grafana.example.com, a placeholder (stated as an assumption).",
+            max_length=512,
+            pattern='^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$',
+        ),
+    ] = None
