@@ -18,7 +18,7 @@ import yaml
 from planners.context import PlanContext
 from planners.setup.planner import plan
 from planners.setup.instrumentation import instrumented_metric_names
-from planners.knowledge.exporters import EXPORTERS
+from planners.knowledge.exporters import ALL_EXPORTERS
 from planners.renderers.rule_files import RECORDED
 from promtool_helpers import check_rules, promtool, write_files
 
@@ -298,8 +298,9 @@ def test_logging_files_follow_the_log_stack() -> None:
 
 def test_exporters_table_is_self_consistent() -> None:
     """Every metric an alert or panel uses is one the exporter is listed as exposing."""
-    for kind, exporter in EXPORTERS.items():
-        exposed = set(exporter.key_metrics)
+    for exporter in ALL_EXPORTERS:
+        kind = exporter.id
+        exposed = set(exporter.key_metrics) | {"up"}  # Prometheus's own series of every scrape target
         for expr in [rule.expr for rule in exporter.alerts] + [panel.expr for panel in exporter.panels]:
             used = metric_names(expr.replace("{selector}", "").replace("{selector, ", "{"))
             assert used <= exposed, (kind, expr, used - exposed)
