@@ -52,6 +52,13 @@ def latency_buckets(thresholds_seconds: Iterable[Decimal]) -> tuple[Decimal, ...
                         key=Decimal))
 
 
+def setup_latency_buckets(setup_request: Mapping) -> tuple[Decimal, ...]:
+    """The buckets an OBSERVABILITY_SETUP instruments: the card's plus its slo_targets' latency thresholds."""
+    targets = setup_request.get("slo_targets") or {}
+    return latency_buckets(Decimal(str(targets[key])) / 1000 for key in ("latency_p95", "latency_p99")
+                           if isinstance(targets.get(key), (int, float)))
+
+
 def bucket_text(bound: Decimal) -> str:
     """A bucket bound as Prometheus clients print `le`: 0.25, 1, 2.5 (no exponent, no trailing zeros)."""
     text = format(Decimal(bound).normalize(), "f")
