@@ -16,6 +16,7 @@ checked against what their own manifests carry.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import subprocess
 import tempfile
@@ -130,7 +131,6 @@ def test_services_without_a_metrics_port_are_read_from_the_gateway(system: str, 
         path = next(entry["snippet"] for entry in response["instrumentation"]["services"] if entry["service"] == name)
         assert "OTEL_METRICS_EXPORTER=otlp" in response["files"][path], name
     vm = plans[system, "open-source", "vm"]
-    import json
     targets = {group["labels"]["service"] for group in json.loads(vm["files"]["prometheus/targets/services.json"])}
     assert targets == {s["name"] for s in arch["services"] if s["metrics"]["exposed"]}
 
