@@ -105,6 +105,7 @@ def read_discovery(infrastructure: Mapping[str, Any], layout: str, services: lis
                             f"<name>.{DEFAULT_NAMESPACE}.svc.", "/infrastructure/namespace")
     discovery = Discovery(layout, selector_label, namespace)
     details = _details(infrastructure)
+    positions = _positions(infrastructure)
     defaulted_port: list[str] = []
     for name in services:
         item = details.get(name, {})
@@ -117,7 +118,7 @@ def read_discovery(infrastructure: Mapping[str, Any], layout: str, services: lis
             findings.warn("PORT_NAME_OUTSIDE_KUBERNETES",
                           f"{name}: metrics_port '{port}' is a port name, which only Kubernetes resolves; the "
                           f"{layout} targets use port {DEFAULT_METRICS_PORT} instead. Give the number.",
-                          _pointer(infrastructure, name, "metrics_port"))
+                          f"/infrastructure/services/{positions.get(name, 0)}/metrics_port")
             port = DEFAULT_METRICS_PORT
         discovery.services[name] = ServiceTarget(
             name=name, namespace=item.get("namespace") or namespace,
@@ -137,7 +138,7 @@ def read_discovery(infrastructure: Mapping[str, Any], layout: str, services: lis
                 discovery.components[item["name"]] = ComponentAddress(
                     item["name"], item.get("namespace") or namespace, item.get("port"))
     if kubernetes:
-        _warn_shared_selectors(discovery, infrastructure, findings)
+        _warn_shared_selectors(discovery, positions, findings)
     return discovery
 
 
@@ -194,7 +195,7 @@ def discovery_section(discovery: Discovery, services: list[str], gateway_port: i
     return entries
 
 
-def _warn_shared_selectors(discovery: Discovery, infrastructure: Mapping[str, Any], findings: Findings) -> None:
+def _warn_shared_selectors(discovery: Discovery, positions: Mapping[str, int], findings: Findings) -> None:
     by_selector: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = defaultdict(list)
     for target in discovery.services.values():
         if target.scraped:
@@ -205,17 +206,20 @@ def _warn_shared_selectors(discovery: Discovery, infrastructure: Mapping[str, An
                           f"{names(names)} have the same selector in namespace {namespace}: each one's "
                           "ServiceMonitor would scrape all their Services and label every series with its own "
                           "service name. Give each a selector only its own Service carries.",
-                          _pointer(infrastructure, names[1], "selector"))
+                          f"/infrastructure/services/{positions.get(names[1], 0)}")
 
 
 def _details(infrastructure: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {item["name"]: item for item in infrastructure.get("services") or () if isinstance(item, dict)}
 
 
-def _pointer(infrastructure: Mapping[str, Any], name: str, key: str) -> str:
+def _positions(infrastructure: Mapping[str, Any]) -> dict[str, int]:
+    """Each service's index in infrastructure.services, for pointers in findings."""
+    positions: dict[str, int] = {}
     for index, item in enumerate(infrastructure.get("services") or ()):
-        if (item if isinstance(item, str) else item.get("name")) == name:
-            return f"/infrastructure/services/{index}" + (f"/{key}" if isinstance(item, dict) and key in item else "")
-    return "/infrastructure/services"
+        name = item if isinstance(item, str) else item.get("name")
+        if isinstance(name, str):
+            positions.setdefault(name, index)
+    return positions
 
 

@@ -18,11 +18,11 @@ EXPORTER_SECRET_KEY = "connection"
 
 # What each exporter's connection variable holds; {address} is the component's host:port. The forms are the
 # exporters' own (postgres_exporter DATA_SOURCE_NAME, mysqld_exporter MYSQLD_EXPORTER_PASSWORD with the user in
-# --mysqld.username, redis_exporter REDIS_ADDR, mongodb_exporter MONGODB_URI).
+# --mysqld.username, redis_exporter REDIS_ADDR with the password in the URI, mongodb_exporter MONGODB_URI).
 CONNECTION_TEMPLATES = {
     "DATA_SOURCE_NAME": "postgresql://<user>:<password>@{address}/postgres?sslmode=disable",
     "MYSQLD_EXPORTER_PASSWORD": "<password of the exporter's MySQL user>",
-    "REDIS_ADDR": "redis://{address}",
+    "REDIS_ADDR": "redis://:<password, empty without AUTH>@{address}",
     "MONGODB_URI": "mongodb://<user>:<password>@{address}/admin",
 }
 
