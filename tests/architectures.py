@@ -9,16 +9,17 @@ What today's schemas cannot carry is dropped, never invented. Discovery (issue 1
 namespace, the label key its Services name themselves by (selector_label, when one key does for every labelled
 Service), each service's namespace, selector (its Service's own labels, when it has any), metrics_port (the named
 Service port that targets the metrics port, else the container port number; "none" when it serves no metrics)
-and metrics_path; each store's and queue's namespace and port. Dropped now:
-  services:      ports other than the metrics port, service_type, service_annotations, metrics families, source;
-                 protocol values the enum lacks (see PROTOCOLS)
-  data stores:   service_labels, selector, ports other than the first, logical_databases, exporter, source
-  queues:        service_labels, selector, ports other than the first, channels, producers, consumers (kept only
-                 as async edges), exporter, source
-  dependencies:  criticality, evidence
+and metrics_path; each store's and queue's namespace and port. The graph's words are carried too: each service's
+language, protocol and tier as the fixture spells them (javascript, amqp, 1: the planner reads them as nodejs,
+worker, tier_1 and says so), every edge's criticality, the direction of every queue edge (the queue's producers
+publish, its consumers consume), and an exporter the manifests already run (Sock Shop's kbudde sidecar). Dropped:
+  services:      ports other than the metrics port, service_type, service_annotations, metrics families, source
+  data stores:   service_labels, selector, ports other than the first, logical_databases, source
+  queues:        service_labels, selector, ports other than the first, channels, source
+  dependencies:  evidence
   system:        repository, commit, additional_sources, namespace, journeys (journeys only decide user_facing)
-Mapped: tier 1..3 -> tier_1..tier_3; language and protocol through LANGUAGES / PROTOCOLS; replicas -> instances
-(services) or replicas (components); entry_point or membership of a journey -> user_facing.
+Mapped: replicas -> instances (services) or replicas (components); entry_point or membership of a journey ->
+user_facing; an exporter's image -> the exporter's name (EXPORTER_IMAGES).
 """
 
 from __future__ import annotations
@@ -29,16 +30,8 @@ from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "architectures"
 
-# Fixture language (as the repository's code is written) -> today's `service.language` enum.
-LANGUAGES = {
-    "python": "python", "go": "go", "java": "java", "kotlin": "kotlin", "javascript": "nodejs",
-    "typescript": "typescript", "csharp": "dotnet", "ruby": "ruby", "php": "php", "rust": "rust",
-    "cpp": "cpp", "other": "other",
-}
-
-# Fixture protocol (how the service receives work) -> today's `service.protocol` enum. A queue consumer is a
-# worker; a protocol missing here (thrift, for one) is left out of the request rather than mislabelled.
-PROTOCOLS = {"http": "http", "grpc": "grpc", "graphql": "graphql", "amqp": "worker", "kafka": "worker"}
+# The images of exporters the fixtures' manifests already run -> the exporter's name in the request.
+EXPORTER_IMAGES = {"kbudde/rabbitmq-exporter": "rabbitmq_exporter"}
 
 # business_context.revenue_impact by tier: a classification we make, said here because the repositories say nothing.
 REVENUE_IMPACT = {1: "high", 2: "medium", 3: "low"}
@@ -88,19 +81,15 @@ def _discovery(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _service(service: dict[str, Any], user_facing: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": service["name"], "tier": tier_name(service["tier"]), "team": service["team"]}
+    # The fixture's own spellings (tier 1, javascript, amqp): the planner reads them and says how.
+    entry: dict[str, Any] = {"name": service["name"], "tier": service["tier"], "team": service["team"],
+                             "language": service["language"], "protocol": service["protocol"]}
     entry.update(_discovery(service))
     if service["service_labels"]:
         entry["selector"] = dict(service["service_labels"])
     entry["metrics_port"] = metrics_port(service)
     if service["metrics"]["exposed"] and service["metrics"]["path"] != "/metrics":
         entry["metrics_path"] = service["metrics"]["path"]
-    language = LANGUAGES.get(service["language"])
-    if language:
-        entry["language"] = language
-    protocol = PROTOCOLS.get(service["protocol"])
-    if protocol:
-        entry["protocol"] = protocol
     entry["user_facing"] = user_facing
     entry["instances"] = service["replicas"]
     return entry
@@ -111,6 +100,18 @@ def _component(component: dict[str, Any]) -> dict[str, Any]:
              **_discovery(component)}
     if component["ports"]:
         entry["port"] = component["ports"][0]["port"]
+    exporter = component.get("exporter")
+    if exporter:
+        entry["exporter"] = {"name": EXPORTER_IMAGES[exporter["image"]], "port": exporter["port"],
+                             "sidecar": bool(exporter["sidecar"])}
+    return entry
+
+
+def _dependency(edge: dict[str, Any], arch: dict[str, Any]) -> dict[str, Any]:
+    entry = {"from": edge["from"], "to": edge["to"], "kind": edge["kind"], "criticality": edge["criticality"]}
+    for queue in arch["queues"]:
+        if queue["name"] == edge["to"]:
+            entry["direction"] = "consume" if edge["from"] in queue["consumers"] else "publish"
     return entry
 
 
@@ -128,7 +129,7 @@ def _infrastructure(arch: dict[str, Any]) -> dict[str, Any]:
         "databases": [_component(d) for d in arch["data_stores"] if d["kind"] == "database"],
         "caches": [_component(d) for d in arch["data_stores"] if d["kind"] == "cache"],
         "message_queues": [_component(q) for q in arch["queues"]],
-        "dependencies": [{"from": d["from"], "to": d["to"], "kind": d["kind"]} for d in arch["dependencies"]],
+        "dependencies": [_dependency(d, arch) for d in arch["dependencies"]],
     }
 
 

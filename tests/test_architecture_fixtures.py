@@ -172,15 +172,21 @@ def test_setup_request_is_accepted_and_keeps_everything_the_schema_can_hold(syst
     assert response["system"] == system
 
     infra = request["infrastructure"]
-    assert {(s["name"], s["tier"], s["team"]) for s in infra["services"]} == {
-        (s["name"], tier_name(s["tier"]), s["team"]) for s in arch["services"]}
+    assert {(s["name"], s["tier"], s["team"], s["language"], s["protocol"]) for s in infra["services"]} == {
+        (s["name"], s["tier"], s["team"], s["language"], s["protocol"]) for s in arch["services"]}
+    # the planner reads the fixture's spellings as its own and says so
+    aliases = [item for item in response["assumptions"] if item["code"] == "VOCABULARY_ALIAS"]
+    assert any("tier 1 is read as tier_1" in item["message"] for item in aliases)
     # a store keeps the class the fixture gives it: a Redis that is a database is sent as one
     stores = arch["data_stores"]
     assert {d["name"] for d in infra["databases"]} == {d["name"] for d in stores if d["kind"] == "database"}
     assert {d["name"] for d in infra["caches"]} == {d["name"] for d in stores if d["kind"] == "cache"}
     assert {q["name"] for q in infra["message_queues"]} == {q["name"] for q in arch["queues"]}
-    assert sorted((d["from"], d["to"], d["kind"]) for d in infra["dependencies"]) == sorted(
-        (d["from"], d["to"], d["kind"]) for d in arch["dependencies"])
+    assert sorted((d["from"], d["to"], d["kind"], d["criticality"]) for d in infra["dependencies"]) == sorted(
+        (d["from"], d["to"], d["kind"], d["criticality"]) for d in arch["dependencies"])
+    for queue in arch["queues"]:
+        directions = {d["from"]: d["direction"] for d in infra["dependencies"] if d["to"] == queue["name"]}
+        assert directions == {**{p: "publish" for p in queue["producers"]}, **{c: "consume" for c in queue["consumers"]}}
     assert {s["name"] for s in infra["services"] if s["user_facing"]} >= {
         s["name"] for s in arch["services"] if s["entry_point"]}
 
