@@ -71,13 +71,14 @@ def plan_components(topology: "Topology", findings: Findings) -> list[dict[str, 
         planned.append(entry)
     for team, members in sorted(by_users.items()):
         findings.assume("COMPONENT_TEAM_FROM_USERS",
-                        f"{names(members)} name no team; every service that uses them is team {team}'s, so their "
-                        f"alerts are labelled team={team}.", "/infrastructure")
+                        f"{names(members)} {'names' if len(members) == 1 else 'name'} no team; every service that "
+                        f"uses {'it' if len(members) == 1 else 'them'} is team {team}'s, so "
+                        f"{'its' if len(members) == 1 else 'their'} alerts are labelled team={team}.", "/infrastructure")
     if defaulted:
         findings.assume("COMPONENT_TEAM_DEFAULTED",
-                        f"{names(defaulted)} name no team and are used by several teams' services (or none): their "
-                        f"alerts are labelled team={conventions.PLATFORM_TEAM}; set team on the component to route "
-                        "them elsewhere.", "/infrastructure")
+                        f"{names(defaulted)}: no team given and used by several teams' services (or none): alerts "
+                        f"labelled team={conventions.PLATFORM_TEAM}; set team on the component to route them elsewhere.",
+                        "/infrastructure")
     return planned
 
 
@@ -114,9 +115,12 @@ def _exporter_choice(name: str, kind: str, requested: str | None, chosen: export
                      findings: Findings) -> None:
     if requested is None:
         if len([exporter for exporter in exporters.ALL_EXPORTERS if exporter.kind == chosen.kind]) > 1:
+            others = ", ".join(exporter.id for exporter in exporters.ALL_EXPORTERS
+                               if exporter.kind == chosen.kind and exporter.id != chosen.id)
             findings.assume("DEFAULT_EXPORTER",
                             f"{name} ({kind}) names no exporter: {chosen.exporter} on port {chosen.port}, the "
-                            f"default for {chosen.kind}; set exporter to use another.", topology.pointer(name))
+                            f"default for {chosen.kind}. {chosen.notes[0] if chosen.notes else ''} Set exporter "
+                            f"({others}) if the component runs another.".replace("  ", " "), topology.pointer(name))
     elif requested != chosen.id:
         findings.warn("EXPORTER_KIND_MISMATCH",
                       f"{name} asks for exporter {requested}, which does not serve {chosen.kind}; it gets "

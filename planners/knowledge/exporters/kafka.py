@@ -120,6 +120,10 @@ KAFKA_EXPORTER = Exporter(
         "message_age": ("KafkaMessagesWaitOverAnHour",),
         "under_replicated": ("KafkaUnderReplicatedPartitions",),
         "isr_shrinking": ("KafkaIsrShrinking",),
+        "disk": not_covered(
+            "kafka_exporter reads the cluster's metadata and offsets, not the brokers' disks: broker disk usage and "
+            "log-segment retention come from the brokers' JMX exporter (kafka_log_log_size) or node_exporter on the "
+            "broker hosts"),
     },
     panels=(
         Panel("Brokers", "Brokers the exporter sees in the cluster.", "max by (component) (kafka_brokers{selector})",
@@ -138,8 +142,6 @@ KAFKA_EXPORTER = Exporter(
               "sum by (consumergroup) (kafka_consumergroup_members{selector})", "short", "{{consumergroup}}"),
     ),
     typical_series=2000,
-    notes=("Consumer lag is per partition; series grow with topics x partitions x groups.",
-           "Broker disk and log-segment retention (card: kafka_specific) are not in kafka_exporter: they come from the "
-           "brokers' JMX exporter or node_exporter on the broker hosts."),
+    notes=("Consumer lag is per partition; series grow with topics x partitions x groups.",),
     args=("--kafka.server={host}:9092",),
 )

@@ -35,6 +35,7 @@ QUEUE_CHECKS: dict[str, str] = {
     "message_age": "Message age > 1 hour (stuck messages)",
     "under_replicated": "Under-replicated partitions (data loss risk)",
     "isr_shrinking": "ISR (In-Sync Replica) shrinking",
+    "disk": "Broker disk usage (queue_health_metrics: memory and disk usage; kafka_specific: broker disk usage)",
 }
 # Checks an exporter adds beyond the card's lists (saturation of the store's own limits).
 EXTRA_CHECKS: dict[str, str] = {

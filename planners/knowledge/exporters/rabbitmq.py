@@ -140,7 +140,9 @@ RABBITMQ_PLUGIN = Exporter(
     coverage={"availability": ("RabbitmqExporterDown",), **_QUEUE_COVERAGE, "disk": ("RabbitmqDiskAlarm",)},
     panels=_panels("max by (instance) (rabbitmq_alarms_free_disk_space_watermark{selector})", "{{instance}}"),
     typical_series=500,
-    notes=("Set prometheus.return_per_object_metrics = true in rabbitmq.conf so queue series carry vhost and queue; "
+    notes=("The plugin ships with RabbitMQ 3.8 and later (the disk alarm series with 3.10); an older broker needs "
+           "kbudde's rabbitmq_exporter.",
+           "Set prometheus.return_per_object_metrics = true in rabbitmq.conf so queue series carry vhost and queue; "
            "without it the queue alerts see the sum over all queues.",
            "The message-age alert sees only messages published with the AMQP timestamp property."),
 )
