@@ -323,3 +323,18 @@ def test_plans_stay_deterministic_with_everything_on(every_kind: dict) -> None:
     assert again["hash"] == every_kind["hash"]
     direct = plan(copy.deepcopy(EVERY_KIND), PlanContext(system="every-kind")).content
     assert {item["path"] for item in direct["artifacts"]} == set(every_kind["files"])
+
+
+def test_a_deployed_kbudde_exporter_is_configured_through_its_environment(every_kind: dict) -> None:
+    documents = list(yaml.safe_load_all(every_kind["files"]["kubernetes/exporters.yaml"]))
+    deployment = next(doc for doc in documents if doc["kind"] == "Deployment"
+                      and doc["metadata"]["name"] == "legacy-queue-exporter")
+    env = {item["name"]: item.get("value") for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["RABBIT_URL"] == "http://legacy-queue.default.svc:15672" and env["PUBLISH_PORT"] == "9419"
+    assert "RABBIT_PASSWORD" in env  # from the documented Secret
+    vm = copy.deepcopy(EVERY_KIND)
+    vm["infrastructure"]["platform"] = "vm"
+    unit = next(item["content"] for item in ENGINE.handle(vm)["artifacts"]
+                if item["path"] == "systemd/rabbitmq_exporter-legacy-queue.service")
+    assert "ExecStart=/usr/local/bin/rabbitmq_exporter\n" in unit  # it takes no --web.listen-address
+    assert "Environment=RABBIT_URL=http://legacy-queue.internal:15672" in unit

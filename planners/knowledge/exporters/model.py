@@ -133,6 +133,10 @@ class Exporter:
     notes: tuple[str, ...] = ()
     # Command-line flags that point the exporter at its target; `{host}` is the component's address.
     args: tuple[str, ...] = ()
+    # Environment it is configured by instead (name, value; `{host}` and `{port}` as above).
+    environment: tuple[tuple[str, str], ...] = ()
+    # How it is told its listening port on a VM ("" when `environment` says it).
+    listen_flag: str = "--web.listen-address=:{port}"
 
     def alert(self, name: str) -> AlertRule:
         return next(rule for rule in self.alerts if rule.alert == name)

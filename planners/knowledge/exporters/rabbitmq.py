@@ -150,7 +150,7 @@ RABBITMQ_PLUGIN = Exporter(
 RABBITMQ_EXPORTER = Exporter(
     kind="rabbitmq",
     id="rabbitmq_exporter",
-    exporter="rabbitmq_exporter (kbudde)",
+    exporter="rabbitmq_exporter",
     image="docker.io/kbudde/rabbitmq-exporter:v1.0.0",
     port=9419,
     source="kbudde/rabbitmq_exporter v1.0.0 and v0.20.0: exporter.go, exporter_queue.go, exporter_node.go, config.go",
@@ -187,6 +187,10 @@ RABBITMQ_EXPORTER = Exporter(
     panels=_panels("max by (node) (rabbitmq_node_disk_free_alarm{selector})", "{{node}}"),
     typical_series=500,
     credentials_env="RABBIT_PASSWORD",
-    notes=("The exporter reads the management API (port 15672) with a user that has the monitoring tag.",
+    # config.go reads only the environment: the management API's URL, its user, and the port to serve.
+    environment=(("RABBIT_URL", "http://{host}:15672"), ("RABBIT_USER", "monitoring"), ("PUBLISH_PORT", "{port}")),
+    listen_flag="",
+    notes=("The exporter reads the management API (port 15672) as user monitoring, which needs the monitoring tag "
+           "(rabbitmqctl set_user_tags monitoring monitoring); its password is the exporter's secret.",
            "The message-age alert sees only messages published with the AMQP timestamp property."),
 )
