@@ -266,7 +266,8 @@ def exporter_manifests(components: list[tuple[str, str, str]], table: Mapping[st
             service["spec"]["selector"] = dict(broker_selectors[name])
             manifests.append(service)
             continue
-        env = []
+        env = [{"name": key, "value": value.format(host=component_host, port=exporter.port)}
+               for key, value in exporter.environment]
         if exporter.credentials_env:
             env.append({"name": exporter.credentials_env,
                         "valueFrom": {"secretKeyRef": {"name": exporter_name(name), "key": "connection"}}})

@@ -203,17 +203,21 @@ def _vm_files(data: SetupRenderInput, services: list[tuple[Any, Mapping[str, Any
                          for flag in exporter.args)
         # Only an exporter that reads credentials gets an EnvironmentFile: systemd refuses to start a unit
         # whose EnvironmentFile is missing, and PLAN.md says how to create each one.
+        listen = exporter.listen_flag.format(port=exporter.port)
         files.append(artifact(f"systemd/{exporter.exporter}-{name}.service", _unit(
             f"Prometheus {exporter.exporter} for {name} ({kind})",
-            f"/usr/local/bin/{exporter.exporter} --web.listen-address=:{exporter.port} {flags}".rstrip(),
+            " ".join(part for part in (f"/usr/local/bin/{exporter.exporter}", listen, flags) if part),
             "prometheus", "128M",
-            f"/etc/default/{exporter.exporter}-{name}" if exporter.credentials_env else None)))
+            f"/etc/default/{exporter.exporter}-{name}" if exporter.credentials_env else None,
+            [f"{key}={value.format(host=component_host, port=exporter.port)}" for key, value in exporter.environment])))
     return files
 
 
-def _unit(description: str, command: str, user: str, memory: str, environment_file: str | None = None) -> str:
+def _unit(description: str, command: str, user: str, memory: str, environment_file: str | None = None,
+          environment: list[str] | None = None) -> str:
     lines = ["[Unit]", f"Description={description}", "Wants=network-online.target", "After=network-online.target", "",
              "[Service]", f"User={user}", f"ExecStart={command}"]
+    lines += [f"Environment={item}" for item in environment or ()]
     if environment_file:
         lines.append(f"EnvironmentFile={environment_file}")
     lines += ["Restart=on-failure", "RestartSec=5s", f"MemoryMax={memory}", "NoNewPrivileges=true", "",

@@ -24,6 +24,7 @@ CONNECTION_TEMPLATES = {
     "MYSQLD_EXPORTER_PASSWORD": "<password of the exporter's MySQL user>",
     "REDIS_ADDR": "redis://:<password, empty without AUTH>@{address}",
     "MONGODB_URI": "mongodb://<user>:<password>@{address}/admin",
+    "RABBIT_PASSWORD": "<password of the RabbitMQ user monitoring, which has the monitoring tag>",
 }
 
 # What each variable a Collector config reads (${env:NAME}) must hold, as a placeholder.
