@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from planners.context import Findings
-from planners.conventions import GOLDEN_SIGNAL_ALERTS
+from planners.conventions import GOLDEN_SIGNAL_ALERTS, PLATFORM_TEAM
 from planners.graph import DEFAULT_AVAILABILITY
 from planners.setup.instrumentation import METRIC_FAMILIES, family_of
 
@@ -159,7 +159,7 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
         "Tracing is off (distributed_tracing: false): check instead that every service's RED metrics are scraped."
 
     first = order[0] if order else "the first service"
-    teams = sorted({topology.attributes(name).get("team") for name in topology.services} - {None}) or ["platform"]
+    teams = sorted({topology.attributes(name).get("team") for name in topology.services} - {None}) or [PLATFORM_TEAM]
     discovery = ("ServiceMonitors select each service's Service on its metrics port" if platform == "kubernetes"
                  else "file_sd target files list each service's host and metrics port")
     foundation = [
