@@ -35,6 +35,8 @@ def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -
     graph = content["graph"]
     lines += ["## Service graph", "",
               f"- Entry points: {names(graph['entry_points'])}",
+              *([f"- Queue consumers (reached through the queue, trace context from the message): "
+                 f"{names(consumer['service'] for consumer in graph['consumers'])}"] if graph.get("consumers") else []),
               f"- Critical path: {' -> '.join(graph['critical_path']) or 'none'}",
               f"- Layers: {len(graph['layers'])}; cycles: {len(graph['cycles'])}",
               "- Largest blast radius: " + names(f"{item['name']} ({item['radius']})" for item in graph["blast_radius"][:8]),
@@ -59,16 +61,24 @@ def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -
               f"- Propagation: {', '.join(policy['propagation']['propagators'])}."]
     lines += [f"- {rule}" for rule in policy["cardinality_rules"]] + [""]
     if content["components"]:
-        lines += ["## Databases, caches and queues", "", "| Component | Kind | Exporter | Port | Critical alerts |",
-                  "| --- | --- | --- | --- | --- |"]
+        lines += ["## Databases, caches and queues", "",
+                  "Every alert pages the component's team (its `team` label) and links its runbook and the kind's "
+                  "dashboard with the component picked.", "",
+                  "| Component | Kind | Team | Exporter | Port | Critical alerts |", "| --- | --- | --- | --- | --- | --- |"]
         for item in content["components"]:
             if item["known"]:
                 alerts = ", ".join(alert["alert"] for alert in item["alerts"] if alert["severity"] == "critical")
-                lines.append(f"| {item['name']} | {item['kind']} | {item['exporter']['name']} | "
+                exporter = item["exporter"]["name"] + (" (sidecar, scraped in its pods)" if item["exporter"]["sidecar"] else "")
+                lines.append(f"| {item['name']} | {item['kind']} | {item['team']} | {exporter} | "
                              f"{item['exporter']['port']} | {alerts} |")
             else:
-                lines.append(f"| {item['name']} | {item['kind']} | unknown: see guidance | - | - |")
+                lines.append(f"| {item['name']} | {item['kind']} | {item['team']} | unknown: see guidance | - | - |")
         lines.append("")
+        gaps = {(item["kind"], row["check"], row["gap"]) for item in content["components"] if item["known"]
+                for row in item["coverage"] if "gap" in row}
+        if gaps:
+            lines += ["Card checks these exporters cannot make, and where they come from instead:", ""]
+            lines += [f"- {kind}, {check}: {gap}." for kind, check, gap in sorted(gaps)] + [""]
     if content["slos"]:
         lines += ["## Initial SLOs (send each to DEFINE_SLOS for the full specification)", "",
                   "| Service | Availability | p95 latency | Error rate | Budget (30d) |", "| --- | --- | --- | --- | --- |"]
