@@ -113,6 +113,10 @@ def runbook(alert: str, kind: str, rules: list[Mapping[str, Any]],
     return "\n".join(lines) + "\n"
 
 
+# A runbook names up to this many services or components by name (a 10,000-service system stays readable).
+SUBJECTS_LISTED = 200
+
+
 @dataclass(frozen=True)
 class Subject:
     """What a setup alert fires for: a service or a component, its owner, and who depends on it."""
@@ -133,16 +137,20 @@ class SetupPage:
     rules: tuple[Mapping[str, Any], ...]  # the rendered rules of this alert (one per team)
     subjects: tuple[Subject, ...]
     remediation: tuple[str, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what to know about the exporter or the signal before reading the dashboard
+    impact: str = ""  # what users feel, when the signal says it; the dependents follow from the graph
 
 
 def setup_runbook(page: SetupPage) -> str:
     """The runbook of one setup alert, linked from its runbook_url (conventions.runbook_path in the tree)."""
     lines = [f"# {page.alert}", "", f"Checks: {page.check}.", "", "## Fires for", "",
              "| name | team | what | depends on it (hard) | also affected |", "| --- | --- | --- | --- | --- |"]
-    for subject in page.subjects:
+    for subject in page.subjects[:SUBJECTS_LISTED]:
         lines.append(f"| {subject.name} | {subject.team} | {subject.detail} | {', '.join(subject.dependents) or '-'} "
                      f"| {', '.join(subject.affected) or '-'} |")
+    if len(page.subjects) > SUBJECTS_LISTED:
+        lines += ["", f"And {len(page.subjects) - SUBJECTS_LISTED} more: the alert's `service` or `component` label "
+                  "names the one that fires."]
     lines += ["", "## Symptoms", "", page.symptoms, "", "Severity and routing (the `team` label is the owner; "
               "Alertmanager routes on it):", ""]
     for rule in page.rules:
@@ -150,18 +158,18 @@ def setup_runbook(page: SetupPage) -> str:
         detail = ", ".join(f"{key}={value}" for key, value in sorted(labels.items()) if key != "severity")
         lines.append(f"- `{labels['severity']}` ({detail}) after {rule.get('for', '0s')}")
     hard = sorted({name for subject in page.subjects for name in subject.dependents})
-    lines += ["", "## Impact", "",
+    lines += ["", "## Impact", ""] + ([page.impact, ""] if page.impact else []) + [
               (f"Requests of {', '.join(hard)} fail while this lasts: they call it synchronously and need it "
                "(their own alerts are held back by the dependency inhibition, so this is the page)." if hard else
                "No service is recorded as needing it synchronously: the impact is on its own work and on whoever "
                "reads its data later."), "",
               "## Investigation", "", "1. Open the dashboard of the one that fires:", ""]
-    lines += [f"   - {subject.name}: {subject.dashboard}" for subject in page.subjects]
+    lines += [f"   - {subject.name}: {subject.dashboard}" for subject in page.subjects[:SUBJECTS_LISTED]]
     lines += ["", "2. Run the alert's expression in Prometheus to see the current value:", ""]
     for expr in dict.fromkeys(rule["expr"].rstrip() for rule in page.rules):
         lines += ["```promql", expr, "```", ""]
     if page.notes:
-        lines += ["3. Before trusting a quiet dashboard:", ""] + [f"   - {note}" for note in page.notes] + [""]
+        lines += ["3. Know what the series can and cannot show:", ""] + [f"   - {note}" for note in page.notes] + [""]
     lines += ["## Remediation", ""]
     lines += [f"{number}. {step}" for number, step in enumerate(page.remediation, start=1)]
     lines += ["", "## Escalation", "",

@@ -192,7 +192,7 @@ def _runbooks(rendered: Sequence[RenderedRule], topology: "Topology", links: Lin
         if alert in _GOLDEN_GUIDANCE:
             guide = runbooks.GUIDANCE[_GOLDEN_GUIDANCE[alert]]
             page = runbooks.SetupPage(alert, _GOLDEN_CHECKS[alert], f"{guide.symptoms} {source.description}", rules,
-                                      subjects, guide.remediation, (guide.impact,))
+                                      subjects, guide.remediation, impact=guide.impact)
         else:
             checks = {**exporters.STORE_CHECKS, **exporters.QUEUE_CHECKS, **exporters.EXTRA_CHECKS}
             notes = tuple(dict.fromkeys(note for item in items for member in item.members
