@@ -146,6 +146,8 @@ class Engine:
         if self.store is None and self.live_source is None:
             return {}
         stored = dict(self.store.state(system)) if self.store is not None else {}
+        if self.store is not None and command.reads_answers:
+            stored["answers"] = self.store.answers(system)
         if self.live_source is not None and command.reads_live_source:
             stored["live"] = self.live_source.live(stored)
         return stored

@@ -42,6 +42,10 @@ class Store(Protocol):
     def state(self, system: str) -> dict:
         """{"setup": request | None, "slos": {service: content}, "alerting": {name: content}}."""
 
+    def answers(self, system: str) -> list[dict]:
+        """The whole logged response behind each part of the state, with its request_id: what EXPORT_SYSTEM
+        builds a system's artifact tree from. [{part, key, request_id, cmd, response}], by part then key."""
+
     def close(self) -> None: ...
 
 
@@ -151,6 +155,16 @@ class SqlStore(ABC):
             elif part in (SLOS, ALERTING):
                 state[part][key] = _loads(body)
         return state
+
+    def answers(self, system: str) -> list[dict]:
+        with self._transaction(write=False) as cursor:
+            cursor.execute(self._sql(
+                "SELECT s.part, s.key, s.request_id, l.cmd, l.response FROM system_state s"
+                " JOIN message_log l ON l.request_id = s.request_id WHERE s.system = ? ORDER BY s.part, s.key"),
+                (system,))
+            rows = cursor.fetchall()
+        return [{"part": part, "key": key, "request_id": request_id, "cmd": cmd, "response": _loads(response)}
+                for part, key, request_id, cmd, response in rows]
 
     def log(self, system: str | None = None) -> list[dict[str, str]]:
         """The message log in the order it was written (for people and tests; responses left out)."""
