@@ -1,19 +1,47 @@
 """acp-observability: the Agent Coordination Protocol side (schemas, errors, engine, transports, client, CLI).
 
-The public surface is re-exported here; everything else may move.
+The public surface is re-exported here; everything else may move:
+
+    Engine        answer messages in this process (`Engine().handle(message) -> dict`)
+    Client        the same `send()` against a gRPC or HTTP server, or embedded
+    AsyncClient   `await client.send(...)`, for agent frameworks that run on asyncio
+    AcpError      base of the catalogue's exceptions; `CATALOGUE` maps each code to its statuses
+    Violation     one broken rule of a message, located by a JSON pointer
+
+The engine, the clients and their dependencies (jsonschema, grpc, ...) load on first use, so importing `acp`
+(and starting `acpctl`) stays cheap.
 """
 
-from acp.engine import Engine
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from acp.errors import CATALOGUE, AcpError, Violation
 from acp.version import ACP_VERSION, SERVER_VERSION
 
-__all__ = ["Engine", "AcpError", "Violation", "CATALOGUE", "ACP_VERSION", "SERVER_VERSION", "Client"]
+if TYPE_CHECKING:
+    from acp.async_client import AsyncClient
+    from acp.client import Client, RetryPolicy
+    from acp.engine import Engine
+
+__all__ = ["Engine", "Client", "AsyncClient", "RetryPolicy", "AcpError", "Violation", "CATALOGUE", "ACP_VERSION",
+           "SERVER_VERSION"]
+
+# name -> module that defines it; loaded when first asked for
+_LAZY = {"Engine": "acp.engine", "Client": "acp.client", "RetryPolicy": "acp.client",
+         "AsyncClient": "acp.async_client"}
 
 
-def __getattr__(name: str):
-    # The client pulls in grpc; embedded users who only plan should not pay for that import.
-    if name == "Client":
-        from acp.client import Client
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'acp' has no attribute {name!r}")
+    import importlib
 
-        return Client
-    raise AttributeError(name)
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
