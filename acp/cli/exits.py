@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-from acp.errors import CATALOGUE, EXIT_LOCAL_FAILURE
-
+# acp.errors (the catalogue) loads only when a code is looked up, not to parse arguments or print --version.
 OK = 0
 BUG = 1
 USAGE = 2
-LOCAL = EXIT_LOCAL_FAILURE
+LOCAL = 3  # acp.errors.EXIT_LOCAL_FAILURE, which `acpctl serve` returns too (tests/test_cli_startup.py)
 
 # code, what it means: the rows `acpctl --help` prints before the catalogue's
 FIXED: tuple[tuple[int, str], ...] = (
@@ -53,11 +52,15 @@ class CliExit(Exception):
 
 def for_error_code(code: object) -> int:
     """The exit code of an ACP error code; an unknown code counts as INTERNAL."""
+    from acp.errors import CATALOGUE
+
     kind = CATALOGUE.get(str(code))
     return kind.exit_code if kind else CATALOGUE["INTERNAL"].exit_code
 
 
 def help_table() -> str:
+    from acp.errors import CATALOGUE
+
     rows = [(str(code), meaning) for code, meaning in FIXED]
     rows += [(str(kind.exit_code), f"{kind.code}: {kind.title}") for kind in CATALOGUE.values()]
     return "\n".join(f"  {code:>3}  {meaning}" for code, meaning in rows)

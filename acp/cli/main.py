@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from typing import Sequence
@@ -35,10 +34,9 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
+    parser = _RootParser(
         prog="acpctl",
         description="Send Agent Coordination Protocol messages to the observability planners, or serve them.",
-        epilog=f"{EXAMPLES}\nexit codes:\n{help_table()}\n\n'acpctl COMMAND --help' shows each command's flags.",
     )
     parser.add_argument("--version", action="version", version=f"acpctl {SERVER_VERSION} (ACP {ACP_VERSION})")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -53,21 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _RootParser(OneLineParser):
+    """Its epilog (examples, exit codes) is made when help is printed: the exit-code table reads the catalogue."""
+
+    def format_help(self) -> str:
+        self.epilog = f"{EXAMPLES}\nexit codes:\n{help_table()}\n\n'acpctl COMMAND --help' shows each command's flags."
+        return super().format_help()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(os.environ.get("ACPCTL_DEBUG"))
     # gRPC's C core prints its own log lines (a failed bind, a refused connection) beside ours; acpctl reports
     # those failures itself, in one line. GRPC_VERBOSITY=debug, as gRPC's messages suggest, brings them back.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
-    if not debug:
-        # Library loggers (the engine's, psycopg-pool's retries) would print to stderr through logging's
-        # last-resort handler, tracebacks included; the command says what went wrong itself. `serve` installs
-        # its own JSON handler.
-        root = logging.getLogger()
-        if not any(isinstance(handler, logging.NullHandler) for handler in root.handlers):
-            root.addHandler(logging.NullHandler())
     args: argparse.Namespace | None = None
     try:
         args = build_parser().parse_args(argv)
+        if not debug:
+            _silence_library_logs()
         return int(args.func(args))
     except SystemExit as stop:  # argparse: --help, --version, a usage error (already printed)
         return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else BUG)
@@ -87,6 +88,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(args, f"unexpected {type(exc).__name__}: {exc} (a bug in acpctl; ACPCTL_DEBUG=1 shows the traceback)")
         return BUG
+
+
+def _silence_library_logs() -> None:
+    """Library loggers (the engine's, psycopg-pool's retries) would print to stderr through logging's last-resort
+    handler, tracebacks included; the command says what went wrong itself. `serve` installs its own JSON handler."""
+    import logging
+
+    root = logging.getLogger()
+    if not any(isinstance(handler, logging.NullHandler) for handler in root.handlers):
+        root.addHandler(logging.NullHandler())
 
 
 def _say(args: argparse.Namespace | None, message: str) -> None:

@@ -16,12 +16,12 @@ import os
 
 from acp.cli.args import add_state_options, positive_int, positive_seconds
 from acp.cli.exits import LocalFailure, UsageError
-from acp.limits import DEFAULT_MAX_MESSAGE_BYTES
 
-# The same defaults as acp.transport.serve (a test holds them equal); spelt here so that building the parser
-# does not import the transports.
+# The same defaults as acp.transport.serve and acp.limits (tests/test_cli_startup.py holds them equal); spelt
+# here so that building the parser imports neither the transports nor the engine's modules.
 DEFAULT_GRPC_LISTEN = "127.0.0.1:50051"
 DEFAULT_HTTP_LISTEN = "127.0.0.1:8080"
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
