@@ -34,7 +34,7 @@ def check_location(location: str | None) -> None:
 
 
 def open_cli_store(args: argparse.Namespace) -> "Store":
-    """The store --state (or ACP_STATE, or the default) names, opened, and announced on stderr."""
+    """The store --state (or ACP_STATE, or the default) names, opened."""
     from acp.errors import AcpError
     from acp.store import describe_location, open_store
 
@@ -47,12 +47,21 @@ def open_cli_store(args: argparse.Namespace) -> "Store":
         raise LocalFailure(f"{exc.message} (check --state)") from None
     except Exception as exc:  # sqlite3.Error, OSError, a newer schema: all mean this store cannot be used here
         raise LocalFailure(f"cannot open the state store {where}: {exc} (check --state)") from None
-    announce(args, where, default=location is None)
     return store
 
 
-def announce(args: argparse.Namespace, where: str, *, default: bool) -> None:
-    if getattr(args, "quiet", False):
+# What an accepted answer of each status did with the store (DESCRIBE and validate_only touch none).
+USES = {"IMPLEMENTATION_PLAN": "recorded in", "SLO_SPECIFICATION": "recorded in", "ALERT_RULES": "recorded in",
+        "OBSERVABILITY_HEALTH": "read from"}
+
+
+def announce(args: argparse.Namespace, status: object) -> None:
+    """One line on stderr saying which store an accepted answer used (none for errors: they store nothing)."""
+    use = USES.get(str(status))
+    if use is None or getattr(args, "quiet", False):
         return
-    how = " (the default; --state or ACP_STATE chooses another, :memory: keeps nothing)" if default else ""
-    print(f"acpctl: state: {where}{how}", file=sys.stderr)
+    from acp.store import describe_location
+
+    location = getattr(args, "state", None)
+    how = " (the default; --state or ACP_STATE chooses another, :memory: keeps nothing)" if location is None else ""
+    print(f"acpctl: state {use} {describe_location(location)}{how}", file=sys.stderr)

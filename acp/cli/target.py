@@ -36,10 +36,15 @@ def exchange(message: bytes, args: argparse.Namespace, *, stateful: bool = True)
 
         store = open_cli_store(args)
     try:
-        return Engine(store=store, live_source=_live_source(args)).handle(message)
+        response = Engine(store=store, live_source=_live_source(args)).handle(message)
     finally:
         if store is not None:
             store.close()
+    if stateful:
+        from acp.cli.state_store import announce
+
+        announce(args, response.get("status"))
+    return response
 
 
 def answer(args: argparse.Namespace, *, stateful: bool = True,
