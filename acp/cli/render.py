@@ -50,10 +50,15 @@ def run(args: argparse.Namespace) -> int:
     from acp.cli.target import answer
 
     check_out(args.out)
-    message, response = answer(args)
+    message, response = answer(args, announce_state=False)  # named after the tree is written: one line if it fails
     if response.get("status") == "ERROR":
         return emit(response, args)
-    return report(render_tree(response, message, args.out, force=args.force, dry_run=args.dry_run), args)
+    result = render_tree(response, message, args.out, force=args.force, dry_run=args.dry_run)
+    if not args.server:
+        from acp.cli.state_store import announce
+
+        announce(args, response.get("status"))
+    return report(result, args)
 
 
 def report(result: Mapping[str, Any], args: argparse.Namespace) -> int:

@@ -41,13 +41,17 @@ def run(args: argparse.Namespace) -> int:
         from acp.cli.render import check_out
 
         check_out(args.render)
-    message, response = answer(args)
+    message, response = answer(args, announce_state=not args.render)
     code = emit(response, args)
     if code == 0 and args.render:
         from acp.cli.output import output_format, show
         from acp.cli.render import render_tree
 
         result = render_tree(response, message, args.render, force=args.force, dry_run=False)
+        if not args.server:
+            from acp.cli.state_store import announce
+
+            announce(args, response.get("status"))
         if output_format(args) == "summary":
             show(result)
         elif not args.quiet:

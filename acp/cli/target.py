@@ -22,9 +22,10 @@ def check_server_options(args: argparse.Namespace) -> None:
         raise UsageError(f"{', '.join(given)}: only used with --server URL (the embedded engine needs none)")
 
 
-def exchange(message: bytes, args: argparse.Namespace, *, stateful: bool = True) -> dict[str, Any]:
+def exchange(message: bytes, args: argparse.Namespace, *, stateful: bool = True,
+             announce_state: bool = True) -> dict[str, Any]:
     """One request, embedded or to --server. stateful=False: an embedded engine without a store (describe and
-    validate neither read nor write state)."""
+    validate neither read nor write state). announce_state=False: the caller names the store itself, later."""
     check_server_options(args)
     if getattr(args, "server", None):
         return _send_to_server(message, args)
@@ -40,15 +41,15 @@ def exchange(message: bytes, args: argparse.Namespace, *, stateful: bool = True)
     finally:
         if store is not None:
             store.close()
-    if stateful:
+    if stateful and announce_state:
         from acp.cli.state_store import announce
 
         announce(args, response.get("status"))
     return response
 
 
-def answer(args: argparse.Namespace, *, stateful: bool = True,
-           edit: Any = None) -> tuple[bytes, dict[str, Any]]:
+def answer(args: argparse.Namespace, *, stateful: bool = True, edit: Any = None,
+           announce_state: bool = True) -> tuple[bytes, dict[str, Any]]:
     """Read args.file (JSON or YAML), optionally edit it (a function of the decoded message returning a new one),
     and send it: (the bytes sent, the response). A message acpctl itself cannot read as YAML is answered with
     the same MALFORMED_JSON error the engine gives for bad JSON."""
@@ -64,7 +65,7 @@ def answer(args: argparse.Namespace, *, stateful: bool = True,
                 message = to_json_bytes(edit(value))
     except AcpError as exc:
         return b"", local_error_response(exc)
-    return message, exchange(message, args, stateful=stateful)
+    return message, exchange(message, args, stateful=stateful, announce_state=announce_state)
 
 
 def local_error_response(exc: Any) -> dict[str, Any]:

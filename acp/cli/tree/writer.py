@@ -16,7 +16,6 @@ import itertools
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -38,8 +37,8 @@ def check_relative(path: str) -> tuple[str, ...]:
     """The components of a relative path inside the folder; UnsafePath for anything else."""
     if not path or "\x00" in path or "\\" in path or path.startswith("/"):
         raise UnsafePath(f"refusing to write outside the output folder: {path!r}")
-    parts = PurePosixPath(path).parts
-    if any(part in ("..", ".") for part in parts) or not parts:
+    parts = tuple(path.split("/"))
+    if any(part in ("", ".", "..") for part in parts):  # raw components: "./x" and "a//b" are refused, not tidied
         raise UnsafePath(f"refusing to write outside the output folder: {path!r}")
     return parts
 
