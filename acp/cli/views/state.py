@@ -14,7 +14,8 @@ from acp.cli.views.parts import as_dict, as_list, clean, heading, joined, table
 @view_of("acpctl:state")
 def systems(data: Mapping[str, Any]) -> Group:
     entries = [as_dict(s) for s in as_list(data.get("systems"))]
-    parts: list[Any] = [Text(f"state store {clean(data.get('store'))}: {len(entries)} systems", style="bold")]
+    noun = "system" if len(entries) == 1 else "systems"
+    parts: list[Any] = [Text(f"{len(entries)} {noun} in the state store {clean(data.get('store'))}", style="bold")]
     if entries:
         rows = [(s.get("system"), s.get("setup"), s.get("slos"), s.get("alerting"), s.get("messages"),
                  s.get("last_recorded_at")) for s in entries]
