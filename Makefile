@@ -8,8 +8,11 @@ PYTHON ?= python3
 
 .PHONY: run test install install-dev tools bench fuzz soak clean models proto
 
+# The summary a person reads (-o json for the full answer); :memory: so a demo leaves no state behind.
 run: $(VENV)/.installed
-	$(ACPCTL) send examples/observability_setup.json
+	@$(ACPCTL) send examples/observability_setup.json -o summary --state :memory:
+	@echo
+	@echo "acpctl is in $(VENV)/bin: run '. $(VENV)/bin/activate' to put it on PATH, then 'acpctl --help'."
 
 test: $(VENV)/.installed-dev tools
 	$(PY) -m pytest
