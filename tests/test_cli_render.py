@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from acp.cli.exits import LOCAL
-from acp.cli.exits import LocalFailure
+from acp.cli.exits import LOCAL, LocalFailure
 from acp.cli.render import render_tree
 from alerting_helpers import CARD_PAGERDUTY_KEY, card_request
 from cli_helpers import acpctl

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import io
-from pathlib import Path
 
 from rich.console import Console
 
