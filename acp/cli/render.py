@@ -25,7 +25,7 @@ from acp.cli.args import add_output_option, add_quiet_option, add_server_options
 from acp.cli.exits import OK, LocalFailure, UsageError
 
 # respond_format -> "module:function" returning {file name under secrets/: value} for the request
-SECRET_WRITERS: dict[str, str] = {"ALERT_RULES": "planners.alerting:secret_files"}
+SECRET_WRITERS: dict[str, str] = {"ALERT_RULES": "planners.alerting.planner:secret_files"}
 SECRETS_FOLDER = "secrets"
 GITIGNORE = "*\n!.gitignore\n"
 
