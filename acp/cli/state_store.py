@@ -28,6 +28,8 @@ def check_location(location: str | None) -> None:
     path = Path(location.removeprefix("sqlite://")).expanduser()
     if path.is_dir():
         raise LocalFailure(f"--state {location}: that is a folder; name a file in it, e.g. {path / 'state.db'}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise LocalFailure(f"--state {location}: {path.parent} is a file, not a folder; choose another path")
     if not path.parent.is_dir():
         raise LocalFailure(f"--state {location}: the folder {path.parent} does not exist; create it first "
                            "(mkdir -p) or choose another path")

@@ -37,7 +37,7 @@ def exchange(message: bytes, args: argparse.Namespace, *, stateful: bool = True,
 
         store = open_cli_store(args)
     try:
-        response = Engine(store=store, live_source=_live_source(args)).handle(message)
+        response = Engine(store=store, live_source=live_source(args)).handle(message)
     finally:
         if store is not None:
             store.close()
@@ -100,7 +100,7 @@ def _send_to_server(message: bytes, args: argparse.Namespace) -> dict[str, Any]:
         return client.send(message)
 
 
-def _live_source(args: argparse.Namespace) -> Any:
+def live_source(args: argparse.Namespace) -> Any:
     url = getattr(args, "prometheus_url", None)
     if not url:
         return None
