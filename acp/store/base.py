@@ -180,5 +180,31 @@ class SqlStore(ABC):
         return [dict(zip(names, row[1:])) for row in rows]
 
 
+    def systems(self) -> list[dict[str, Any]]:
+        """Every system with anything stored: its name, messages logged, parts of state, last accepted time."""
+        with self._transaction(write=False) as cursor:
+            cursor.execute("SELECT system, COUNT(*), MAX(recorded_at) FROM message_log GROUP BY system")
+            logged = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+            cursor.execute("SELECT system, part, COUNT(*) FROM system_state GROUP BY system, part")
+            parts: dict[str, dict[str, int]] = {}
+            for system, part, count in cursor.fetchall():
+                parts.setdefault(system, {})[part] = count
+        return [
+            {"system": name, "messages": logged.get(name, (0, None))[0], "last_recorded_at": logged.get(name, (0, None))[1],
+             "setup": bool(parts.get(name, {}).get(SETUP)), "slos": parts.get(name, {}).get(SLOS, 0),
+             "alerting": parts.get(name, {}).get(ALERTING, 0)}
+            for name in sorted(set(logged) | set(parts))
+        ]
+
+    def forget(self, system: str) -> int:
+        """Delete a system's state and its message log in one transaction; returns the rows removed.
+        A request_id it used is free again afterwards."""
+        with self._transaction(write=True) as cursor:
+            cursor.execute(self._sql("DELETE FROM system_state WHERE system = ?"), (system,))
+            removed = max(cursor.rowcount, 0)
+            cursor.execute(self._sql("DELETE FROM message_log WHERE system = ?"), (system,))
+            return removed + max(cursor.rowcount, 0)
+
+
 def _loads(text: str) -> Any:
     return json.loads(text)
