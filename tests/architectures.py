@@ -12,7 +12,7 @@ What today's schemas cannot carry is dropped, never invented. Dropped now, for t
   data stores:   namespace, service_labels, selector, ports, logical_databases, exporter, source
   queues:        namespace, service_labels, selector, ports, channels, producers, consumers (kept only as
                  async edges), exporter, source
-  dependencies:  criticality, evidence
+  dependencies:  evidence (criticality is carried for sync edges)
   system:        repository, commit, additional_sources, namespace, journeys (journeys only decide user_facing)
 Mapped: tier 1..3 -> tier_1..tier_3; language and protocol through LANGUAGES / PROTOCOLS; replicas -> instances
 (services) or replicas (components); entry_point or membership of a journey -> user_facing.
@@ -82,7 +82,9 @@ def _infrastructure(arch: dict[str, Any]) -> dict[str, Any]:
         "databases": [_component(d) for d in arch["data_stores"] if d["kind"] == "database"],
         "caches": [_component(d) for d in arch["data_stores"] if d["kind"] == "cache"],
         "message_queues": [_component(q) for q in arch["queues"]],
-        "dependencies": [{"from": d["from"], "to": d["to"], "kind": d["kind"]} for d in arch["dependencies"]],
+        "dependencies": [{"from": d["from"], "to": d["to"], "kind": d["kind"],
+                          **({"criticality": d["criticality"]} if d["kind"] == "sync" else {})}
+                         for d in arch["dependencies"]],
     }
 
 

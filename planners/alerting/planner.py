@@ -267,9 +267,9 @@ def _pager_kind(routing: RoutingPlan) -> str | None:
 
 def _escalation_document(pager: str | None, levels: EscalationPlan, name: str) -> tuple[str, dict] | None:
     if pager == "pagerduty":
-        return "escalation/pagerduty-escalation-policy.json", escalation_steps.pagerduty_policy(levels, name)
+        return conventions.escalation_policy_path("pagerduty", name), escalation_steps.pagerduty_policy(levels, name)
     if pager == "opsgenie":
-        return "escalation/opsgenie-escalation.json", escalation_steps.opsgenie_policy(levels, name)
+        return conventions.escalation_policy_path("opsgenie", name), escalation_steps.opsgenie_policy(levels, name)
     return None
 
 
