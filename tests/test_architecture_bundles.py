@@ -39,8 +39,9 @@ def burn_rate_alerting(arch: dict[str, Any], spec: dict[str, Any]) -> dict[str, 
     """A CONFIGURE_ALERTING for one SLO of a stored specification: it must build on it, not copy it."""
     slo = spec["slos"][0]
     request = copy.deepcopy(load_example("configure_alerting.json"))
+    # The service's own team configures alerting for its SLO: its escalation policy is its own.
     request.update({"system": arch["system"], "request_id": f"{arch['system']}-burn-{spec['service']}",
-                    "service": spec["service"],
+                    "service": spec["service"], "team": spec["team"],
                     "slo": {"name": slo["name"], "target": slo["target_percent"], "window": slo["window"]}})
     return request
 

@@ -76,7 +76,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
             "default_receiver": routing.default_receiver,
             "group_by": list(GROUP_BY),
             "routes": route_dicts(routing),
-            "rationale": ("Grouped by alert, service and SLO so one incident is one notification. Paging routes "
+            "rationale": ("Grouped by alert, environment, service or component, and SLO so one incident is one notification. Paging routes "
                           "repeat no faster than the card's 3 pages an hour and no faster than the escalation "
                           "chain; chat routes repeat as slowly as their priority's response allows."),
         },
