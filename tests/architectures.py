@@ -16,7 +16,7 @@ publish, its consumers consume), and an exporter the manifests already run (Sock
   services:      ports other than the metrics port, service_type, service_annotations, metrics families, source
   data stores:   service_labels, selector, ports other than the first, logical_databases, source
   queues:        service_labels, selector, ports other than the first, channels, source
-  dependencies:  evidence
+  dependencies:  evidence; criticality of async edges (they never bound or mute, whatever it says)
   system:        repository, commit, additional_sources, namespace, journeys (journeys only decide user_facing)
 Mapped: replicas -> instances (services) or replicas (components); entry_point or membership of a journey ->
 user_facing; an exporter's image -> the exporter's name (EXPORTER_IMAGES).
@@ -108,7 +108,8 @@ def _component(component: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dependency(edge: dict[str, Any], arch: dict[str, Any]) -> dict[str, Any]:
-    entry = {"from": edge["from"], "to": edge["to"], "kind": edge["kind"], "criticality": edge["criticality"]}
+    entry = {"from": edge["from"], "to": edge["to"], "kind": edge["kind"],
+             **({"criticality": edge["criticality"]} if edge["kind"] == "sync" else {})}
     for queue in arch["queues"]:
         if queue["name"] == edge["to"]:
             entry["direction"] = "consume" if edge["from"] in queue["consumers"] else "publish"

@@ -182,8 +182,8 @@ def test_setup_request_is_accepted_and_keeps_everything_the_schema_can_hold(syst
     assert {d["name"] for d in infra["databases"]} == {d["name"] for d in stores if d["kind"] == "database"}
     assert {d["name"] for d in infra["caches"]} == {d["name"] for d in stores if d["kind"] == "cache"}
     assert {q["name"] for q in infra["message_queues"]} == {q["name"] for q in arch["queues"]}
-    assert sorted((d["from"], d["to"], d["kind"], d["criticality"]) for d in infra["dependencies"]) == sorted(
-        (d["from"], d["to"], d["kind"], d["criticality"]) for d in arch["dependencies"])
+    assert sorted((d["from"], d["to"], d["kind"], d.get("criticality")) for d in infra["dependencies"]) == sorted(
+        (d["from"], d["to"], d["kind"], d["criticality"] if d["kind"] == "sync" else None) for d in arch["dependencies"])
     for queue in arch["queues"]:
         directions = {d["from"]: d["direction"] for d in infra["dependencies"] if d["to"] == queue["name"]}
         assert directions == {**{p: "publish" for p in queue["producers"]}, **{c: "consume" for c in queue["consumers"]}}
