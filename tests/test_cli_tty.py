@@ -22,7 +22,7 @@ SCREENS = 2  # "a summary that fits a screen or two"
 SUMMARIES = {
     "observability_setup.json": ["IMPLEMENTATION_PLAN", "Stack", "Prometheus", "decision (apm)", "Service graph",
                                  "critical path: api-gateway -> payment-service -> postgresql", "Phases",
-                                 "Foundation", "Maturity", "Artifacts: 27 files", "acpctl render --out DIR"],
+                                 "Foundation", "Maturity", "acpctl render --out DIR"],
     "define_slos.json": ["SLO_SPECIFICATION", "checkout-api", "availability", "99.9%", "43.2 min", "259,200",
                          "99.5%", "5x", "6 d", "Burn-rate alert tiers", "page_fast", "14.4x"],
     "configure_alerting.json": ["ALERT_RULES", "ApiAvailabilityErrorBudgetBurn", "Routes",
@@ -50,6 +50,8 @@ def test_send_on_a_terminal_is_a_summary_piped_it_is_the_json(name: str) -> None
     for needle in SUMMARIES[name]:
         assert needle in shown, f"{needle!r} missing from the summary of {name}:\n{shown}"
     answer = engine_answer(name)
+    if name == "observability_setup.json":  # the count the answer itself has, so a new artifact kind needs no edit
+        assert f"Artifacts: {len(answer['artifacts'])} files" in shown, shown
     lines = shown.splitlines()
     assert len(lines) <= SCREENS * ROWS, f"{len(lines)} lines"
     assert max(len(line) for line in lines) <= COLUMNS
