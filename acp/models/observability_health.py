@@ -75,6 +75,79 @@ class Components(BaseModel):
     unknown: list[defs.Name]
 
 
+class Job1(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(max_length=256)]
+
+
+class Service(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(max_length=256)]
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    job: Job1 | None
+    service: Service | None
+    targets: Annotated[StrictInt, Field(ge=0)]
+    up: Annotated[StrictInt, Field(ge=0)]
+
+
+class Service1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    service: Annotated[StrictStr, Field(max_length=256)]
+    targets: Annotated[StrictInt, Field(ge=0)]
+    up: Annotated[StrictInt, Field(ge=0)]
+    in_setup: StrictBool
+    has_slo: StrictBool
+
+
+class NotInSetupItem(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(max_length=256)]
+
+
+class DownItem(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(max_length=256)]
+
+
+class Scraped(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    jobs: Annotated[
+        list[Job],
+        Field(
+            examples=[[{'job': 'services', 'service': 'checkout', 'targets': 2, 'up': 2}]]
+        ),
+    ]
+    services: Annotated[
+        list[Service1],
+        Field(
+            examples=[[{'service': 'checkout', 'targets': 2, 'up': 2, 'in_setup': True, 'has_slo': True}]]
+        ),
+    ]
+    not_in_setup: Annotated[
+        list[NotInSetupItem],
+        Field(
+            description='Scraped services the stored setup does not list.',
+            examples=[['recommendations']],
+        ),
+    ]
+    not_scraped: Annotated[
+        list[defs.Name],
+        Field(
+            description='Services the setup lists or that have a stored SLO, with no scrape target.',
+            examples=[['legacy-batch-job']],
+        ),
+    ]
+    down: Annotated[
+        list[DownItem],
+        Field(description='Scraped services whose every target is down.'),
+    ]
+
+
 class Coverage(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -97,6 +170,12 @@ class Coverage(BaseModel):
         Components | None,
         Field(description='Databases, caches and queues: whether each is monitored.'),
     ] = None
+    scraped: Annotated[
+        Scraped | None,
+        Field(
+            description="What a live Prometheus scrapes (`up` by job and `service` label), joined with the stored setup and SLOs. A target is a service's when it carries the `service` label; other jobs are listed by job only."
+        ),
+    ] = None
 
 
 class TotalAlerts(RootModel[StrictInt]):
@@ -104,7 +183,13 @@ class TotalAlerts(RootModel[StrictInt]):
 
 
 class Firing(RootModel[StrictInt]):
-    root: Annotated[StrictInt, Field(ge=0)]
+    root: Annotated[
+        StrictInt,
+        Field(
+            description="Alerts firing now: Alertmanager's active alerts (neither inhibited nor silenced) when it is a source, else Prometheus's firing alerts, else the history's; always the length of firing_now when that is present.",
+            ge=0,
+        ),
+    ]
 
 
 class ActionabilityScore(RootModel[StrictFloat]):
@@ -119,19 +204,95 @@ class MttrAvgMinutes(RootModel[StrictFloat]):
     root: Annotated[StrictFloat, Field(ge=0.0)]
 
 
+class Acknowledged(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
+        Field(
+            description='Firings acknowledged (request history), or alert instances a silence matched (live); null when unknown.',
+            ge=0,
+        ),
+    ]
+
+
+class FalsePositives(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
+        Field(
+            description='Firings that needed no action (request history); null when unknown (live).',
+            ge=0,
+        ),
+    ]
+
+
+class Signal(Enum):
+    never_acknowledged = 'never_acknowledged'
+    low_precision = 'low_precision'
+    flapping = 'flapping'
+    firing_without_page = 'firing_without_page'
+
+
+class Source(Enum):
+    request = 'request'
+    prometheus = 'prometheus'
+    request_prometheus = 'request+prometheus'
+
+
 class NoisyAlert(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    alert: Annotated[StrictStr, Field(pattern='^[A-Za-z_][A-Za-z0-9_]{0,127}$')]
-    firings: Annotated[StrictInt, Field(ge=0)]
-    acknowledged: Annotated[StrictInt, Field(ge=0)]
-    false_positives: Annotated[StrictInt, Field(ge=0)]
+    alert: Annotated[
+        StrictStr,
+        Field(
+            description='An alert name as Prometheus allows it (a metric name).',
+            pattern='^[A-Za-z_:][A-Za-z0-9_:]{0,255}$',
+        ),
+    ]
+    firings: Annotated[
+        StrictInt,
+        Field(
+            description="Firings in the request's history, else starts in the ALERTS history.",
+            ge=0,
+        ),
+    ]
+    acknowledged: Annotated[
+        Acknowledged | None,
+        Field(
+            description='Firings acknowledged (request history), or alert instances a silence matched (live); null when unknown.'
+        ),
+    ]
+    false_positives: Annotated[
+        FalsePositives | None,
+        Field(
+            description='Firings that needed no action (request history); null when unknown (live).'
+        ),
+    ]
     services: list[defs.Name]
     reason: Annotated[StrictStr, Field(min_length=1)]
+    signals: Annotated[
+        list[Signal] | None,
+        Field(
+            description='Why it is noisy: never acknowledged; needed action in fewer than 80 % of its firings; flapping (started firing 3 or more times in the review window); firing with a paging severity while Alertmanager does not hold it or routes it to no paging receiver.',
+            examples=[['flapping']],
+        ),
+    ] = None
+    source: Annotated[
+        Source | None,
+        Field(
+            description="Which history showed the noise: the request's alert_history, the live sources, or both."
+        ),
+    ] = None
 
 
-class Service(RootModel[StrictStr]):
+class Service2(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(max_length=256)]
+
+
+class Severity(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(max_length=256)]
+
+
+class Tier4(RootModel[StrictStr]):
     root: Annotated[StrictStr, Field(max_length=256)]
 
 
@@ -142,12 +303,44 @@ class FiringNowItem(BaseModel):
     alert: Annotated[
         StrictStr,
         Field(
-            description='The alertname label as Prometheus reports it.',
+            description='The alertname label as the source reports it.',
             max_length=256,
             min_length=1,
         ),
     ]
-    service: Service | None
+    service: Service2 | None
+    severity: Severity | None = None
+    tier: Tier4 | None = None
+
+
+class SuppressedItem(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    alert: Annotated[StrictStr, Field(max_length=256, min_length=1)]
+    service: Service2 | None
+    severity: Severity | None
+    tier: Tier4 | None
+    inhibited: StrictBool
+    silenced: StrictBool
+
+
+class Alertmanager(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    firing: Annotated[StrictInt, Field(ge=0)]
+    inhibited: Annotated[StrictInt, Field(ge=0)]
+    silenced: Annotated[StrictInt, Field(ge=0)]
+    unprocessed: Annotated[StrictInt, Field(ge=0)]
+    total: Annotated[StrictInt, Field(ge=0)]
+    prometheus_firing: Annotated[StrictInt | None, Field(ge=0)] = None
+    suppressed: Annotated[
+        list[SuppressedItem],
+        Field(
+            description='The muted alerts, each saying whether it is inhibited, silenced or both.'
+        ),
+    ]
 
 
 class AlertHealth(BaseModel):
@@ -155,7 +348,12 @@ class AlertHealth(BaseModel):
         extra='forbid',
     )
     total_alerts: TotalAlerts | None
-    firing: Firing | None
+    firing: Annotated[
+        Firing | None,
+        Field(
+            description="Alerts firing now: Alertmanager's active alerts (neither inhibited nor silenced) when it is a source, else Prometheus's firing alerts, else the history's; always the length of firing_now when that is present."
+        ),
+    ]
     actionability_score: ActionabilityScore | None
     false_positive_rate: FalsePositiveRate | None
     mttr_avg_minutes: MttrAvgMinutes | None
@@ -163,7 +361,25 @@ class AlertHealth(BaseModel):
     noisy_alerts: list[NoisyAlert] | None = None
     firing_now: Annotated[
         list[FiringNowItem] | None,
-        Field(description='Alerts the live source reports firing.'),
+        Field(
+            description='The alerts counted in `firing`, one entry per alert instance, from the source sources.firing names.',
+            examples=[[{'alert': 'CheckoutAvailabilityErrorBudgetBurn', 'service': 'checkout', 'severity': 'critical', 'tier': 'page_fast'}]],
+        ),
+    ] = None
+    alertmanager: Annotated[
+        Alertmanager | None,
+        Field(
+            description='What Alertmanager holds now (API v2 /api/v2/alerts), counted apart: `firing` (state active), `inhibited` (inhibitedBy not empty), `silenced` (silencedBy not empty; an alert both inhibited and silenced counts in both), `unprocessed`, and `total`; `prometheus_firing` is what Prometheus itself reports firing, muted alerts included.',
+            examples=[{'firing': 1, 'inhibited': 1, 'silenced': 0, 'unprocessed': 0, 'total': 2, 'prometheus_firing': 2, 'suppressed': [{'alert': 'CheckoutHighLatency', 'service': 'checkout', 'severity': 'warning', 'tier': None, 'inhibited': True, 'silenced': False}]}],
+        ),
+    ] = None
+    review_window: Annotated[
+        StrictStr | None,
+        Field(
+            description="How far back Prometheus's ALERTS history was read for noisy alerts.",
+            examples=['1d'],
+            pattern='^[1-9][0-9]{0,5}(s|m|h|d|w|sec|min|mins|hour|hours|day|days|week|weeks)$',
+        ),
     ] = None
 
 
@@ -188,6 +404,49 @@ class AlertHistory(RootModel[AlertHistoryEnum | None]):
 class Firing1(Enum):
     request = 'request'
     prometheus = 'prometheus'
+    alertmanager = 'alertmanager'
+
+
+class BurnRatesEnum(StrEnum):
+    prometheus = 'prometheus'
+
+
+class BurnRates(RootModel[BurnRatesEnum | None]):
+    root: Annotated[
+        BurnRatesEnum | None, Field(description='Where the live burn rates come from.')
+    ] = None
+
+
+class ScrapeEnum(StrEnum):
+    prometheus = 'prometheus'
+
+
+class Scrape(RootModel[ScrapeEnum | None]):
+    root: Annotated[
+        ScrapeEnum | None, Field(description='Where coverage.scraped comes from.')
+    ] = None
+
+
+class AlertHistoryLiveEnum(StrEnum):
+    prometheus = 'prometheus'
+
+
+class AlertHistoryLive(RootModel[AlertHistoryLiveEnum | None]):
+    root: Annotated[
+        AlertHistoryLiveEnum | None,
+        Field(description='Where the live alert history (ALERTS) comes from.'),
+    ] = None
+
+
+class AlertStatesEnum(StrEnum):
+    alertmanager = 'alertmanager'
+
+
+class AlertStates(RootModel[AlertStatesEnum | None]):
+    root: Annotated[
+        AlertStatesEnum | None,
+        Field(description='Where firing, inhibited and silenced counts come from.'),
+    ] = None
 
 
 class Sources(BaseModel):
@@ -197,7 +456,33 @@ class Sources(BaseModel):
     inventory: Inventory | None
     measurements: list[Measurement]
     alert_history: AlertHistory | None
-    firing: Firing1 | None
+    firing: Annotated[Firing1 | None, Field(description='Where `firing` comes from.')]
+    burn_rates: Annotated[
+        BurnRates | None,
+        Field(
+            description='Where the live burn rates come from.', examples=['prometheus']
+        ),
+    ] = None
+    scrape: Annotated[
+        Scrape | None,
+        Field(
+            description='Where coverage.scraped comes from.', examples=['prometheus']
+        ),
+    ] = None
+    alert_history_live: Annotated[
+        AlertHistoryLive | None,
+        Field(
+            description='Where the live alert history (ALERTS) comes from.',
+            examples=['prometheus'],
+        ),
+    ] = None
+    alert_states: Annotated[
+        AlertStates | None,
+        Field(
+            description='Where firing, inhibited and silenced counts come from.',
+            examples=['alertmanager'],
+        ),
+    ] = None
 
 
 class BudgetRemaining(RootModel[StrictStr]):
@@ -227,55 +512,19 @@ class State(Enum):
     unknown = 'unknown'
 
 
-class Source(Enum):
+class Source2(Enum):
     request = 'request'
     prometheus = 'prometheus'
     stored_specification = 'stored_specification'
 
 
-class Objective(BaseModel):
+class DataCoverage(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    slo: defs.Name | None = None
-    target: defs.TargetPercent | None
-    actual: defs.Percent | None
-    window: defs.Duration | None = None
-    budget_remaining: BudgetRemaining | None
-    budget_remaining_fraction: BudgetRemainingFraction | None = None
-    state: Annotated[
-        State | None,
-        Field(
-            description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
-        ),
-    ] = None
-    source: Source | None = None
-
-
-class ServiceCompliance(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    slo: defs.Name | None = None
-    target: defs.TargetPercent | None
-    actual: defs.Percent | None
-    window: defs.Duration | None = None
-    budget_remaining: BudgetRemaining | None
-    budget_remaining_fraction: BudgetRemainingFraction | None = None
-    state: Annotated[
-        State | None,
-        Field(
-            description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
-        ),
-    ] = None
-    source: Source | None = None
-    objectives: Annotated[
-        list[Objective] | None,
-        Field(
-            description='Every objective of the service when it has several.',
-            min_length=2,
-        ),
-    ] = None
+    seconds: Annotated[StrictInt, Field(ge=0)]
+    duration: Annotated[StrictStr, Field(min_length=1)]
+    fraction_of_window: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
 
 
 class Recommendation1(RootModel[StrictStr]):
@@ -296,12 +545,15 @@ class Priority(Enum):
 
 
 class Kind(Enum):
+    slo_burning = 'slo_burning'
     budget_exhausted = 'budget_exhausted'
+    slo_at_risk = 'slo_at_risk'
     uninstrumented_service = 'uninstrumented_service'
     noisy_alert = 'noisy_alert'
     alert_quality = 'alert_quality'
     budget_warning = 'budget_warning'
     unmonitored_component = 'unmonitored_component'
+    unlisted_scraped_service = 'unlisted_scraped_service'
     missing_slo = 'missing_slo'
 
 
@@ -310,7 +562,12 @@ class Recommendation2(BaseModel):
         extra='forbid',
     )
     priority: Priority
-    kind: Kind
+    kind: Annotated[
+        Kind,
+        Field(
+            description='In the order the report lists them (planners/knowledge/health_rules.py): slo_burning (a page tier holds: names tier, burn rate, time to exhaust, runbook, failing hard dependencies and hard dependents), budget_exhausted, slo_at_risk (a ticket tier holds), uninstrumented_service, noisy_alert, alert_quality, budget_warning, unmonitored_component, unlisted_scraped_service (scraped, not in the setup), missing_slo.'
+        ),
+    ]
     message: Annotated[StrictStr, Field(min_length=1)]
     evidence: Annotated[
         dict[str, StrictStr | StrictFloat | StrictBool | list[StrictStr] | None],
@@ -319,10 +576,279 @@ class Recommendation2(BaseModel):
     actions: Annotated[
         list[StrictStr] | None,
         Field(
-            description="The error-budget policy's actions for this state.",
+            description="What to do: the runbook and the failing dependencies to look at for a burning SLO; the error-budget policy's actions for a budget state.",
             min_length=1,
         ),
     ] = None
+
+
+class State2(Enum):
+    burning = 'burning'
+    at_risk = 'at_risk'
+    healthy = 'healthy'
+    unknown = 'unknown'
+
+
+class Tier6(Enum):
+    page_fast = 'page_fast'
+    page_slow = 'page_slow'
+    ticket_fast = 'ticket_fast'
+    ticket_slow = 'ticket_slow'
+
+
+class Severity9(RootModel[StrictStr]):
+    root: Annotated[
+        StrictStr,
+        Field(
+            description="That tier's severity in the specification.",
+            examples=['critical'],
+            max_length=256,
+        ),
+    ]
+
+
+class Factor(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(description="That tier's burn-rate factor.", examples=[14.4], ge=0.0),
+    ]
+
+
+class BurnRate(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description="The burn rate over that tier's long window: error ratio / (1 - target/100).",
+            examples=[20],
+            ge=0.0,
+        ),
+    ]
+
+
+class TimeToExhaustSeconds(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
+        Field(
+            description="How long a full window's error budget lasts at burn_rate (window / burn_rate), as SLO_SPECIFICATION's gap defines it; null when nothing is being spent.",
+            examples=[129600],
+            ge=0,
+        ),
+    ]
+
+
+class MeasuredWith(Enum):
+    recording_rule = 'recording_rule'
+    sli = 'sli'
+    default_sli = 'default_sli'
+    mixed = 'mixed'
+
+
+class BurnRate1(RootModel[StrictFloat]):
+    root: Annotated[StrictFloat, Field(ge=0.0)]
+
+
+class ErrorRatio(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='Bad events / all events over the window; null: no samples.',
+            ge=0.0,
+            le=1.0,
+        ),
+    ]
+
+
+class MeasuredWith1(Enum):
+    recording_rule = 'recording_rule'
+    sli = 'sli'
+    default_sli = 'default_sli'
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    window: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
+    burn_rate: BurnRate1 | None
+    error_ratio: Annotated[
+        ErrorRatio | None,
+        Field(description='Bad events / all events over the window; null: no samples.'),
+    ]
+    measured_with: MeasuredWith1 | None
+
+
+class LongBurnRate(RootModel[StrictFloat]):
+    root: Annotated[StrictFloat, Field(ge=0.0)]
+
+
+class ShortBurnRate(RootModel[StrictFloat]):
+    root: Annotated[StrictFloat, Field(ge=0.0)]
+
+
+class Tier7(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    tier: Tier6
+    severity: Annotated[StrictStr, Field(max_length=256)]
+    pages: StrictBool
+    long_window: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
+    short_window: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
+    factor: Annotated[StrictFloat, Field(ge=0.0)]
+    long_burn_rate: LongBurnRate | None
+    short_burn_rate: ShortBurnRate | None
+    holds: Annotated[
+        StrictBool | None,
+        Field(
+            description='Both windows above the factor; null when a window without samples would decide it.'
+        ),
+    ]
+
+
+class Burn(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    state: Annotated[State2, Field(examples=['burning'])]
+    reason: Annotated[
+        StrictStr,
+        Field(
+            description='Why the state is what it is, with the figures.',
+            examples=['page_fast holds: 20x over 1h and 20x over 5m, both above its 14.4x'],
+            min_length=1,
+        ),
+    ]
+    tier: Annotated[
+        Tier6 | None,
+        Field(
+            description='The tier the state rests on: the fastest holding tier, or (healthy) the fastest one measured.',
+            examples=['page_fast'],
+        ),
+    ]
+    severity: Annotated[
+        Severity9 | None,
+        Field(
+            description="That tier's severity in the specification.",
+            examples=['critical'],
+        ),
+    ]
+    factor: Annotated[
+        Factor | None,
+        Field(description="That tier's burn-rate factor.", examples=[14.4]),
+    ]
+    burn_rate: Annotated[
+        BurnRate | None,
+        Field(
+            description="The burn rate over that tier's long window: error ratio / (1 - target/100).",
+            examples=[20],
+        ),
+    ]
+    time_to_exhaust_seconds: Annotated[
+        TimeToExhaustSeconds | None,
+        Field(
+            description="How long a full window's error budget lasts at burn_rate (window / burn_rate), as SLO_SPECIFICATION's gap defines it; null when nothing is being spent.",
+            examples=[129600],
+        ),
+    ]
+    time_to_exhaust: Annotated[
+        StrictStr | None, Field(description='The same, for people.', examples=['1.5 d'])
+    ]
+    measured_with: Annotated[
+        MeasuredWith | None,
+        Field(
+            description='How the windows were measured (see windows[].measured_with); `mixed` when windows differ.',
+            examples=['sli'],
+        ),
+    ]
+    windows: Annotated[
+        list[Window],
+        Field(
+            description='Every alert window of the tiers, shortest first.',
+            examples=[[{'window': '5m', 'burn_rate': 20, 'error_ratio': 0.02, 'measured_with': 'sli'}]],
+        ),
+    ]
+    tiers: Annotated[
+        list[Tier7],
+        Field(
+            description="The specification's enabled tiers, fastest first, each with its check.",
+            examples=[[{'tier': 'page_fast', 'severity': 'critical', 'pages': True, 'long_window': '1h', 'short_window': '5m', 'factor': 14.4, 'long_burn_rate': 20, 'short_burn_rate': 20, 'holds': True}]],
+        ),
+    ]
+
+
+class Objective(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    slo: defs.Name | None = None
+    target: defs.TargetPercent | None
+    actual: defs.Percent | None
+    window: defs.Duration | None = None
+    budget_remaining: BudgetRemaining | None
+    budget_remaining_fraction: BudgetRemainingFraction | None = None
+    state: Annotated[
+        State | None,
+        Field(
+            description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
+        ),
+    ] = None
+    source: Source2 | None = None
+    partial: Annotated[
+        StrictBool | None,
+        Field(
+            description='True when the live source holds less data than the SLO window: actual and budget are then computed over the data that exist (as if the rest of the window went the same way) and a PARTIAL_WINDOW warning says so; null when nobody knows.',
+            examples=[True],
+        ),
+    ] = None
+    data_coverage: Annotated[
+        DataCoverage | None,
+        Field(
+            description='How much of the SLO window the live source holds data for (sampled in steps of the window / 10,000, whole minutes); null when the figure did not come from a live source.',
+            examples=[{'seconds': 10500, 'duration': '2.92 h', 'fraction_of_window': 0.0041}],
+        ),
+    ] = None
+    burn: Burn | None = None
+
+
+class ServiceCompliance(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    slo: defs.Name | None = None
+    target: defs.TargetPercent | None
+    actual: defs.Percent | None
+    window: defs.Duration | None = None
+    budget_remaining: BudgetRemaining | None
+    budget_remaining_fraction: BudgetRemainingFraction | None = None
+    state: Annotated[
+        State | None,
+        Field(
+            description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
+        ),
+    ] = None
+    source: Source2 | None = None
+    objectives: Annotated[
+        list[Objective] | None,
+        Field(
+            description='Every objective of the service when it has several.',
+            min_length=2,
+        ),
+    ] = None
+    partial: Annotated[
+        StrictBool | None,
+        Field(
+            description='True when the live source holds less data than the SLO window: actual and budget are then computed over the data that exist (as if the rest of the window went the same way) and a PARTIAL_WINDOW warning says so; null when nobody knows.',
+            examples=[True],
+        ),
+    ] = None
+    data_coverage: Annotated[
+        DataCoverage | None,
+        Field(
+            description='How much of the SLO window the live source holds data for (sampled in steps of the window / 10,000, whole minutes); null when the figure did not come from a live source.',
+            examples=[{'seconds': 10500, 'duration': '2.92 h', 'fraction_of_window': 0.0041}],
+        ),
+    ] = None
+    burn: Burn | None = None
 
 
 class ObservabilityHealthResponse(ResponseEnvelope):
