@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import planners.alerting
+import planners.gate
 import planners.health
 import planners.setup
 import planners.slo
@@ -84,6 +85,11 @@ COMMANDS: dict[str, Command] = {
             "OBSERVABILITY_STATUS", "OBSERVABILITY_HEALTH",
             "Reports coverage, SLO compliance, alert health and recommendations for a system.",
             planner=planners.health.plan, reads_live_source=True,
+        ),
+        Command(
+            "DEPLOYMENT_GATE", "GATE_DECISION",
+            "Allows or denies a deployment of one service by the error-budget policy and the live burn, with evidence.",
+            planner=planners.gate.plan, reads_live_source=True,
         ),
         Command("DESCRIBE", "CAPABILITIES", "Lists what this server answers and the limits it enforces."),
     )

@@ -93,7 +93,7 @@ class Job(BaseModel):
     up: Annotated[StrictInt, Field(ge=0)]
 
 
-class Service1(BaseModel):
+class Service2(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
@@ -123,7 +123,7 @@ class Scraped(BaseModel):
         ),
     ]
     services: Annotated[
-        list[Service1],
+        list[Service2],
         Field(
             examples=[[{'service': 'checkout', 'targets': 2, 'up': 2, 'in_setup': True, 'has_slo': True}]]
         ),
@@ -284,7 +284,7 @@ class NoisyAlert(BaseModel):
     ] = None
 
 
-class Service2(RootModel[StrictStr]):
+class Service3(RootModel[StrictStr]):
     root: Annotated[StrictStr, Field(max_length=256)]
 
 
@@ -292,7 +292,7 @@ class Severity(RootModel[StrictStr]):
     root: Annotated[StrictStr, Field(max_length=256)]
 
 
-class Tier4(RootModel[StrictStr]):
+class Tier7(RootModel[StrictStr]):
     root: Annotated[StrictStr, Field(max_length=256)]
 
 
@@ -308,9 +308,9 @@ class FiringNowItem(BaseModel):
             min_length=1,
         ),
     ]
-    service: Service2 | None
+    service: Service3 | None
     severity: Severity | None = None
-    tier: Tier4 | None = None
+    tier: Tier7 | None = None
 
 
 class SuppressedItem(BaseModel):
@@ -318,9 +318,9 @@ class SuppressedItem(BaseModel):
         extra='forbid',
     )
     alert: Annotated[StrictStr, Field(max_length=256, min_length=1)]
-    service: Service2 | None
+    service: Service3 | None
     severity: Severity | None
-    tier: Tier4 | None
+    tier: Tier7 | None
     inhibited: StrictBool
     silenced: StrictBool
 
@@ -401,50 +401,50 @@ class AlertHistory(RootModel[AlertHistoryEnum | None]):
     root: AlertHistoryEnum | None = None
 
 
-class Firing1(Enum):
+class Firing2(Enum):
     request = 'request'
     prometheus = 'prometheus'
     alertmanager = 'alertmanager'
 
 
-class BurnRatesEnum(StrEnum):
+class BurnRates1Enum(StrEnum):
     prometheus = 'prometheus'
 
 
-class BurnRates(RootModel[BurnRatesEnum | None]):
+class BurnRates(RootModel[BurnRates1Enum | None]):
     root: Annotated[
-        BurnRatesEnum | None, Field(description='Where the live burn rates come from.')
+        BurnRates1Enum | None, Field(description='Where the live burn rates come from.')
     ] = None
 
 
-class ScrapeEnum(StrEnum):
+class Scrape1Enum(StrEnum):
     prometheus = 'prometheus'
 
 
-class Scrape(RootModel[ScrapeEnum | None]):
+class Scrape(RootModel[Scrape1Enum | None]):
     root: Annotated[
-        ScrapeEnum | None, Field(description='Where coverage.scraped comes from.')
+        Scrape1Enum | None, Field(description='Where coverage.scraped comes from.')
     ] = None
 
 
-class AlertHistoryLiveEnum(StrEnum):
+class AlertHistoryLive1Enum(StrEnum):
     prometheus = 'prometheus'
 
 
-class AlertHistoryLive(RootModel[AlertHistoryLiveEnum | None]):
+class AlertHistoryLive(RootModel[AlertHistoryLive1Enum | None]):
     root: Annotated[
-        AlertHistoryLiveEnum | None,
+        AlertHistoryLive1Enum | None,
         Field(description='Where the live alert history (ALERTS) comes from.'),
     ] = None
 
 
-class AlertStatesEnum(StrEnum):
+class AlertStates1Enum(StrEnum):
     alertmanager = 'alertmanager'
 
 
-class AlertStates(RootModel[AlertStatesEnum | None]):
+class AlertStates(RootModel[AlertStates1Enum | None]):
     root: Annotated[
-        AlertStatesEnum | None,
+        AlertStates1Enum | None,
         Field(description='Where firing, inhibited and silenced counts come from.'),
     ] = None
 
@@ -456,7 +456,7 @@ class Sources(BaseModel):
     inventory: Inventory | None
     measurements: list[Measurement]
     alert_history: AlertHistory | None
-    firing: Annotated[Firing1 | None, Field(description='Where `firing` comes from.')]
+    firing: Annotated[Firing2 | None, Field(description='Where `firing` comes from.')]
     burn_rates: Annotated[
         BurnRates | None,
         Field(
@@ -512,7 +512,7 @@ class State(Enum):
     unknown = 'unknown'
 
 
-class Source2(Enum):
+class Source4(Enum):
     request = 'request'
     prometheus = 'prometheus'
     stored_specification = 'stored_specification'
@@ -582,21 +582,21 @@ class Recommendation2(BaseModel):
     ] = None
 
 
-class State2(Enum):
+class State4(Enum):
     burning = 'burning'
     at_risk = 'at_risk'
     healthy = 'healthy'
     unknown = 'unknown'
 
 
-class Tier6(Enum):
+class Tier9(Enum):
     page_fast = 'page_fast'
     page_slow = 'page_slow'
     ticket_fast = 'ticket_fast'
     ticket_slow = 'ticket_slow'
 
 
-class Severity9(RootModel[StrictStr]):
+class Severity10(RootModel[StrictStr]):
     root: Annotated[
         StrictStr,
         Field(
@@ -643,7 +643,7 @@ class MeasuredWith(Enum):
     mixed = 'mixed'
 
 
-class BurnRate1(RootModel[StrictFloat]):
+class BurnRate3(RootModel[StrictFloat]):
     root: Annotated[StrictFloat, Field(ge=0.0)]
 
 
@@ -669,7 +669,7 @@ class Window(BaseModel):
         extra='forbid',
     )
     window: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
-    burn_rate: BurnRate1 | None
+    burn_rate: BurnRate3 | None
     error_ratio: Annotated[
         ErrorRatio | None,
         Field(description='Bad events / all events over the window; null: no samples.'),
@@ -685,11 +685,11 @@ class ShortBurnRate(RootModel[StrictFloat]):
     root: Annotated[StrictFloat, Field(ge=0.0)]
 
 
-class Tier7(BaseModel):
+class Tier10(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    tier: Tier6
+    tier: Tier9
     severity: Annotated[StrictStr, Field(max_length=256)]
     pages: StrictBool
     long_window: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
@@ -709,7 +709,7 @@ class Burn(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    state: Annotated[State2, Field(examples=['burning'])]
+    state: Annotated[State4, Field(examples=['burning'])]
     reason: Annotated[
         StrictStr,
         Field(
@@ -719,14 +719,14 @@ class Burn(BaseModel):
         ),
     ]
     tier: Annotated[
-        Tier6 | None,
+        Tier9 | None,
         Field(
             description='The tier the state rests on: the fastest holding tier, or (healthy) the fastest one measured.',
             examples=['page_fast'],
         ),
     ]
     severity: Annotated[
-        Severity9 | None,
+        Severity10 | None,
         Field(
             description="That tier's severity in the specification.",
             examples=['critical'],
@@ -768,7 +768,7 @@ class Burn(BaseModel):
         ),
     ]
     tiers: Annotated[
-        list[Tier7],
+        list[Tier10],
         Field(
             description="The specification's enabled tiers, fastest first, each with its check.",
             examples=[[{'tier': 'page_fast', 'severity': 'critical', 'pages': True, 'long_window': '1h', 'short_window': '5m', 'factor': 14.4, 'long_burn_rate': 20, 'short_burn_rate': 20, 'holds': True}]],
@@ -792,7 +792,7 @@ class Objective(BaseModel):
             description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
         ),
     ] = None
-    source: Source2 | None = None
+    source: Source4 | None = None
     partial: Annotated[
         StrictBool | None,
         Field(
@@ -826,7 +826,7 @@ class ServiceCompliance(BaseModel):
             description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
         ),
     ] = None
-    source: Source2 | None = None
+    source: Source4 | None = None
     objectives: Annotated[
         list[Objective] | None,
         Field(
