@@ -39,8 +39,13 @@ def add_state_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--prometheus-url", metavar="URL", default=os.environ.get("ACP_PROMETHEUS_URL"),
-        help="measure SLO actuals and firing alerts from this Prometheus for OBSERVABILITY_STATUS "
-             "(env ACP_PROMETHEUS_URL)",
+        help="measure SLO actuals, burn rates, scrape targets and firing alerts from this Prometheus for "
+             "OBSERVABILITY_STATUS and DEPLOYMENT_GATE (env ACP_PROMETHEUS_URL)",
+    )
+    parser.add_argument(
+        "--alertmanager-url", metavar="URL", default=os.environ.get("ACP_ALERTMANAGER_URL"),
+        help="count firing, inhibited and silenced alerts from this Alertmanager (API v2) for OBSERVABILITY_STATUS "
+             "and DEPLOYMENT_GATE (env ACP_ALERTMANAGER_URL)",
     )
 
 
@@ -48,11 +53,9 @@ def embedded_engine(args: argparse.Namespace, **options: Any) -> "Engine":
     from acp.engine import Engine
     from acp.store import open_store
 
-    live = None
-    if getattr(args, "prometheus_url", None):
-        from acp.sources.prometheus import PrometheusSource
+    from acp.sources import live_source
 
-        live = PrometheusSource(args.prometheus_url)
+    live = live_source(getattr(args, "prometheus_url", None), getattr(args, "alertmanager_url", None))
     return Engine(store=open_store(getattr(args, "state", None)), live_source=live, **options)
 
 
