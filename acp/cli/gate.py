@@ -1,0 +1,79 @@
+"""`acpctl gate --system S --service X`: may X be deployed now? Sends DEPLOYMENT_GATE (embedded by default, or to
+--server) and exits 0 when the answer allows the deployment and 4 when it denies it, so a CI step can run it as is.
+
+The decision follows the error-budget policy: an exhausted budget or a burning SLO (a page tier's condition holding)
+denies, a budget in warning allows with conditions, a healthy one allows. With --prometheus-url (and
+--alertmanager-url) the embedded engine measures live burn rates and firing alerts; without a live source it decides
+from what agents reported and says so. The GATE_DECISION JSON goes to stdout, one line saying the decision and its
+main reason to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from acp.cli.io import add_output_option, add_target_options, emit, exchange
+
+ALLOW_EXIT = 0
+DENY_EXIT = 4  # not a usage error (2), a local failure (3) or an ACP error (10 and up): a CI step can tell them apart
+
+EXIT_CODES = f"""\
+exit codes:
+  {ALLOW_EXIT:>3}  allow: the deployment may go ahead (read `conditions` in the answer for an allow with conditions)
+  {DENY_EXIT:>3}  deny: the policy refuses the deployment now (`reasons` and `would_change` say why and what would help)
+    2  usage: a wrong or missing flag
+  10+  the request failed: the ACP error's code (11 SCHEMA_VIOLATION, 32 UNAVAILABLE when Prometheus or
+       Alertmanager cannot be reached, ...), as for `acpctl send`
+
+example (a CI step):
+  acpctl gate --server http://acp.internal:8080 --system shop --service checkout --change "$GIT_SHA" -o json > gate.json
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("gate", help="ask whether a service may be deployed now (exit 0 allow, 4 deny)",
+                                   description=__doc__, epilog=EXIT_CODES,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--system", default="default", metavar="NAME", help="the system (default: %(default)s)")
+    parser.add_argument("--service", required=True, metavar="NAME", help="the service about to be deployed")
+    parser.add_argument("--change", metavar="TEXT", default=None,
+                        help="what is being deployed (a version or commit), echoed in the answer")
+    parser.add_argument("--critical-fix", action="store_true",
+                        help="the deployment is a critical fix: an exhausted or burning service lets it through "
+                             "with conditions (the policy freezes non-critical deployments only)")
+    parser.add_argument("--when-unknown", choices=("allow", "deny"), default=None,
+                        help="the decision when nothing measures the service's SLOs (the server's default: deny)")
+    add_target_options(parser)
+    add_output_option(parser)
+    parser.set_defaults(func=run)
+
+
+def gate_message(args: argparse.Namespace) -> dict[str, Any]:
+    message: dict[str, Any] = {"cmd": "DEPLOYMENT_GATE", "system": args.system, "service": args.service}
+    if args.change is not None:
+        message["change"] = args.change
+    if args.critical_fix:
+        message["critical_fix"] = True
+    if args.when_unknown is not None:
+        message["when_unknown"] = args.when_unknown
+    return message
+
+
+def summary(response: dict[str, Any]) -> str:
+    reasons = [r for r in response.get("reasons") or [] if r.get("effect") in ("deny", "condition")]
+    first = reasons[0]["message"] if reasons else (response.get("reasons") or [{}])[0].get("message", "")
+    basis = "" if response.get("basis") == "live" else " [decided from reported figures, no live source]"
+    return (f"acpctl gate: {response.get('decision')} {response.get('service')} "
+            f"({response.get('policy_state')}){': ' + first if first else ''}{basis}")
+
+
+def run(args: argparse.Namespace) -> int:
+    response = exchange(json.dumps(gate_message(args)).encode("utf-8"), args)
+    code = emit(response, args.output)
+    if code != 0:
+        return code
+    print(summary(response), file=sys.stderr)
+    return ALLOW_EXIT if response.get("decision") == "allow" else DENY_EXIT
