@@ -122,8 +122,9 @@ def test_card_policy_state_from_the_gap(card_response):
 
 def test_card_artifacts_are_all_there(card_response):
     assert sorted(files(card_response)) == [
-        "openslo/checkout-api.yaml", "prometheus/rules/slo-checkout-api.yml", "prometheus/tests/slo-checkout-api.yml",
-        "sloth/checkout-api-7d.yaml", "sloth/checkout-api.yaml"]
+        "openslo/checkout-api.yaml", "progressive-delivery/argo-rollouts/checkout-api.yaml",
+        "progressive-delivery/flagger/checkout-api.yaml", "prometheus/rules/slo-checkout-api.yml",
+        "prometheus/tests/slo-checkout-api.yml", "sloth/checkout-api-7d.yaml", "sloth/checkout-api.yaml"]
 
 
 def test_card_rules_and_tests_pass_promtool(card_response):

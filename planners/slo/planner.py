@@ -40,6 +40,7 @@ from planners.graph import ServiceGraph
 from planners.knowledge import slo_rules as rules
 from planners.renderers.artifacts import artifact, sorted_artifacts
 from planners.renderers.openslo import render_openslo
+from planners.renderers.progressive_delivery import render_progressive_delivery
 from planners.renderers.sloth import render_sloth
 from planners.renderers.yaml_text import to_yaml
 
@@ -592,4 +593,5 @@ def _artifacts(service: str, team: str, objectives: list[Objective], slos: list[
         files.append(artifact(path, text))
         if note:
             findings.warn("SLOTH_EXPORT", note)
+    files += render_progressive_delivery(service, slos)  # canaries judged by the SLI the gate reads
     return sorted_artifacts(files)
