@@ -229,3 +229,24 @@ def test_the_schemas_examples_are_what_the_planner_answers() -> None:
     answered = engine(live_view({"checkout": "0.02", "payments": "0.004", "catalog": "0.0001"},
                                 actual={"checkout": 99.98, "payments": 99.99}, firing=EXAMPLE_FIRING)).handle({**request, "request_id": documented["request_id"]})
     assert answered == documented
+
+
+def _undescribed(node: Any, path: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, sub in (node.get("properties") or {}).items():
+            if isinstance(sub, dict) and not {"description", "$ref", "const"} & set(sub):
+                found.append(f"{path}/{key}")
+            found += _undescribed(sub, f"{path}/{key}")
+        for key in ("items", "additionalProperties"):
+            found += _undescribed(node.get(key), path)
+        for alternative in node.get("anyOf") or []:
+            found += _undescribed(alternative, path)
+        for name, sub in (node.get("$defs") or {}).items():
+            found += _undescribed(sub, f"{path}/$defs/{name}")
+    return found
+
+
+@pytest.mark.parametrize("name", ["deployment_gate", "gate_decision", "observability_health"])
+def test_every_field_of_the_gate_and_health_schemas_is_described(name: str) -> None:
+    assert _undescribed(schemas.load_schema(name)) == []

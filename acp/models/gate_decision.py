@@ -82,7 +82,10 @@ class BudgetRemaining(RootModel[StrictStr]):
 
 
 class BudgetRemainingFraction(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(le=1.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(description='1 - (1 - actual/100) / (1 - target/100).', le=1.0),
+    ]
 
 
 class BudgetState(Enum):
@@ -123,23 +126,32 @@ class Factor(RootModel[StrictFloat]):
 
 
 class LongWindow(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
+    root: Annotated[
+        StrictStr,
+        Field(description="That tier's long window.", pattern='^[0-9]+[smhdw]$'),
+    ]
 
 
 class LongWindowBurnRate(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0)]
+    root: Annotated[StrictFloat, Field(description='The burn rate over it.', ge=0.0)]
 
 
 class ShortWindow(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
+    root: Annotated[
+        StrictStr,
+        Field(description="That tier's short window.", pattern='^[0-9]+[smhdw]$'),
+    ]
 
 
 class ShortWindowBurnRate(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0)]
+    root: Annotated[StrictFloat, Field(description='The burn rate over it.', ge=0.0)]
 
 
 class RunbookUrl(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=2048)]
+    root: Annotated[
+        StrictStr,
+        Field(description="The runbook of the SLO's burn-rate alert.", max_length=2048),
+    ]
 
 
 class FiringAlert(RootModel[StrictStr]):
@@ -158,9 +170,16 @@ class Evidence(BaseModel):
         extra='forbid',
     )
     slo: Annotated[defs.Name | None, Field(description='The SLO.')] = None
-    target: defs.TargetPercent | None = None
-    actual: defs.Percent | None = None
-    window: defs.Duration | None = None
+    target: Annotated[
+        defs.TargetPercent | None, Field(description="The SLO's target in percent.")
+    ] = None
+    actual: Annotated[
+        defs.Percent | None,
+        Field(
+            description='Its measured percent of good events (over what exists when partial).'
+        ),
+    ] = None
+    window: Annotated[defs.Duration | None, Field(description='Its window.')] = None
     source: Annotated[
         Source | None, Field(description='Where the actual came from.')
     ] = None
@@ -171,7 +190,10 @@ class Evidence(BaseModel):
             examples=['-566.67%'],
         ),
     ] = None
-    budget_remaining_fraction: BudgetRemainingFraction | None = None
+    budget_remaining_fraction: Annotated[
+        BudgetRemainingFraction | None,
+        Field(description='1 - (1 - actual/100) / (1 - target/100).'),
+    ] = None
     budget_state: Annotated[
         BudgetState | None,
         Field(description="The card's policy state of the budget alone."),
@@ -197,22 +219,35 @@ class Evidence(BaseModel):
         BurnRate | None,
         Field(description='The long-window burn rate of `tier`.', examples=[20]),
     ] = None
-    tier: Tier | None = None
+    tier: Annotated[
+        Tier | None, Field(description='The tier the burn state rests on.')
+    ] = None
     factor: Annotated[
         Factor | None,
         Field(description="The tier's burn-rate factor.", examples=[14.4]),
     ] = None
-    long_window: LongWindow | None = None
-    long_window_burn_rate: LongWindowBurnRate | None = None
-    short_window: ShortWindow | None = None
-    short_window_burn_rate: ShortWindowBurnRate | None = None
+    long_window: Annotated[
+        LongWindow | None, Field(description="That tier's long window.")
+    ] = None
+    long_window_burn_rate: Annotated[
+        LongWindowBurnRate | None, Field(description='The burn rate over it.')
+    ] = None
+    short_window: Annotated[
+        ShortWindow | None, Field(description="That tier's short window.")
+    ] = None
+    short_window_burn_rate: Annotated[
+        ShortWindowBurnRate | None, Field(description='The burn rate over it.')
+    ] = None
     time_to_exhaust: Annotated[
         StrictStr | None,
         Field(
             description='How long a full budget lasts at burn_rate.', examples=['1.5 d']
         ),
     ] = None
-    runbook_url: RunbookUrl | None = None
+    runbook_url: Annotated[
+        RunbookUrl | None,
+        Field(description="The runbook of the SLO's burn-rate alert."),
+    ] = None
     firing_alerts: Annotated[
         list[FiringAlert] | None,
         Field(description='Paging alerts firing on the service now.'),
@@ -231,7 +266,10 @@ class Evidence(BaseModel):
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
     ] = None
-    dependency_state: DependencyState | None = None
+    dependency_state: Annotated[
+        DependencyState | None,
+        Field(description='What is failing about the dependency.'),
+    ] = None
 
 
 class Reason(BaseModel):
@@ -253,7 +291,12 @@ class Reason(BaseModel):
             description='What it does to the decision: deny, a condition on an allow, allow, or none (a milder state than the deciding one).'
         ),
     ]
-    message: Annotated[StrictStr, Field(min_length=1)]
+    message: Annotated[
+        StrictStr,
+        Field(
+            description='The reason in one sentence, with its figures.', min_length=1
+        ),
+    ]
     evidence: Annotated[
         Evidence,
         Field(
@@ -270,55 +313,82 @@ class WouldChangeItem(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    change: Annotated[StrictStr, Field(min_length=1)]
-    decision: Annotated[StrictStr, Field(min_length=1)]
+    change: Annotated[
+        StrictStr, Field(description='What would have to change.', min_length=1)
+    ]
+    decision: Annotated[
+        StrictStr, Field(description='The decision it would lead to.', min_length=1)
+    ]
 
 
 class BudgetRemaining1(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(pattern='^-?[0-9]+(\\.[0-9]+)?%$')]
+    root: Annotated[
+        StrictStr,
+        Field(
+            description='Its budget left, as percent text.',
+            pattern='^-?[0-9]+(\\.[0-9]+)?%$',
+        ),
+    ]
 
 
 class BurnRate1(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(description='The burn rate of the tier its burn state rests on.', ge=0.0),
+    ]
 
 
 class Slo(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    slo: defs.Name | None
-    target: defs.TargetPercent | None
-    actual: defs.Percent | None
-    window: defs.Duration | None
-    budget_remaining: BudgetRemaining1 | None
-    budget_state: BudgetState
-    partial: StrictBool | None
-    burn_state: BurnState
-    burn_rate: BurnRate1 | None
-    tier: Tier | None
-    source: Source | None
+    slo: Annotated[defs.Name | None, Field(description="The SLO's name.")]
+    target: Annotated[
+        defs.TargetPercent | None, Field(description='Its target in percent.')
+    ]
+    actual: Annotated[defs.Percent | None, Field(description='Its actual in percent.')]
+    window: Annotated[defs.Duration | None, Field(description='Its window.')]
+    budget_remaining: Annotated[
+        BudgetRemaining1 | None, Field(description='Its budget left, as percent text.')
+    ]
+    budget_state: Annotated[
+        BudgetState, Field(description="The budget's policy state.")
+    ]
+    partial: Annotated[
+        StrictBool | None,
+        Field(description='The live data cover less than the window.'),
+    ]
+    burn_state: Annotated[BurnState, Field(description='Its live burn state.')]
+    burn_rate: Annotated[
+        BurnRate1 | None,
+        Field(description='The burn rate of the tier its burn state rests on.'),
+    ]
+    tier: Annotated[Tier | None, Field(description='That tier.')]
+    source: Annotated[Source | None, Field(description='Where the actual came from.')]
 
 
 class Service(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+    root: Annotated[StrictStr, Field(description='Its service label.', max_length=256)]
 
 
 class Severity(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+    root: Annotated[StrictStr, Field(description='Its severity label.', max_length=256)]
 
 
 class Tier5(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+    root: Annotated[StrictStr, Field(description='Its tier label.', max_length=256)]
 
 
 class FiringAlert1(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    alert: Annotated[StrictStr, Field(max_length=256, min_length=1)]
-    service: Service | None
-    severity: Severity | None
-    tier: Tier5 | None
+    alert: Annotated[
+        StrictStr, Field(description='The alertname.', max_length=256, min_length=1)
+    ]
+    service: Annotated[Service | None, Field(description='Its service label.')]
+    severity: Annotated[Severity | None, Field(description='Its severity label.')]
+    tier: Annotated[Tier5 | None, Field(description='Its tier label.')]
 
 
 class State1(Enum):
@@ -343,7 +413,12 @@ class HardDependency(BaseModel):
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
     ]
-    state: State1
+    state: Annotated[
+        State1,
+        Field(
+            description="The dependency's worst state: burning, exhausted, at_risk, alerting (a paging alert fires), warning, healthy or unknown."
+        ),
+    ]
 
 
 class Measurement(Enum):
@@ -361,7 +436,9 @@ class BurnRatesEnum(StrEnum):
 
 
 class BurnRates(RootModel[BurnRatesEnum | None]):
-    root: BurnRatesEnum | None = None
+    root: Annotated[
+        BurnRatesEnum | None, Field(description='Where the burn rates came from.')
+    ] = None
 
 
 class ScrapeEnum(StrEnum):
@@ -369,7 +446,9 @@ class ScrapeEnum(StrEnum):
 
 
 class Scrape(RootModel[ScrapeEnum | None]):
-    root: ScrapeEnum | None = None
+    root: Annotated[
+        ScrapeEnum | None, Field(description='Where scrape targets came from.')
+    ] = None
 
 
 class AlertHistoryLiveEnum(StrEnum):
@@ -377,7 +456,10 @@ class AlertHistoryLiveEnum(StrEnum):
 
 
 class AlertHistoryLive(RootModel[AlertHistoryLiveEnum | None]):
-    root: AlertHistoryLiveEnum | None = None
+    root: Annotated[
+        AlertHistoryLiveEnum | None,
+        Field(description='Where the live alert history came from.'),
+    ] = None
 
 
 class AlertStatesEnum(StrEnum):
@@ -385,19 +467,36 @@ class AlertStatesEnum(StrEnum):
 
 
 class AlertStates(RootModel[AlertStatesEnum | None]):
-    root: AlertStatesEnum | None = None
+    root: Annotated[
+        AlertStatesEnum | None,
+        Field(description='Where alert states (inhibited, silenced) came from.'),
+    ] = None
 
 
 class Sources(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    measurements: list[Measurement]
-    firing: Firing | None
-    burn_rates: BurnRates | None
-    scrape: Scrape | None
-    alert_history_live: AlertHistoryLive | None
-    alert_states: AlertStates | None
+    measurements: Annotated[
+        list[Measurement], Field(description='Where the SLO actuals came from.')
+    ]
+    firing: Annotated[
+        Firing | None, Field(description='Where the firing alerts came from.')
+    ]
+    burn_rates: Annotated[
+        BurnRates | None, Field(description='Where the burn rates came from.')
+    ]
+    scrape: Annotated[
+        Scrape | None, Field(description='Where scrape targets came from.')
+    ]
+    alert_history_live: Annotated[
+        AlertHistoryLive | None,
+        Field(description='Where the live alert history came from.'),
+    ]
+    alert_states: Annotated[
+        AlertStates | None,
+        Field(description='Where alert states (inhibited, silenced) came from.'),
+    ]
 
 
 class GateDecisionResponse(ResponseEnvelope):

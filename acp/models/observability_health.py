@@ -23,7 +23,13 @@ from .defs import ResponseEnvelope
 
 
 class BlastRadius(RootModel[StrictInt]):
-    root: Annotated[StrictInt, Field(ge=0)]
+    root: Annotated[
+        StrictInt,
+        Field(
+            description='Components that depend on it, transitively; null when not in the stored setup.',
+            ge=0,
+        ),
+    ]
 
 
 class Tier(Enum):
@@ -44,8 +50,23 @@ class MissingDetailItem(BaseModel):
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
     ]
-    blast_radius: BlastRadius | None
-    tier: Tier | None
+    blast_radius: Annotated[
+        BlastRadius | None,
+        Field(
+            description='Components that depend on it, transitively; null when not in the stored setup.'
+        ),
+    ]
+    tier: Annotated[
+        Tier | None,
+        Field(description='Its tier, from the inventory or the stored setup.'),
+    ]
+
+
+class BlastRadius1(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
+        Field(description='Components that depend on it, transitively.', ge=0),
+    ]
 
 
 class UnmonitoredDetailItem(BaseModel):
@@ -60,48 +81,87 @@ class UnmonitoredDetailItem(BaseModel):
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
     ]
-    kind: defs.ComponentKind | None
-    blast_radius: BlastRadius | None
+    kind: Annotated[
+        defs.ComponentKind | None,
+        Field(description="The component's kind (postgresql, redis, kafka, ...)."),
+    ]
+    blast_radius: Annotated[
+        BlastRadius1 | None,
+        Field(description='Components that depend on it, transitively.'),
+    ]
 
 
 class Components(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    monitored: Annotated[StrictInt, Field(ge=0)]
-    total: Annotated[StrictInt, Field(ge=0)]
-    unmonitored: list[defs.Name]
-    unmonitored_detail: list[UnmonitoredDetailItem]
-    unknown: list[defs.Name]
+    monitored: Annotated[
+        StrictInt, Field(description='Components known to be monitored.', ge=0)
+    ]
+    total: Annotated[
+        StrictInt, Field(description='Databases, caches and queues listed.', ge=0)
+    ]
+    unmonitored: Annotated[
+        list[defs.Name],
+        Field(description='Unmonitored components, largest blast radius first.'),
+    ]
+    unmonitored_detail: Annotated[
+        list[UnmonitoredDetailItem],
+        Field(
+            description='The unmonitored components with their kind and blast radius.'
+        ),
+    ]
+    unknown: Annotated[
+        list[defs.Name],
+        Field(description='Components whose monitoring nobody reported.'),
+    ]
 
 
 class Job1(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+    root: Annotated[StrictStr, Field(description='The job label.', max_length=256)]
 
 
 class Service(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+    root: Annotated[
+        StrictStr,
+        Field(
+            description="The service label; null for jobs that are not a service's (Prometheus, node, exporters).",
+            max_length=256,
+        ),
+    ]
 
 
 class Job(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    job: Job1 | None
-    service: Service | None
-    targets: Annotated[StrictInt, Field(ge=0)]
-    up: Annotated[StrictInt, Field(ge=0)]
+    job: Annotated[Job1 | None, Field(description='The job label.')]
+    service: Annotated[
+        Service | None,
+        Field(
+            description="The service label; null for jobs that are not a service's (Prometheus, node, exporters)."
+        ),
+    ]
+    targets: Annotated[
+        StrictInt, Field(description='Targets Prometheus scrapes for it.', ge=0)
+    ]
+    up: Annotated[
+        StrictInt,
+        Field(description='Targets whose last scrape succeeded (up == 1).', ge=0),
+    ]
 
 
 class Service2(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    service: Annotated[StrictStr, Field(max_length=256)]
-    targets: Annotated[StrictInt, Field(ge=0)]
-    up: Annotated[StrictInt, Field(ge=0)]
-    in_setup: StrictBool
-    has_slo: StrictBool
+    service: Annotated[
+        StrictStr, Field(description='The service label.', max_length=256)
+    ]
+    targets: Annotated[StrictInt, Field(description='Its targets over all jobs.', ge=0)]
+    up: Annotated[StrictInt, Field(description='Of those, the ones up.', ge=0)]
+    in_setup: Annotated[StrictBool, Field(description='The stored setup lists it.')]
+    has_slo: Annotated[StrictBool, Field(description='It has a stored SLO.')]
 
 
 class NotInSetupItem(RootModel[StrictStr]):
@@ -119,13 +179,15 @@ class Scraped(BaseModel):
     jobs: Annotated[
         list[Job],
         Field(
-            examples=[[{'job': 'services', 'service': 'checkout', 'targets': 2, 'up': 2}]]
+            description='Every scrape job and `service` label with its target counts.',
+            examples=[[{'job': 'services', 'service': 'checkout', 'targets': 2, 'up': 2}]],
         ),
     ]
     services: Annotated[
         list[Service2],
         Field(
-            examples=[[{'service': 'checkout', 'targets': 2, 'up': 2, 'in_setup': True, 'has_slo': True}]]
+            description='One entry per scraped service, summed over its jobs.',
+            examples=[[{'service': 'checkout', 'targets': 2, 'up': 2, 'in_setup': True, 'has_slo': True}]],
         ),
     ]
     not_in_setup: Annotated[
@@ -152,16 +214,29 @@ class Coverage(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    instrumented_services: Annotated[StrictInt, Field(ge=0)]
-    total_services: Annotated[StrictInt, Field(ge=0)]
-    coverage_percent: defs.Percent | None
+    instrumented_services: Annotated[
+        StrictInt, Field(description='Services known to be instrumented.', ge=0)
+    ]
+    total_services: Annotated[
+        StrictInt,
+        Field(description='Services of the inventory, else of the stored setup.', ge=0),
+    ]
+    coverage_percent: Annotated[
+        defs.Percent | None,
+        Field(
+            description="instrumented / total x 100; null while any service's instrumentation is unknown."
+        ),
+    ]
     missing: Annotated[
         list[defs.Name],
         Field(
             description='Uninstrumented services, largest blast radius first, then by name.'
         ),
     ]
-    missing_detail: list[MissingDetailItem] | None = None
+    missing_detail: Annotated[
+        list[MissingDetailItem] | None,
+        Field(description='The missing services with their blast radius and tier.'),
+    ] = None
     unknown: Annotated[
         list[defs.Name] | None,
         Field(description='Services whose instrumentation nobody reported.'),
@@ -179,7 +254,13 @@ class Coverage(BaseModel):
 
 
 class TotalAlerts(RootModel[StrictInt]):
-    root: Annotated[StrictInt, Field(ge=0)]
+    root: Annotated[
+        StrictInt,
+        Field(
+            description="Firings in the request's alert history (one entry per firing).",
+            ge=0,
+        ),
+    ]
 
 
 class Firing(RootModel[StrictInt]):
@@ -193,15 +274,32 @@ class Firing(RootModel[StrictInt]):
 
 
 class ActionabilityScore(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='Firings acknowledged and needing action / firings where both are known.',
+            ge=0.0,
+            le=1.0,
+        ),
+    ]
 
 
 class FalsePositiveRate(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='Firings that needed no action / firings where that is known.',
+            ge=0.0,
+            le=1.0,
+        ),
+    ]
 
 
 class MttrAvgMinutes(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(description='Mean minutes from started_at to resolved_at.', ge=0.0),
+    ]
 
 
 class Acknowledged(RootModel[StrictInt]):
@@ -267,8 +365,12 @@ class NoisyAlert(BaseModel):
             description='Firings that needed no action (request history); null when unknown (live).'
         ),
     ]
-    services: list[defs.Name]
-    reason: Annotated[StrictStr, Field(min_length=1)]
+    services: Annotated[
+        list[defs.Name], Field(description='The services it fired for.')
+    ]
+    reason: Annotated[
+        StrictStr, Field(description='Why it is noisy, in words.', min_length=1)
+    ]
     signals: Annotated[
         list[Signal] | None,
         Field(
@@ -285,15 +387,18 @@ class NoisyAlert(BaseModel):
 
 
 class Service3(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+    root: Annotated[StrictStr, Field(description='Its service label.', max_length=256)]
 
 
 class Severity(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+    root: Annotated[StrictStr, Field(description='Its severity label.', max_length=256)]
 
 
 class Tier7(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+    root: Annotated[
+        StrictStr,
+        Field(description='Its tier label (burn-rate alerts).', max_length=256),
+    ]
 
 
 class FiringNowItem(BaseModel):
@@ -308,33 +413,62 @@ class FiringNowItem(BaseModel):
             min_length=1,
         ),
     ]
-    service: Service3 | None
-    severity: Severity | None = None
-    tier: Tier7 | None = None
+    service: Annotated[Service3 | None, Field(description='Its service label.')]
+    severity: Annotated[Severity | None, Field(description='Its severity label.')] = (
+        None
+    )
+    tier: Annotated[
+        Tier7 | None, Field(description='Its tier label (burn-rate alerts).')
+    ] = None
+
+
+class Tier8(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(description='Its tier label.', max_length=256)]
 
 
 class SuppressedItem(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    alert: Annotated[StrictStr, Field(max_length=256, min_length=1)]
-    service: Service3 | None
-    severity: Severity | None
-    tier: Tier7 | None
-    inhibited: StrictBool
-    silenced: StrictBool
+    alert: Annotated[
+        StrictStr, Field(description='The alertname.', max_length=256, min_length=1)
+    ]
+    service: Annotated[Service3 | None, Field(description='Its service label.')]
+    severity: Annotated[Severity | None, Field(description='Its severity label.')]
+    tier: Annotated[Tier8 | None, Field(description='Its tier label.')]
+    inhibited: Annotated[StrictBool, Field(description='Another alert inhibits it.')]
+    silenced: Annotated[StrictBool, Field(description='A silence matches it.')]
 
 
 class Alertmanager(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    firing: Annotated[StrictInt, Field(ge=0)]
-    inhibited: Annotated[StrictInt, Field(ge=0)]
-    silenced: Annotated[StrictInt, Field(ge=0)]
-    unprocessed: Annotated[StrictInt, Field(ge=0)]
-    total: Annotated[StrictInt, Field(ge=0)]
-    prometheus_firing: Annotated[StrictInt | None, Field(ge=0)] = None
+    firing: Annotated[
+        StrictInt,
+        Field(
+            description='Alerts in state active: neither inhibited nor silenced.', ge=0
+        ),
+    ]
+    inhibited: Annotated[
+        StrictInt, Field(description='Alerts with a non-empty inhibitedBy.', ge=0)
+    ]
+    silenced: Annotated[
+        StrictInt, Field(description='Alerts with a non-empty silencedBy.', ge=0)
+    ]
+    unprocessed: Annotated[
+        StrictInt, Field(description='Alerts Alertmanager has not processed yet.', ge=0)
+    ]
+    total: Annotated[
+        StrictInt, Field(description='Every alert Alertmanager holds.', ge=0)
+    ]
+    prometheus_firing: Annotated[
+        StrictInt | None,
+        Field(
+            description='Alerts Prometheus reports firing (muted ones included), when Prometheus is a source.',
+            ge=0,
+        ),
+    ] = None
     suppressed: Annotated[
         list[SuppressedItem],
         Field(
@@ -347,18 +481,47 @@ class AlertHealth(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    total_alerts: TotalAlerts | None
+    total_alerts: Annotated[
+        TotalAlerts | None,
+        Field(
+            description="Firings in the request's alert history (one entry per firing)."
+        ),
+    ]
     firing: Annotated[
         Firing | None,
         Field(
             description="Alerts firing now: Alertmanager's active alerts (neither inhibited nor silenced) when it is a source, else Prometheus's firing alerts, else the history's; always the length of firing_now when that is present."
         ),
     ]
-    actionability_score: ActionabilityScore | None
-    false_positive_rate: FalsePositiveRate | None
-    mttr_avg_minutes: MttrAvgMinutes | None
-    configured_alert_rules: Annotated[StrictInt | None, Field(ge=0)] = None
-    noisy_alerts: list[NoisyAlert] | None = None
+    actionability_score: Annotated[
+        ActionabilityScore | None,
+        Field(
+            description='Firings acknowledged and needing action / firings where both are known.'
+        ),
+    ]
+    false_positive_rate: Annotated[
+        FalsePositiveRate | None,
+        Field(
+            description='Firings that needed no action / firings where that is known.'
+        ),
+    ]
+    mttr_avg_minutes: Annotated[
+        MttrAvgMinutes | None,
+        Field(description='Mean minutes from started_at to resolved_at.'),
+    ]
+    configured_alert_rules: Annotated[
+        StrictInt | None,
+        Field(
+            description='Distinct alert rules in the stored alerting configurations.',
+            ge=0,
+        ),
+    ] = None
+    noisy_alerts: Annotated[
+        list[NoisyAlert] | None,
+        Field(
+            description='Alerts that are noise, most firings first (planners/health/noise.py).'
+        ),
+    ] = None
     firing_now: Annotated[
         list[FiringNowItem] | None,
         Field(
@@ -398,7 +561,10 @@ class AlertHistoryEnum(StrEnum):
 
 
 class AlertHistory(RootModel[AlertHistoryEnum | None]):
-    root: AlertHistoryEnum | None = None
+    root: Annotated[
+        AlertHistoryEnum | None,
+        Field(description='Whether the request carried an alert history.'),
+    ] = None
 
 
 class Firing2(Enum):
@@ -453,9 +619,16 @@ class Sources(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    inventory: Inventory | None
-    measurements: list[Measurement]
-    alert_history: AlertHistory | None
+    inventory: Annotated[
+        Inventory | None, Field(description='Where the services come from.')
+    ]
+    measurements: Annotated[
+        list[Measurement], Field(description='Where the SLO actuals come from.')
+    ]
+    alert_history: Annotated[
+        AlertHistory | None,
+        Field(description='Whether the request carried an alert history.'),
+    ]
     firing: Annotated[Firing2 | None, Field(description='Where `firing` comes from.')]
     burn_rates: Annotated[
         BurnRates | None,
@@ -522,9 +695,16 @@ class DataCoverage(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    seconds: Annotated[StrictInt, Field(ge=0)]
-    duration: Annotated[StrictStr, Field(min_length=1)]
-    fraction_of_window: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+    seconds: Annotated[
+        StrictInt, Field(description='Seconds of the window that hold data.', ge=0)
+    ]
+    duration: Annotated[
+        StrictStr, Field(description='The same, for people.', min_length=1)
+    ]
+    fraction_of_window: Annotated[
+        StrictFloat,
+        Field(description="seconds / the window's seconds.", ge=0.0, le=1.0),
+    ]
 
 
 class Recommendation1(RootModel[StrictStr]):
@@ -561,14 +741,20 @@ class Recommendation2(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    priority: Priority
+    priority: Annotated[
+        Priority,
+        Field(description='urgent, high, medium or low: what a reader sees first.'),
+    ]
     kind: Annotated[
         Kind,
         Field(
             description='In the order the report lists them (planners/knowledge/health_rules.py): slo_burning (a page tier holds: names tier, burn rate, time to exhaust, runbook, failing hard dependencies and hard dependents), budget_exhausted, slo_at_risk (a ticket tier holds), uninstrumented_service, noisy_alert, alert_quality, budget_warning, unmonitored_component, unlisted_scraped_service (scraped, not in the setup), missing_slo.'
         ),
     ]
-    message: Annotated[StrictStr, Field(min_length=1)]
+    message: Annotated[
+        StrictStr,
+        Field(description='The recommendation in one sentence.', min_length=1),
+    ]
     evidence: Annotated[
         dict[str, StrictStr | StrictFloat | StrictBool | list[StrictStr] | None],
         Field(description='The figures the recommendation rests on.', min_length=1),
@@ -644,7 +830,13 @@ class MeasuredWith(Enum):
 
 
 class BurnRate3(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='error_ratio / (1 - target/100); null: no samples in the window.',
+            ge=0.0,
+        ),
+    ]
 
 
 class ErrorRatio(RootModel[StrictFloat]):
@@ -668,35 +860,83 @@ class Window(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    window: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
-    burn_rate: BurnRate3 | None
+    window: Annotated[
+        StrictStr,
+        Field(
+            description='An alert window of the tiers, as the recorded series names it.',
+            pattern='^[0-9]+[smhdw]$',
+        ),
+    ]
+    burn_rate: Annotated[
+        BurnRate3 | None,
+        Field(
+            description='error_ratio / (1 - target/100); null: no samples in the window.'
+        ),
+    ]
     error_ratio: Annotated[
         ErrorRatio | None,
         Field(description='Bad events / all events over the window; null: no samples.'),
     ]
-    measured_with: MeasuredWith1 | None
+    measured_with: Annotated[
+        MeasuredWith1 | None,
+        Field(description='Which series answered for this window.'),
+    ]
 
 
 class LongBurnRate(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='The burn rate over its long window; null: no samples.', ge=0.0
+        ),
+    ]
 
 
 class ShortBurnRate(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='The burn rate over its short window; null: no samples.', ge=0.0
+        ),
+    ]
 
 
 class Tier10(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    tier: Tier9
-    severity: Annotated[StrictStr, Field(max_length=256)]
-    pages: StrictBool
-    long_window: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
-    short_window: Annotated[StrictStr, Field(pattern='^[0-9]+[smhdw]$')]
-    factor: Annotated[StrictFloat, Field(ge=0.0)]
-    long_burn_rate: LongBurnRate | None
-    short_burn_rate: ShortBurnRate | None
+    tier: Annotated[Tier9, Field(description="The tier's name in the specification.")]
+    severity: Annotated[
+        StrictStr,
+        Field(description='Its severity in the specification.', max_length=256),
+    ]
+    pages: Annotated[
+        StrictBool,
+        Field(
+            description="A page tier (the table's critical rows); the others open tickets."
+        ),
+    ]
+    long_window: Annotated[
+        StrictStr, Field(description='Its long window.', pattern='^[0-9]+[smhdw]$')
+    ]
+    short_window: Annotated[
+        StrictStr, Field(description='Its short window.', pattern='^[0-9]+[smhdw]$')
+    ]
+    factor: Annotated[
+        StrictFloat,
+        Field(
+            description='Its burn-rate factor: budget share x SLO window / long window.',
+            ge=0.0,
+        ),
+    ]
+    long_burn_rate: Annotated[
+        LongBurnRate | None,
+        Field(description='The burn rate over its long window; null: no samples.'),
+    ]
+    short_burn_rate: Annotated[
+        ShortBurnRate | None,
+        Field(description='The burn rate over its short window; null: no samples.'),
+    ]
     holds: Annotated[
         StrictBool | None,
         Field(
@@ -709,7 +949,13 @@ class Burn(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    state: Annotated[State4, Field(examples=['burning'])]
+    state: Annotated[
+        State4,
+        Field(
+            description='burning, at_risk, healthy or unknown (see above).',
+            examples=['burning'],
+        ),
+    ]
     reason: Annotated[
         StrictStr,
         Field(
@@ -780,19 +1026,37 @@ class Objective(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    slo: defs.Name | None = None
-    target: defs.TargetPercent | None
-    actual: defs.Percent | None
-    window: defs.Duration | None = None
-    budget_remaining: BudgetRemaining | None
-    budget_remaining_fraction: BudgetRemainingFraction | None = None
+    slo: Annotated[
+        defs.Name | None,
+        Field(description="The SLO's name; null for a measurement that names none."),
+    ] = None
+    target: Annotated[
+        defs.TargetPercent | None, Field(description='The objective in percent.')
+    ]
+    actual: Annotated[
+        defs.Percent | None,
+        Field(
+            description='The measured percent of good events over the window (over what exists of it when partial).'
+        ),
+    ]
+    window: Annotated[defs.Duration | None, Field(description='The SLO window.')] = None
+    budget_remaining: Annotated[
+        BudgetRemaining | None,
+        Field(description="The card's percent text of budget_remaining_fraction."),
+    ]
+    budget_remaining_fraction: Annotated[
+        BudgetRemainingFraction | None,
+        Field(description='1 - (1 - actual/100) / (1 - target/100).'),
+    ] = None
     state: Annotated[
         State | None,
         Field(
             description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
         ),
     ] = None
-    source: Source4 | None = None
+    source: Annotated[
+        Source4 | None, Field(description='Where the actual came from.')
+    ] = None
     partial: Annotated[
         StrictBool | None,
         Field(
@@ -814,19 +1078,37 @@ class ServiceCompliance(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    slo: defs.Name | None = None
-    target: defs.TargetPercent | None
-    actual: defs.Percent | None
-    window: defs.Duration | None = None
-    budget_remaining: BudgetRemaining | None
-    budget_remaining_fraction: BudgetRemainingFraction | None = None
+    slo: Annotated[
+        defs.Name | None,
+        Field(description="The SLO's name; null for a measurement that names none."),
+    ] = None
+    target: Annotated[
+        defs.TargetPercent | None, Field(description='The objective in percent.')
+    ]
+    actual: Annotated[
+        defs.Percent | None,
+        Field(
+            description='The measured percent of good events over the window (over what exists of it when partial).'
+        ),
+    ]
+    window: Annotated[defs.Duration | None, Field(description='The SLO window.')] = None
+    budget_remaining: Annotated[
+        BudgetRemaining | None,
+        Field(description="The card's percent text of budget_remaining_fraction."),
+    ]
+    budget_remaining_fraction: Annotated[
+        BudgetRemainingFraction | None,
+        Field(description='1 - (1 - actual/100) / (1 - target/100).'),
+    ] = None
     state: Annotated[
         State | None,
         Field(
             description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
         ),
     ] = None
-    source: Source4 | None = None
+    source: Annotated[
+        Source4 | None, Field(description='Where the actual came from.')
+    ] = None
     objectives: Annotated[
         list[Objective] | None,
         Field(
@@ -856,13 +1138,28 @@ class ObservabilityHealthResponse(ResponseEnvelope):
         extra='forbid',
     )
     status: Annotated[Literal['OBSERVABILITY_HEALTH'], Field(pattern='^[A-Z][A-Z_]*$')]
-    coverage: Coverage
+    coverage: Annotated[
+        Coverage,
+        Field(
+            description='Which services are instrumented and which components monitored (planners/health/coverage.py).'
+        ),
+    ]
     slo_compliance: Annotated[
         dict[Annotated[str, StringConstraints(pattern=r'^[a-z][a-z0-9_-]{0,62}$', strict=True)], ServiceCompliance],
         Field(description='Per service.'),
     ]
-    alert_health: AlertHealth
-    recommendations: list[Recommendation1 | Recommendation2]
+    alert_health: Annotated[
+        AlertHealth,
+        Field(
+            description="Alert health from the request's history and the live sources (planners/health/alerts.py)."
+        ),
+    ]
+    recommendations: Annotated[
+        list[Recommendation1 | Recommendation2],
+        Field(
+            description='What to do next, in the order of planners/knowledge/health_rules.py.'
+        ),
+    ]
     sources: Annotated[
         Sources | None, Field(description='Where the figures came from.')
     ] = None
