@@ -235,3 +235,24 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_shown() -> None
         server.shutdown()
         server.server_close()
     assert seen[0] == "Basic " + base64.b64encode(b"reader:p@ss").decode()
+
+
+def test_one_report_asks_each_query_once_at_one_instant(prometheus_url: str) -> None:
+    source = PrometheusSource(prometheus_url, timeout=5.0)
+    asked: list[dict[str, str]] = []
+    real_get = source.api.get
+
+    def counting(path, params=None, error_field=None):
+        asked.append(dict(params or {}))
+        return real_get(path, params, error_field)
+
+    source.api.get = counting  # type: ignore[method-assign]
+    state = {**STATE, "slos": {**STATE["slos"], "orders": {"slos": [  # two SLOs sharing one SLI total
+        {"name": "availability", "kind": "availability", "target_percent": 99.9, "window": "30d"},
+        {"name": "checkout_availability", "kind": "availability", "target_percent": 99.5, "window": "30d"}]}}}
+    live = source.live(state)
+    queries = [p["query"] for p in asked if "query" in p]
+    assert len(queries) == len(set(queries))
+    times = {p.get("time") for p in asked if "query" in p and p["query"] != "time()"}
+    assert times == {repr(float(live["evaluated_at"]))}  # the server's clock, read once
+    assert source.at is None and source._answers is None  # the source itself is left as it was

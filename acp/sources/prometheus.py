@@ -66,13 +66,15 @@ class PrometheusSource:
         self.api = JsonApi(url, "Prometheus", timeout)
         self.url, self.timeout, self.at = self.api.url, timeout, at
         self.alert_window = alert_window
+        self._answers: dict[str, list[dict[str, Any]]] | None = None  # set while one live() call runs
 
     # ---- what the engine calls -----------------------------------------------------------------------
 
     def live(self, state: Mapping[str, Any] | None) -> dict[str, Any]:
         objectives = stored_objectives(state or {})
-        pinned = copy.copy(self)  # every query of one report is evaluated at one instant
+        pinned = copy.copy(self)  # every query of one report is evaluated at one instant...
         pinned.at = evaluated_at = self.at if self.at is not None else self._server_time()
+        pinned._answers = {}  # ...so a query two SLOs share (one SLI's total, say) is asked once
         recorded = pinned.recorded_error_ratios({o.service for o in objectives})
         return {
             "source": "prometheus",
@@ -203,13 +205,18 @@ class PrometheusSource:
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         """An instant query's vector: [{"metric": {labels}, "value": [time, "text"]}]."""
+        if self._answers is not None and promql in self._answers:
+            return self._answers[promql]
         params = {"query": promql}
         if self.at is not None:
             params["time"] = repr(float(self.at))
         data = self._data("/api/v1/query", params)
         if data.get("resultType") != "vector":
             raise self.api.unavailable(f"answered a {data.get('resultType')} to an instant query")
-        return list(data.get("result") or [])
+        result = list(data.get("result") or [])
+        if self._answers is not None:
+            self._answers[promql] = result
+        return result
 
     def _server_time(self) -> float:
         """Prometheus's own clock, so that every query of one report is evaluated at the same instant."""
