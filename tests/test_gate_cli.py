@@ -19,9 +19,17 @@ def acpctl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[
                           timeout=120, cwd=ROOT)
 
 
+def test_the_deny_code_is_none_of_the_codes_acpctl_already_documents() -> None:
+    from acp.cli.exits import FIXED
+    from acp.cli.gate import DENY_EXIT
+
+    taken = {code for code, _ in FIXED} | {kind.exit_code for kind in CATALOGUE.values()} | {130}
+    assert DENY_EXIT not in taken
+
+
 def test_help_documents_the_exit_codes() -> None:
     text = acpctl("gate", "--help").stdout
-    assert "exit codes:" in text and "    4  deny" in text and "    0  allow" in text
+    assert "exit codes of acpctl gate:" in text and "    4  deny" in text and "    0  allow" in text
     assert "acpctl gate --server" in text  # the CI example
 
 

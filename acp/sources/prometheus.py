@@ -8,7 +8,8 @@ passes the result as ctx.stored["live"]. Its shape (every key optional to the pl
       "source": "prometheus",
       "evaluated_at": 1764064800.0,   # the time every query was evaluated at (Unix seconds)
       "slos": [                       # one entry per stored objective Prometheus has data for
-        {"service": "api-gateway", "slo": "availability", "window": "30d",
+        {"service": "api-gateway",    # null: an SLO over the whole system (its series carry no service label)
+         "slo": "availability", "window": "30d",
          "actual": 99.92,             # percent good over the window (over what exists of it); 1e-9 % noise dropped
          "measured_with": "recording_rule" | "sli" | "default_sli", "query": "<the PromQL>",
          "data_seconds": 10500}       # how much of the window holds data (null: unknown), see queries.py
@@ -47,7 +48,7 @@ from planners.knowledge.health_rules import ALERT_REVIEW_WINDOW
 ACTUAL_PLACES = Decimal("1e-9")  # PromQL divides in float64; digits past this are rounding noise, not signal
 MAX_LABEL_VALUE_CHARS = 256  # what a report repeats of a label value Prometheus holds (the schema's cap)
 
-Recorded = dict[tuple[str, str, str], "Decimal | None"]
+Recorded = dict[tuple["str | None", str, str], "Decimal | None"]
 
 # Kept importable under their old names: older callers and tests read them from here.
 Objective = StoredObjective
@@ -75,7 +76,7 @@ class PrometheusSource:
         pinned = copy.copy(self)  # every query of one report is evaluated at one instant...
         pinned.at = evaluated_at = self.at if self.at is not None else self._server_time()
         pinned._answers = {}  # ...so a query two SLOs share (one SLI's total, say) is asked once
-        recorded = pinned.recorded_error_ratios({o.service for o in objectives})
+        recorded = pinned.recorded_error_ratios({o.service_label for o in objectives})
         return {
             "source": "prometheus",
             "evaluated_at": evaluated_at,
@@ -98,7 +99,7 @@ class PrometheusSource:
             if found is None:
                 continue
             ratio, how, query = found
-            measured.append({"service": objective.service, "slo": objective.slo, "window": objective.window,
+            measured.append({"service": objective.service_label, "slo": objective.slo, "window": objective.window,
                              "actual": actual_percent(ratio), "measured_with": how, "query": query,
                              "data_seconds": self.data_seconds(objective)})
         return measured
@@ -113,7 +114,7 @@ class PrometheusSource:
                 found = self._error_ratio(objective, window, recorded)
                 windows.append({"window": window, "error_ratio": None if found is None else str(found[0]),
                                 "measured_with": None if found is None else found[1]})
-            entries.append({"service": objective.service, "slo": objective.slo, "windows": windows})
+            entries.append({"service": objective.service_label, "slo": objective.slo, "windows": windows})
         return entries
 
     def data_seconds(self, objective: StoredObjective) -> int | None:
@@ -136,17 +137,18 @@ class PrometheusSource:
             return objective.window_seconds
         return max(0, seconds)
 
-    def recorded_error_ratios(self, services: Iterable[str]) -> Recorded:
-        """Every recorded slo:error_ratio:rate<window> of the services, in one query: {(service, slo, window): ratio}."""
-        names = sorted(set(services))
+    def recorded_error_ratios(self, services: Iterable[str | None]) -> Recorded:
+        """Every recorded slo:error_ratio:rate<window> of the services, in one query: {(service, slo, window): ratio}
+        (service None: a system-wide SLO's series, which carry no service label)."""
+        names = sorted(set(services), key=lambda name: name or "")
         if not names:
             return {}
         found: Recorded = {}
         for sample in self.query(q.recorded_error_ratios_query(names)):
             metric = sample.get("metric") or {}
             window = q.recorded_window(str(metric.get("__name__", "")))
-            key = (metric.get(conventions.SERVICE), metric.get(conventions.SLO), window)
-            if window is None or None in key:
+            key = (metric.get(conventions.SERVICE) or None, metric.get(conventions.SLO), window)
+            if window is None or key[1] is None:
                 continue
             if key in found:  # two series for one SLO and window: duplicated rule files, no single figure
                 raise self.api.unavailable(f"holds more than one {metric.get('__name__')} series for "
@@ -158,7 +160,7 @@ class PrometheusSource:
                      recorded: Recorded | None = None) -> tuple[Decimal, str, str] | None:
         for how, query in q.error_ratio_queries(objective, window):
             if how == q.RECORDING_RULE and recorded is not None:
-                ratio = recorded.get((objective.service, objective.slo, window))
+                ratio = recorded.get((objective.service_label, objective.slo, window))
             else:
                 ratio = self._scalar(query)
             # Outside [0, 1] is no error ratio (a counter reset inside a short window can do it): not measured.

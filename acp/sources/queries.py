@@ -27,6 +27,9 @@ RECORDING_RULE, SLI, DEFAULT_SLI = "recording_rule", "sli", "default_sli"
 REQUESTS_METRIC = "http_requests_total"
 DEFAULT_TOTAL = f'sum(rate({REQUESTS_METRIC}{{{conventions.SERVICE}="%s"}}[{{{{.window}}}}]))'
 DEFAULT_ERRORS = f'sum(rate({REQUESTS_METRIC}{{{conventions.SERVICE}="%s",status=~"5.."}}[{{{{.window}}}}]))'
+# An SLO over the whole system's traffic (no service): every series of the metric, as CONFIGURE_ALERTING writes it.
+SYSTEM_TOTAL = f"sum(rate({REQUESTS_METRIC}[{{{{.window}}}}]))"
+SYSTEM_ERRORS = f'sum(rate({REQUESTS_METRIC}{{status=~"5.."}}[{{{{.window}}}}]))'
 
 # How finely the data extent is sampled: a window is cut into at most this many steps (whole minutes), so a
 # 30d window is read every 5 minutes. One step is the resolution of "how much of the window holds data".
@@ -37,9 +40,9 @@ MIN_RATE_RANGE_SECONDS = 300
 _LABEL_VALUE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")  # defs.json name: nothing in it can break a PromQL string
 
 
-def check_label_values(*values: str) -> None:
+def check_label_values(*values: str | None) -> None:
     for value in values:
-        if not _LABEL_VALUE.match(value):
+        if value is not None and not _LABEL_VALUE.match(value):
             raise ValueError(f"not a safe label value: {value[:70]!r}")
 
 
@@ -54,22 +57,26 @@ def _sli_spec(objective: StoredObjective) -> SliSpec | None:
         if any(template_problems(text) for text in templates.values()):
             return None
         try:
-            return SliSpec(slo=objective.slo, service=objective.service, target=target, window=objective.window,
-                           total_query=templates["total_query"], error_query=templates.get("error_query"),
-                           good_query=templates.get("good_query"))
+            return SliSpec(slo=objective.slo, service=objective.service_label, target=target,
+                           window=objective.window, total_query=templates["total_query"],
+                           error_query=templates.get("error_query"), good_query=templates.get("good_query"))
         except ValueError:
             return None
     if objective.kind in (None, "availability"):
-        return SliSpec(slo=objective.slo, service=objective.service, target=target, window=objective.window,
-                       total_query=DEFAULT_TOTAL % objective.service, error_query=DEFAULT_ERRORS % objective.service)
+        label = objective.service_label
+        total, errors = (SYSTEM_TOTAL, SYSTEM_ERRORS) if label is None else (DEFAULT_TOTAL % label,
+                                                                              DEFAULT_ERRORS % label)
+        return SliSpec(slo=objective.slo, service=label, target=target, window=objective.window,
+                       total_query=total, error_query=errors)
     return None
 
 
 def error_ratio_queries(objective: StoredObjective, window: str) -> list[tuple[str, str]]:
     """(how, PromQL) for the objective's error ratio over `window`, most faithful first."""
-    check_label_values(objective.service, objective.slo)
+    check_label_values(objective.service_label, objective.slo)
     window = prometheus_duration(parse_duration(window))
-    selector = f'{conventions.SERVICE}="{objective.service}",{conventions.SLO}="{objective.slo}"'
+    # service="" selects series without the label: those of an SLO over the whole system
+    selector = f'{conventions.SERVICE}="{objective.service_label or ""}",{conventions.SLO}="{objective.slo}"'
     queries = [(RECORDING_RULE, f"{conventions.slo_error_ratio_record(window)}{{{selector}}}")]
     spec = _sli_spec(objective)
     if spec is not None:
@@ -81,12 +88,14 @@ def error_ratio_queries(objective: StoredObjective, window: str) -> list[tuple[s
 _RECORDED = re.compile(r"^" + re.escape(conventions.slo_error_ratio_record("")) + r"([0-9]+[smhdw])$")
 
 
-def recorded_error_ratios_query(services: list[str]) -> str:
-    """Every recorded error ratio of these services, all windows and SLOs at once."""
+def recorded_error_ratios_query(services: list[str | None]) -> str:
+    """Every recorded error ratio of these services (None: the system-wide SLOs, whose series have no service
+    label, which the empty alternative selects), all windows and SLOs at once."""
     check_label_values(*services)
     pattern = re.escape(conventions.slo_error_ratio_record("")) + "[0-9]+[smhdw]"
+    alternatives = sorted({service or "" for service in services})
     return (f'{{__name__=~"{pattern}",'
-            f'{conventions.SERVICE}=~"{"|".join(sorted(services))}"}}')
+            f'{conventions.SERVICE}=~"{"|".join(alternatives)}"}}')
 
 
 def recorded_window(series_name: str) -> str | None:
@@ -103,7 +112,7 @@ def data_extent_step_seconds(window_seconds: int) -> int:
 def data_extent_query(objective: StoredObjective) -> str | None:
     """The earliest time within the SLO window at which the SLI's total had a value (Unix seconds), sampled
     every data_extent_step_seconds: `min_over_time(timestamp(total)[window:step])`. None without an SLI."""
-    check_label_values(objective.service, objective.slo)
+    check_label_values(objective.service_label, objective.slo)
     spec = _sli_spec(objective)
     if spec is None:
         return None

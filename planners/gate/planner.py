@@ -43,11 +43,12 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     live: Mapping[str, Any] = stored.get("live") or {}
     service = request["service"]
     graph = stored_graph(stored.get("setup"), findings)
-    own, measurement_sources = objectives(request, stored, live, findings, services={service})
+    own, measurement_sources = objectives(request, stored, live, findings, ctx.system, services={service})
     dependencies = ([d.name for d in graph.availability_bound(service, {}).dependencies]
                     if graph is not None and service in graph.graph else [])
     # Dependencies' own gaps are theirs to report; only their state matters here, so their findings are dropped.
-    theirs, _ = objectives(request, stored, live, Findings(), services=set(dependencies)) if dependencies else ([], [])
+    theirs, _ = (objectives(request, stored, live, Findings(), ctx.system, services=set(dependencies))
+                 if dependencies else ([], []))
     firing_source, firing_now, _ = live_firing(live)
     page_severities, _ = paging(stored.get("alerting") or {})
     firing = [a for a in firing_now or [] if a["service"] == service]

@@ -98,10 +98,12 @@ def _pick(known: Mapping[str, list[StoredObjective]], service: str, slo: str | N
 
 
 def objectives(request: Mapping[str, Any], stored: Mapping[str, Any], live: Mapping[str, Any],
-               findings: Findings, services: set[str] | None = None) -> tuple[list[Objective], list[str]]:
-    """Every objective the request, the store or the live source knows (only those of `services` when given)."""
+               findings: Findings, system: str, services: set[str] | None = None) -> tuple[list[Objective], list[str]]:
+    """Every objective the request, the store or the live source knows (only those of `services` when given).
+    An SLO over the whole system's traffic is filed under the system's name; the live source, which does not know
+    that name, reports it without a service."""
     known: dict[str, list[StoredObjective]] = {}
-    for entry in stored_objectives(stored):
+    for entry in stored_objectives(stored, system):
         if (entry.origin == STORED_SPECIFICATION or entry.target is not None) and \
                 (services is None or entry.service in services):
             known.setdefault(entry.service, []).append(entry)
@@ -116,6 +118,7 @@ def objectives(request: Mapping[str, Any], stored: Mapping[str, Any], live: Mapp
             continue
         sources.append(source)
         for position, entry in enumerate(entries):
+            entry = {**entry, "service": entry.get("service") or system}
             if services is not None and entry["service"] not in services:
                 continue
             match = _pick(known, entry["service"], entry.get("slo"))
@@ -146,7 +149,7 @@ def objectives(request: Mapping[str, Any], stored: Mapping[str, Any], live: Mapp
     ordered = sorted(measured.values(), key=lambda o: (o.service, o.slo or ""))
     for objective in ordered:
         _settle(objective, findings)
-    _assess_burn(ordered, live)
+    _assess_burn(ordered, live, system)
     if not sources and not ordered:
         findings.warn("NO_SLO_MEASUREMENTS", "no measurements in the request, no live source and no stored SLO "
                       "specification: SLO compliance is unknown", "/measurements")
@@ -185,11 +188,11 @@ def _settle(objective: Objective, findings: Findings) -> None:
             "and the budget are over that data only, as if the rest of the window went the same way"))
 
 
-def _assess_burn(ordered: Sequence[Objective], live: Mapping[str, Any]) -> None:
+def _assess_burn(ordered: Sequence[Objective], live: Mapping[str, Any], system: str) -> None:
     rates = live.get("burn_rates")
     if not isinstance(rates, list):
         return  # every objective keeps its default: no live source
-    windows = {(entry.get("service"), entry.get("slo")): entry.get("windows") or [] for entry in rates}
+    windows = {(entry.get("service") or system, entry.get("slo")): entry.get("windows") or [] for entry in rates}
     for objective in ordered:
         if objective.stored is None:
             objective.burn = burns.unknown("the SLO is not in the stored state, so its alert tiers are unknown "

@@ -52,7 +52,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     components = cover.components(request, graph, blast, findings)
     if components is not None:
         coverage["components"] = components
-    measured, measurement_sources = objectives(request, stored, live, findings)
+    measured, measurement_sources = objectives(request, stored, live, findings, ctx.system)
     alerts = alert_health(request.get("alert_history"), live, stored.get("alerting") or {}, findings)
     scraped = cover.scraped(live, graph, {o.service for o in measured if o.stored}, findings)
     if scraped is not None:

@@ -39,7 +39,7 @@ class Tier:
 
 @dataclass(frozen=True)
 class StoredObjective:
-    service: str
+    service: str  # the name the report files it under: the system's for an SLO over the whole system
     slo: str
     window: str
     kind: str | None = None
@@ -49,6 +49,12 @@ class StoredObjective:
     sli: tuple[tuple[str, str], ...] = ()  # (key, PromQL template) of the specification's SLI, sorted by key
     runbook_url: str | None = None
     origin: str = STORED_SPECIFICATION
+    system_wide: bool = False  # its series carry no service label (an alerting SLO that names no service)
+
+    @property
+    def service_label(self) -> str | None:
+        """The `service` label its series carry; None for an SLO over the whole system's traffic."""
+        return None if self.system_wide else self.service
 
     @property
     def alert_windows(self) -> list[str]:
@@ -103,8 +109,11 @@ def _valid_window(window: Any) -> bool:
     return True
 
 
-def stored_objectives(state: Mapping[str, Any]) -> list[StoredObjective]:
-    """The objectives the store knows for a system, by (service, slo): specifications first, then alerting."""
+def stored_objectives(state: Mapping[str, Any], system: str | None = None) -> list[StoredObjective]:
+    """The objectives the store knows for a system, by (service, slo): specifications first, then alerting.
+
+    An alerting configuration that names no service covers the whole system's traffic: it is filed under the
+    system's name (as the health report shows it; "" when the caller does not know the system)."""
     found: dict[tuple[str, str], StoredObjective] = {}
     for service, spec in sorted((state.get("slos") or {}).items()):
         for slo in (spec or {}).get("slos") or []:
@@ -125,14 +134,15 @@ def stored_objectives(state: Mapping[str, Any]) -> list[StoredObjective]:
                 origin=STORED_SPECIFICATION))
     for _, config in sorted((state.get("alerting") or {}).items()):
         slo = (config or {}).get("slo") or {}
-        service, name, window = slo.get("service"), slo.get("name"), slo.get("window")
-        if not (service and name and _valid_window(window)) or (service, name) in found:
+        labelled, name, window = slo.get("service"), slo.get("name"), slo.get("window")
+        service = labelled or system or ""
+        if not (name and _valid_window(window)) or (service, name) in found:
             continue
-        burn_alert = conventions.slo_burn_alert(service, name)
+        burn_alert = conventions.slo_burn_alert(labelled, name)
         runbook = next((a.get("runbook_url") for a in (config or {}).get("alerts") or []
                         if isinstance(a, Mapping) and a.get("alert") == burn_alert and a.get("runbook_url")), None)
         found[(service, name)] = StoredObjective(
             service=service, slo=name, window=window, target=slo.get("target"),
             tiers=_alerting_tiers(slo.get("tiers") or [], window) if slo.get("tiers") else _default_tiers(window),
-            runbook_url=runbook, origin=STORED_ALERTING)
+            runbook_url=runbook, origin=STORED_ALERTING, system_wide=not labelled)
     return [found[key] for key in sorted(found)]
