@@ -105,3 +105,25 @@ def test_tiers_come_from_the_stored_specification_and_disabled_ones_do_not_count
     assert orders.runbook_url == "https://rb.example/OrdersAvailabilityErrorBudgetBurn.md"
     found = burn.assess(orders, 99.0, [{"window": "28m", "error_ratio": "0.5"}, {"window": "336m", "error_ratio": "0.5"}])
     assert (found.state, found.named.tier.name) == ("at_risk", "ticket_fast")  # 50x, yet the page tier is off
+
+
+def test_a_system_wide_slo_is_filed_under_the_system_and_measured_by_its_missing_service_label() -> None:
+    from acp.sources import queries
+    from planners.context import PlanContext
+    from planners.health import plan
+
+    alerting = {"api_availability": {"slo": {"name": "api_availability", "target": 99.9, "window": "30d"}}}
+    (objective,) = stored_objectives({"alerting": alerting}, "shop")
+    assert (objective.service, objective.service_label, objective.system_wide) == ("shop", None, True)
+    (recorded, sli), = [queries.error_ratio_queries(objective, "5m")]
+    assert recorded == ("recording_rule", 'slo:error_ratio:rate5m{service="",slo="api_availability"}')
+    assert "sum(rate(http_requests_total[5m]))" in sli[1] and "service=" not in sli[1]
+    assert 'service=~"|checkout"' in queries.recorded_error_ratios_query([None, "checkout"])
+    # the live source does not know the system's name: it reports the SLO without a service
+    live = {"burn_rates": [{"service": None, "slo": "api_availability", "windows": everywhere("0.02")}],
+            "slos": [{"service": None, "slo": "api_availability", "window": "30d", "actual": 99.98}]}
+    report = plan({"cmd": "OBSERVABILITY_STATUS"}, PlanContext(system="shop", stored={"alerting": alerting,
+                                                                                    "live": live})).content
+    shop = report["slo_compliance"]["shop"]
+    assert (shop["slo"], shop["source"], shop["burn"]["state"], shop["burn"]["tier"]) == (
+        "api_availability", "prometheus", "burning", "page_fast")
