@@ -80,8 +80,13 @@ def add_state_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--prometheus-url", metavar="URL", default=os.environ.get("ACP_PROMETHEUS_URL"),
-        help="measure SLO actuals and firing alerts from this Prometheus for OBSERVABILITY_STATUS "
-             "(env ACP_PROMETHEUS_URL)",
+        help="measure SLO actuals, burn rates, scrape targets and firing alerts from this Prometheus for "
+             "OBSERVABILITY_STATUS and DEPLOYMENT_GATE (env ACP_PROMETHEUS_URL)",
+    )
+    group.add_argument(
+        "--alertmanager-url", metavar="URL", default=os.environ.get("ACP_ALERTMANAGER_URL"),
+        help="count firing, inhibited and silenced alerts from this Alertmanager (API v2) for OBSERVABILITY_STATUS "
+             "and DEPLOYMENT_GATE (env ACP_ALERTMANAGER_URL)",
     )
 
 

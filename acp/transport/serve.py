@@ -24,7 +24,7 @@ import uvicorn
 from acp.engine import Engine
 from acp.errors import CATALOGUE, EXIT_LOCAL_FAILURE, AcpError
 from acp.limits import Limits
-from acp.sources.prometheus import PrometheusSource
+from acp.sources import live_source
 from acp.store import describe_location, open_store
 from acp.transport.agent_endpoints import AgentEndpoints
 from acp.transport.auth import BearerAuth, load_token
@@ -55,6 +55,7 @@ class ServeConfig:
     validate_responses: bool = False
     state: str | None = None  # None: the XDG default SQLite file; each worker opens its own connection
     prometheus_url: str | None = None
+    alertmanager_url: str | None = None
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -95,7 +96,7 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     http_host, configured_http_port = split_address(config.http_listen)
     token = load_token(config.auth_token_file) if config.auth_token_file else None
     auth = BearerAuth(token)
-    live = PrometheusSource(config.prometheus_url) if config.prometheus_url else None
+    live = live_source(config.prometheus_url, config.alertmanager_url)
     engine = Engine(validate_responses=config.validate_responses,
                     limits=Limits(max_message_bytes=config.max_message_bytes),
                     store=open_store(config.state), live_source=live)

@@ -11,6 +11,7 @@ from planners.context import Findings
 from planners.renderers import runbooks
 from planners.renderers.artifacts import artifact, sorted_artifacts
 from planners.renderers.openslo import render_openslo
+from planners.renderers.progressive_delivery import render_progressive_delivery
 from planners.renderers.slo_dashboard import slo_dashboard
 from planners.renderers.sloth import render_sloth
 from planners.renderers.yaml_text import to_yaml
@@ -32,6 +33,7 @@ def slo_artifacts(service: str, team: str, objectives: list[Objective], slos: li
         files.append(artifact(path, text))
         if note:
             findings.warn("SLOTH_EXPORT", note)
+    files += render_progressive_delivery(service, slos)  # canaries judged by the SLI the gate reads
     return sorted_artifacts(files)
 
 
