@@ -185,7 +185,7 @@ def _burn_rate_rules(request: Mapping[str, Any], system: str, team: str, runbook
         findings.warn("BURN_RATE_TIER_DROPPED", f"{tier.name}: {reason}", "/slo/target")
     name = request["slo"]["name"]
     rule_path = f"prometheus/rules/alerts-{name}.yml"
-    tests = burn_rate.rule_tests(spec, f"../rules/alerts-{name}.yml")
+    tests = burn_rate.rule_tests(spec, f"../rules/alerts-{name}.yml", warn=lambda text: findings.warn("RULE_TESTS_INCOMPLETE", text, "/slo"))
     slo = request["slo"]
     return {
         "groups": groups, "tests": tests, "rule_path": rule_path, "test_path": f"prometheus/tests/alerts-{name}.yml",

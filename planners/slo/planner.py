@@ -14,6 +14,8 @@ The content is the contract that OBSERVABILITY_STATUS reads back (the Store keep
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -198,7 +200,12 @@ def _derived(request: dict, findings: Findings) -> list[Objective]:
 
     def target(key: str, table_value: Decimal, to_percent=lambda v: v) -> Fraction:
         if key in improvement:
-            return as_fraction(to_percent(as_decimal(improvement[key])))
+            wanted = to_percent(as_fraction(improvement[key]))  # exact: 100 - 5e-324 must not round to 100
+            if float(wanted) < 100:
+                return wanted
+            findings.warn("TARGET_ROUNDED", f"{key} {improvement[key]} leaves a target that is 100 % as a JSON number; "
+                          f"planned for {math.nextafter(100, 0)!r} %, the closest below 100.", f"/improvement_targets/{key}")
+            return as_fraction(math.nextafter(100, 0))
         findings.assume("TARGET_FROM_TIER", f"{key} target {table_value} from {criticality} defaults.",
                         f"/improvement_targets/{key}")
         return as_fraction(table_value)
@@ -394,6 +401,7 @@ def _gap(objective: Objective, window_s: int) -> dict[str, Any]:
             "budget_remaining": decimal_text(budget.budget_remaining(actual, target)),
         }
         exhaust = budget.seconds_to_exhaust(burn, window_s)
+        exhaust = exhaust if exhaust is None or exhaust <= sys.float_info.max else None  # a 1e-320 burn outlasts any float
         if exhaust is not None:
             gap["time_to_exhaust_seconds"] = float(exhaust)
             gap["time_to_exhaust"] = _duration_text(exhaust)
@@ -580,7 +588,7 @@ def _artifacts(service: str, team: str, objectives: list[Objective], slos: list[
         assert objective.spec is not None
         groups += rule_groups(objective.spec)
         if objective.spec.test_traffic is not None:
-            tests += rule_tests(objective.spec, "../rules/" + rule_file)["tests"]
+            tests += rule_tests(objective.spec, "../rules/" + rule_file, warn=lambda text, at=objective.pointer: findings.warn("RULE_TESTS_INCOMPLETE", text, at))["tests"]
     files = [artifact(f"prometheus/rules/{rule_file}", to_yaml({"groups": groups}))]
     if tests:
         files.append(artifact(f"prometheus/tests/{rule_file}", to_yaml(
