@@ -43,9 +43,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from planners import conventions
 from planners.durations import parse_duration, prometheus_duration
@@ -64,6 +65,7 @@ ABSENT_TIER = "no_data"
 
 # ----------------------------------------------------------------------------------------- numbers
 
+@lru_cache(maxsize=4096)  # the same thresholds, factors and budgets are printed many times per answer
 def decimal_text(value: Fraction | Decimal | int) -> str:
     """A number as PromQL and YAML should show it: exact when the decimal terminates, else 12 digits."""
     value = Fraction(value)
@@ -100,15 +102,15 @@ class BurnRateTier:
     factor: Fraction
     for_: str | None = None
 
-    @property
+    @cached_property
     def long_seconds(self) -> int:
         return parse_duration(self.long_window)
 
-    @property
+    @cached_property
     def short_seconds(self) -> int:
         return parse_duration(self.short_window)
 
-    @property
+    @cached_property
     def for_seconds(self) -> int:
         return parse_duration(self.for_) if self.for_ else 0
 
@@ -125,6 +127,11 @@ def _scaled(seconds: int, ratio: Fraction) -> int:
 
 def tiers_for(slo_window: str) -> list[BurnRateTier]:
     """The alert tiers for an SLO window, slowest budget shares first as in the tables."""
+    return list(_tiers_for(slo_window))
+
+
+@lru_cache(maxsize=256)
+def _tiers_for(slo_window: str) -> tuple[BurnRateTier, ...]:
     window_seconds = parse_duration(slo_window)
     tables = {parse_duration(key): rows for key, rows in WINDOW_TABLES.items()}  # "28d" and "4w" are one window
     if window_seconds in tables:
@@ -143,7 +150,7 @@ def tiers_for(slo_window: str) -> list[BurnRateTier]:
             budget_fraction=fraction, factor=factor_of(fraction, window_seconds, long_s),
             for_=prometheus_duration(for_s) if for_s else None,
         ))
-    return tiers
+    return tuple(tiers)
 
 
 # -------------------------------------------------------------------------------------------- spec
@@ -189,7 +196,7 @@ class SliSpec:
         if reserved:
             raise ValueError(f"SLO {self.slo}: labels {', '.join(sorted(reserved))} are set by the rules themselves")
 
-    @property
+    @cached_property
     def error_budget(self) -> Fraction:
         return 1 - self.target / 100
 
@@ -205,17 +212,23 @@ def threshold(spec: SliSpec, tier: BurnRateTier) -> Fraction:
 def usable_tiers(spec: SliSpec) -> tuple[list[BurnRateTier], list[tuple[BurnRateTier, str]]]:
     """Tiers that get a rule, and the dropped ones with the reason (disabled, or can never fire:
     at a 90 % target a 14.4x burn means an error ratio of 1.44, more than every request failing)."""
+    kept, dropped = _usable_tiers(spec.window, spec.error_budget, spec.disabled_tiers)
+    return list(kept), list(dropped)
+
+
+@lru_cache(maxsize=1024)
+def _usable_tiers(window: str, budget: Fraction, disabled: frozenset[str]) -> tuple[tuple, tuple]:
     kept, dropped = [], []
-    for tier in tiers_for(spec.window):
-        if tier.name in spec.disabled_tiers:
+    for tier in _tiers_for(window):
+        if tier.name in disabled:
             dropped.append((tier, "disabled by the request"))
-        elif threshold(spec, tier) >= 1:
+        elif tier.factor * budget >= 1:
             dropped.append((tier, (
-                f"cannot fire: a {decimal_text(tier.factor)}x burn of a {decimal_text(spec.error_budget)} "
-                f"error budget needs an error ratio of {decimal_text(threshold(spec, tier))}, above 1")))
+                f"cannot fire: a {decimal_text(tier.factor)}x burn of a {decimal_text(budget)} "
+                f"error budget needs an error ratio of {decimal_text(tier.factor * budget)}, above 1")))
         else:
             kept.append(tier)
-    return kept, dropped
+    return tuple(kept), tuple(dropped)
 
 
 # -------------------------------------------------------------------------------- query templates
@@ -279,11 +292,15 @@ def template_problems(template: str) -> list[str]:
 # --------------------------------------------------------------------------------------- rule text
 
 def alert_name(spec: SliSpec) -> str:
-    return conventions.slo_burn_alert(spec.service, spec.slo)
+    return _burn_alert(spec.service, spec.slo)
 
 
 def absent_alert_name(spec: SliSpec) -> str:
-    return conventions.slo_absent_alert(spec.service, spec.slo)
+    return _absent_alert(spec.service, spec.slo)
+
+
+_burn_alert = lru_cache(maxsize=1024)(conventions.slo_burn_alert)  # asked for once per test case
+_absent_alert = lru_cache(maxsize=1024)(conventions.slo_absent_alert)
 
 
 error_ratio_record = conventions.slo_error_ratio_record
@@ -452,8 +469,7 @@ def _traffic(spec: SliSpec, phases: Sequence[Phase], scale: int, omit_bad: bool 
 
 def _tier_runs(tier: BurnRateTier, timeline: BurnTimeline) -> Runs:
     """Minutes where both of the tier's windows are above its factor."""
-    return intersect(timeline.above(tier.long_seconds // 60, tier.factor),
-                     timeline.above(tier.short_seconds // 60, tier.factor))
+    return timeline.above_both(tier.long_seconds // 60, tier.short_seconds // 60, tier.factor)
 
 
 def _firing(tiers: Sequence[BurnRateTier], timeline: BurnTimeline, minute: int) -> list[BurnRateTier] | None:
@@ -542,17 +558,17 @@ def _burn_between(low: Fraction, high: Fraction | None, budget: Fraction) -> Fra
     return (low + top) / 2 if high is not None or top < 2 * low else top
 
 
-def _burns_between(low: Fraction, high: Fraction | None, budget: Fraction) -> list[Fraction]:
+def _burns_between(low: Fraction, high: Fraction | None, budget: Fraction) -> Iterator[Fraction]:
     """`_burn_between` first, then other burns in the same range, for when the first one's percentages
     sit on a rounding tie at every minute (a 0.0999 budget at 4.5x reads 44.955 %) or a page tier fires."""
+    first = _burn_between(low, high, budget)
+    yield first
     ceiling = 1 / budget
     top = min(high, ceiling) if high is not None else min(2 * low, ceiling)
-    burns = [_burn_between(low, high, budget)]
     for eighths in (3, 5, 2, 6, 1, 7):
         burn = low + (top - low) * eighths / 8
-        if burn not in burns:
-            burns.append(burn)
-    return burns
+        if burn != first:
+            yield burn
 
 
 @dataclass

@@ -50,7 +50,7 @@ class BurnTimeline:
             self._slopes.append(slope)
             self._corner_sums.append(self._corner_sums[-1] + slope * phase.minutes)
             self._corner_minutes.append(self._corner_minutes[-1] + phase.minutes)
-        self._runs: dict[tuple[int, Fraction], Runs] = {}
+        self._runs: dict[tuple[int, int, int, int], Runs] = {}
 
     # ------------------------------------------------------------------------------ point values
 
@@ -89,10 +89,19 @@ class BurnTimeline:
 
     def above(self, window_minutes: int, factor: Fraction) -> Runs:
         """Every minute where the window's mean burn is strictly above `factor`, as runs."""
-        key = (window_minutes, factor)
-        if key not in self._runs:
-            self._runs[key] = self._above(window_minutes, factor)
-        return self._runs[key]
+        key = (window_minutes, 0, factor.numerator, factor.denominator)  # a Fraction's own hash is slow
+        runs = self._runs.get(key)
+        if runs is None:
+            runs = self._runs[key] = self._above(window_minutes, factor)
+        return runs
+
+    def above_both(self, long_minutes: int, short_minutes: int, factor: Fraction) -> Runs:
+        """Every minute where both windows' mean burns are above `factor` (a burn-rate tier's condition)."""
+        key = (long_minutes, short_minutes, factor.numerator, factor.denominator)
+        runs = self._runs.get(key)
+        if runs is None:
+            runs = self._runs[key] = intersect(self.above(long_minutes, factor), self.above(short_minutes, factor))
+        return runs
 
     def _above(self, window_minutes: int, factor: Fraction) -> Runs:
         last = self.length + window_minutes - 1  # after this the window holds no increment
@@ -102,15 +111,14 @@ class BurnTimeline:
         for corner in self._corner_minutes:
             corners.update((corner, corner + window_minutes))
         points = sorted(c for c in corners if 1 <= c <= last)
-        scale_factor = factor.numerator * self._denominator
-
-        def excess(minute: int) -> int:  # (sum - factor x count), times factor.denominator x denominator
-            seen = self.window(minute, window_minutes)
-            assert seen is not None
-            return seen[1] * factor.denominator - scale_factor * seen[0]
-
+        per_count, per_sum, length, cumulative = factor.numerator * self._denominator, factor.denominator, \
+            self.length, self._cumulative
+        values = []  # (sum - factor x count) x factor.denominator x denominator at each point, as in window()
+        for minute in points:
+            start = minute - window_minutes if minute > window_minutes else 0
+            count = min(minute, length) - min(start, length)
+            values.append((cumulative(minute) - cumulative(start)) * per_sum - per_count * count)
         runs: list[tuple[int, int]] = []
-        values = [excess(p) for p in points]
         if len(points) == 1:
             return ((points[0], points[0]),) if values[0] > 0 else ()
         for (p, q), (gp, gq) in zip(zip(points, points[1:]), zip(values, values[1:])):
