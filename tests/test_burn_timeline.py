@@ -13,7 +13,9 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from planners.slo import burn_rate
+from types import SimpleNamespace
+
+from planners.slo import promtool_tests
 from planners.slo.burn_rate import as_fraction, rule_tests, usable_tiers
 from planners.slo.burn_timeline import BurnTimeline, Phase, first_outside, intersect
 from tests import burn_rate_oracle as oracle
@@ -89,7 +91,7 @@ def test_intersect_and_first_outside(left_raw, right_raw, minute):
 
 
 def _closed_form(spec, tiers, drawn, minute):
-    found = burn_rate._safe_minute(spec, tiers, BurnTimeline(drawn), minute)
+    found = promtool_tests._safe_minute(spec.error_budget, tiers, BurnTimeline(drawn), minute)
     return None if found is None else (found[0], [t.name for t in found[1]])
 
 
@@ -118,32 +120,42 @@ def test_closed_form_finds_the_evaluation_time_and_alerts_the_simulation_finds(t
     assert _closed_form(spec, tiers, drawn, minute) == _simulated(spec, tiers, drawn, minute)
 
 
-def _with_the_oracle(spec, tiers, timeline, minute):
+def _with_the_oracle(budget, tiers, timeline, minute):
     try:
-        return oracle.safe_minute(spec, tiers, timeline.phases, minute)
+        return oracle.safe_minute(SimpleNamespace(error_budget=budget, slo="-"), tiers, timeline.phases, minute)
     except oracle.NoSafeMinute:
         return None
+
+
+def _generated(spec, with_the_oracle: bool) -> tuple[dict, list[str]]:
+    """The test file and its gaps, planned afresh (the plan cache would otherwise answer the second call)."""
+    gaps: list[str] = []
+    promtool_tests._plan.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        if with_the_oracle:
+            patch.setattr(promtool_tests, "_safe_minute", _with_the_oracle)
+        generated = rule_tests(spec, "slo.yml", warn=gaps.append)
+    promtool_tests._plan.cache_clear()
+    return generated, gaps
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None, max_examples=15)
 @given(targets, windows, st.booleans())
 def test_whole_test_files_are_the_same_with_the_simulation(target, window, latency):
     spec = (latency_spec if latency else availability_spec)(window, target)
-    gaps: list[str] = []
-    closed = rule_tests(spec, "slo.yml", warn=gaps.append)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(burn_rate, "_safe_minute", _with_the_oracle)
-        simulated_gaps: list[str] = []
-        simulated = rule_tests(spec, "slo.yml", warn=simulated_gaps.append)
-    assert closed == simulated and gaps == simulated_gaps
+    assert _generated(spec, with_the_oracle=False) == _generated(spec, with_the_oracle=True)
 
 
 @pytest.mark.parametrize("target", ["99.9", "99.5", "90.01", "49.95"])
 def test_the_card_windows_give_the_same_files_as_the_simulation(target):
     for spec in (availability_spec("30d", target), latency_spec("28d", target), availability_spec("7d", target)):
-        gaps: list[str] = []
-        closed = rule_tests(spec, "slo.yml", warn=gaps.append)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(burn_rate, "_safe_minute", _with_the_oracle)
-            assert rule_tests(spec, "slo.yml", warn=lambda gap: None) == closed
+        assert _generated(spec, with_the_oracle=False) == _generated(spec, with_the_oracle=True)
         assert as_fraction(target) == spec.target
+
+
+def test_the_plan_cache_gives_every_slo_its_own_names():
+    """SLOs that share a window and budget share the numbers, never the names."""
+    first = rule_tests(availability_spec(service="alpha-api"), "slo.yml")
+    second = rule_tests(availability_spec(service="beta-api"), "slo.yml")
+    assert "beta" not in repr(first).lower() and "alpha" not in repr(second).lower()
+    assert repr(first).replace("alpha-api", "beta-api").replace("AlphaApi", "BetaApi") == repr(second)
