@@ -19,11 +19,14 @@ from acp.errors import (
     AcpError, Conflict, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
     UnsupportedRespondFormat, UnsupportedVersion, Violation,
 )
+from acp.library_values import plain_message
 from acp.limits import Limits, check_depth, decode
 from acp.version import ACP_VERSION, SERVER_VERSION, SUPPORTED_MAJOR_VERSIONS
 from planners.context import PlanContext
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from acp.store import Store
 
 log = logging.getLogger("acp.engine")
@@ -56,7 +59,14 @@ class Engine:
         self.store = store  # None: a stateless engine (the library default); the CLI and server pass one
         self.live_source = live_source
 
-    def handle(self, message: Message) -> dict[str, Any]:
+    def handle(self, message: Message | BaseModel) -> dict[str, Any]:
+        """The ACP response to one message, as a dict; never raises for bad input.
+
+        message: JSON text or bytes, a dict, or a request model from `acp.models` (for example
+        `DefineSlosRequest`). Dicts may come from `model.model_dump()`: None values count as absent and enum
+        members as their values. The answer is a success (`status` is the command's respond format) or an
+        error (`status: "ERROR"`, with `error.code` from `acp.CATALOGUE` and a JSON pointer per violation).
+        """
         request_id: str | None = None
         try:
             request = self._decode(message)
@@ -74,7 +84,8 @@ class Engine:
 
     # -- steps --------------------------------------------------------------------------------------------
 
-    def _decode(self, message: Message) -> Any:
+    def _decode(self, message: Message | BaseModel) -> Any:
+        message = plain_message(message)  # request models, and dicts from model_dump() (None, Enum members)
         if isinstance(message, (bytes, bytearray, memoryview)):
             return decode(bytes(message), self.limits)
         if isinstance(message, str):
@@ -146,6 +157,8 @@ class Engine:
         if self.store is None and self.live_source is None:
             return {}
         stored = dict(self.store.state(system)) if self.store is not None else {}
+        if self.store is not None and command.reads_answers:
+            stored["answers"] = self.store.answers(system)
         if self.live_source is not None and command.reads_live_source:
             stored["live"] = self.live_source.live(stored)
         return stored

@@ -52,6 +52,13 @@ def latency_buckets(thresholds_seconds: Iterable[Decimal]) -> tuple[Decimal, ...
                         key=Decimal))
 
 
+def setup_latency_buckets(setup_request: Mapping) -> tuple[Decimal, ...]:
+    """The buckets an OBSERVABILITY_SETUP instruments: the card's plus its slo_targets' latency thresholds."""
+    targets = setup_request.get("slo_targets") or {}
+    return latency_buckets(Decimal(str(targets[key])) / 1000 for key in ("latency_p95", "latency_p99")
+                           if isinstance(targets.get(key), (int, float)))
+
+
 def bucket_text(bound: Decimal) -> str:
     """A bucket bound as Prometheus clients print `le`: 0.25, 1, 2.5 (no exponent, no trailing zeros)."""
     text = format(Decimal(bound).normalize(), "f")
@@ -146,6 +153,11 @@ DASHBOARD_LINK = re.compile(r"/d/(?P<uid>[^/?#]+)(?:\?(?P<query>[^#]*))?")
 RUNBOOK_DIR = "runbooks"
 
 
+def default_runbook_base(system: str) -> str:
+    """Where a system's runbooks/ folder is published until the request says: one folder per system."""
+    return f"{DEFAULT_RUNBOOK_BASE}/{system}"
+
+
 def runbook_path(alert: str) -> str:
     """Where an alert's runbook lives in a rendered tree (and so under the runbook base URL)."""
     return f"{RUNBOOK_DIR}/{alert}.md"
@@ -172,9 +184,19 @@ def slo_rule_file(service: str | None) -> str:
     return f"{RULES_DIR}/slo-{service or 'system'}.yml"
 
 
+def own_slo_rule_file(service: str | None, slo: str) -> str:
+    """CONFIGURE_ALERTING's rules for an SLO no stored specification defines (a specification later takes over)."""
+    return f"{RULES_DIR}/alerts-{service or 'system'}-{slo}.yml"
+
+
 def rule_test_file(rule_file: str) -> str:
     """The promtool test file that proves `rule_file`, beside it in prometheus/tests/."""
     return rule_file.replace(RULES_DIR + "/", RULE_TESTS_DIR + "/", 1)
+
+
+def own_slo_dashboard_uid(service: str | None, slo: str) -> str:
+    """The dashboard CONFIGURE_ALERTING writes beside rules it produced itself (see own_slo_rule_file)."""
+    return dashboard_uid("slo", f"{service or 'system'}-{slo}")
 
 
 def slo_dashboard_uid(service: str | None) -> str:

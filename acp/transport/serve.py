@@ -22,12 +22,14 @@ from typing import Callable, Iterator
 import uvicorn
 
 from acp.engine import Engine
-from acp.errors import CATALOGUE
+from acp.errors import CATALOGUE, EXIT_LOCAL_FAILURE, AcpError
 from acp.limits import Limits
 from acp.sources.prometheus import PrometheusSource
-from acp.store import open_store
+from acp.store import describe_location, open_store
+from acp.transport.agent_endpoints import AgentEndpoints
 from acp.transport.auth import BearerAuth, load_token
 from acp.transport.dispatch import Dispatcher
+from acp.transport.endpoints import Endpoints
 from acp.transport.grpc_server import GrpcServer
 from acp.transport.http_app import build_app
 from acp.transport.telemetry import Metrics, configure_logging, log_event
@@ -107,9 +109,14 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     http_socket.setblocking(False)
     bound_http = http_socket.getsockname()[1]
 
+    endpoints = Endpoints(http_host, bound_http, grpc_host, bound_grpc, tls=config.tls.enabled,
+                          mutual_tls=bool(config.tls.client_ca), auth=auth.enabled,
+                          max_concurrent_rpcs=config.max_concurrent_rpcs)
     http_server = _Uvicorn(uvicorn.Config(
-        build_app(dispatcher, auth, config.max_concurrent_rpcs), log_config=None, access_log=False,
-        lifespan="off", http="h11", timeout_graceful_shutdown=config.grace_period, server_header=False,
+        build_app(dispatcher, auth, config.max_concurrent_rpcs, AgentEndpoints(dispatcher, endpoints)),
+        log_config=None, access_log=False,
+        # The lifespan starts and stops the MCP session manager and the A2A task handler with the listener.
+        lifespan="on", http="h11", timeout_graceful_shutdown=config.grace_period, server_header=False,
         **uvicorn_ssl_options(config.tls),
     ))
     await grpc_server.start()
@@ -150,6 +157,7 @@ def _announce(config: ServeConfig, grpc_address: str, http_address: str) -> None
         "event": "listening", "grpc": grpc_address, "http": http_address, "workers": config.workers,
         "tls": config.tls.enabled, "mutual_tls": bool(config.tls.client_ca), "auth": bool(config.auth_token_file),
         "max_message_bytes": config.max_message_bytes, "max_concurrent_rpcs": config.max_concurrent_rpcs,
+        "state": describe_location(config.state),
     })
 
 
@@ -217,7 +225,8 @@ def serve(config: ServeConfig) -> int:
         if config.workers > 1:
             return serve_workers(config)
         return asyncio.run(serve_async(config))
-    except (OSError, RuntimeError, ValueError) as exc:
-        # A busy port, an unreadable certificate, a bad token file: one clear line, not a traceback.
+    except (OSError, RuntimeError, ValueError, AcpError) as exc:
+        # A busy port, an unreadable certificate, a bad token file, a state store out of reach: failures on this
+        # machine, not ACP errors. One clear line, not a traceback.
         log_event(log, {"event": "failed", "error": f"{type(exc).__name__}: {exc}"}, logging.ERROR)
-        return CATALOGUE["UNAVAILABLE"].exit_code
+        return EXIT_LOCAL_FAILURE

@@ -7,12 +7,14 @@ local `acpctl render` calls; everything else sees file paths.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from acp.errors import SchemaViolation, Violation
 from planners.context import Findings
 from planners.durations import prometheus_duration
+from planners.knowledge import notifications
 from planners.knowledge.receivers import (KUBERNETES_SECRET_NAME, PAGER_KINDS, RECEIVER_KINDS, SECRETS_DIR,
                                          ReceiverKind, SecretField, secret_path)
 from planners.knowledge.severities import SEVERITIES, severity
@@ -146,7 +148,7 @@ def _secret_entry(secret: SecretField, provided: bool) -> dict[str, Any]:
 
 def _receiver_config(kind: ReceiverKind, role: str, channels: Mapping[str, Any]) -> dict[str, Any]:
     label = role if role != "default" else "warning"
-    config: dict[str, Any] = {"send_resolved": True}
+    config: dict[str, Any] = {"send_resolved": True, **copy.deepcopy(notifications.TEMPLATES.get(kind.kind, {}))}
     files = {secret.request_field: secret_path(secret) for secret in kind.secrets}
     if kind.kind == "pagerduty":
         config["routing_key_file"] = files["pagerduty_key"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping
 
+from planners import conventions
 from planners.renderers.artifacts import artifact
 from planners.renderers.otel_collector import NAMESPACE, PROMETHEUS_EXPORT_PORT
 
@@ -42,7 +43,7 @@ def prometheus_yml(scrape_interval: str, environment: str, exporter_jobs: Iterab
                                "file_sd_configs": [{"files": [f"targets/{kind}.json"], "refresh_interval": "1m"}]})
     return {
         "global": {"scrape_interval": scrape_interval, "scrape_timeout": "10s", "evaluation_interval": scrape_interval,
-                   "external_labels": {"environment": environment}},
+                   "external_labels": {conventions.ENV: environment}},
         "rule_files": rule_files,
         "alerting": {"alertmanagers": [{"static_configs": [
             {"targets": [f"alertmanager.{NAMESPACE}.internal:{ALERTMANAGER_PORT}"]}]}]},

@@ -165,7 +165,7 @@ class SyntheticTraffic:
 @dataclass(frozen=True)
 class SliSpec:
     slo: str
-    service: str
+    service: str | None  # None: an SLO over the whole system's traffic
     target: Fraction  # percent, e.g. Fraction(999, 10)
     window: str
     total_query: str
@@ -333,6 +333,9 @@ def rule_windows(slo_window: str, tiers: Iterable[BurnRateTier]) -> list[str]:
 
 
 def _series_labels(spec: SliSpec) -> dict[str, str]:
+    # An SLO over the whole system's traffic has no service, so its series carry no service label.
+    if spec.service is None:
+        return {conventions.SLO: spec.slo}
     return {conventions.SERVICE: spec.service, conventions.SLO: spec.slo}
 
 
@@ -343,12 +346,16 @@ def alert_labels(spec: SliSpec, severity: str, tier: str) -> dict[str, str]:
     return labels
 
 
+def _scope(spec: SliSpec) -> str:
+    return spec.service or "system-wide"
+
+
 def burn_annotations(spec: SliSpec, tier: BurnRateTier, value_text: str) -> dict[str, str]:
     budget_share = decimal_text(tier.budget_fraction * 100)
     return {
-        "summary": f"{spec.service} {spec.slo} SLO: error budget burning at {decimal_text(tier.factor)}x or faster ({tier.name})",
+        "summary": f"{_scope(spec)} {spec.slo} SLO: error budget burning at {decimal_text(tier.factor)}x or faster ({tier.name})",
         "description": (
-            f"{value_text} of {spec.service} requests failed the {spec.slo} SLI over the last {tier.long_window} "
+            f"{value_text} of {_scope(spec)} requests failed the {spec.slo} SLI over the last {tier.long_window} "
             f"(and over {tier.short_window}); at this rate {budget_share}% of the {spec.window} error budget "
             f"of the {decimal_text(spec.target)}% objective is gone within {tier.long_window}."),
         "runbook_url": conventions.runbook_url(spec.runbook_base, alert_name(spec)),
@@ -358,9 +365,9 @@ def burn_annotations(spec: SliSpec, tier: BurnRateTier, value_text: str) -> dict
 
 def absent_annotations(spec: SliSpec) -> dict[str, str]:
     return {
-        "summary": f"{spec.service} {spec.slo} SLO: the SLI's series are absent",
+        "summary": f"{_scope(spec)} {spec.slo} SLO: the SLI's series are absent",
         "description": (
-            f"No samples for the total events of the {spec.slo} SLI of {spec.service} for {ABSENT_FOR}: "
+            f"No samples for the total events of the {spec.slo} SLI of {_scope(spec)} for {ABSENT_FOR}: "
             "the SLO is blind (scrape failing, metric renamed, or the service is gone). This is not zero traffic."),
         "runbook_url": conventions.runbook_url(spec.runbook_base, absent_alert_name(spec)),
         "dashboard": spec.dashboard_url,
@@ -403,7 +410,7 @@ def rule_groups(spec: SliSpec) -> list[dict]:
         "labels": alert_labels(spec, "warning", ABSENT_TIER),
         "annotations": absent_annotations(spec),
     })
-    return [{"name": f"slo-{spec.service}-{spec.slo}", "rules": rules}]
+    return [{"name": f"slo-{spec.service or 'system'}-{spec.slo}", "rules": rules}]
 
 
 # ------------------------------------------------------------------------------------ promtool tests

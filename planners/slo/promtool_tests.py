@@ -338,7 +338,7 @@ class _Writer:
 
     def __init__(self, spec: SliSpec, plan: _Plan) -> None:
         self.spec, self.plan = spec, plan
-        self.name = f"{spec.service}/{spec.slo}"
+        self.name = f"{spec.service or 'system'}/{spec.slo}"
         self.alert, self.absent_alert = alert_name(spec), absent_alert_name(spec)
         self.selector = series_selector(spec)
         assert spec.test_traffic is not None
