@@ -376,7 +376,32 @@ def absent_annotations(spec: SliSpec) -> dict[str, str]:
 
 def rule_groups(spec: SliSpec) -> list[dict]:
     """One group per SLO: error ratios per window, budget rules, then the alerts that read them
-    (rules in a group run in order, so the alerts see this evaluation's ratios)."""
+    (rules in a group run in order, so the alerts see this evaluation's ratios).
+
+    A specification asks for its groups several times (its entry, its rule file, its runbooks), so they
+    are built once per distinct spec and each caller gets its own copy to keep or change."""
+    key = _rules_key(spec)
+    groups = _RULE_GROUPS.get(key)
+    if groups is None:
+        if len(_RULE_GROUPS) >= _RULE_GROUPS_LIMIT:
+            _RULE_GROUPS.clear()
+        groups = _RULE_GROUPS[key] = _rule_groups(spec)
+    return [{**group, "rules": [{key: dict(value) if type(value) is dict else value for key, value in rule.items()}
+                                for rule in group["rules"]]} for group in groups]
+
+
+_RULE_GROUPS: dict[tuple, list[dict]] = {}
+_RULE_GROUPS_LIMIT = 512
+
+
+def _rules_key(spec: SliSpec) -> tuple:
+    """Everything rule_groups reads from a spec (not its test traffic), hashable."""
+    return (spec.slo, spec.service, spec.target, spec.window, spec.total_query, spec.error_query, spec.good_query,
+            spec.team, tuple(sorted(spec.labels.items())), spec.disabled_tiers,
+            tuple(sorted(spec.severity_overrides.items())), spec.runbook_base, spec.dashboard_url, spec.description)
+
+
+def _rule_groups(spec: SliSpec) -> list[dict]:
     tiers, _ = usable_tiers(spec)
     series = _series_labels(spec)
     selector = series_selector(spec)
