@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
-from acp import schemas
+from acp import ecma_regex, schemas
 from acp.canonical import content_hash, derived_request_id, request_digest
 from acp.commands import COMMANDS, Command
 from acp.errors import (
@@ -34,8 +33,9 @@ class LiveSource(Protocol):
 
     def live(self, state: Mapping[str, Any]) -> dict[str, Any]: ...
 
-_VERSION = re.compile(r"^[0-9]{1,3}\.[0-9]{1,3}$")  # the pattern of defs.json#/$defs/acp_version
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # the pattern of defs.json#/$defs/request_id
+# The patterns of defs.json#/$defs/acp_version and request_id, read as the schema reads them ("$" is the end).
+_VERSION = ecma_regex.compiled(r"^[0-9]{1,3}\.[0-9]{1,3}$")
+_REQUEST_ID = ecma_regex.compiled(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 
 Message = Mapping[str, Any] | str | bytes | bytearray | memoryview
 

@@ -1,0 +1,139 @@
+"""Hostile input an outside probe sent, over every way in: the library, HTTP, gRPC (unary and streaming) and
+the CLI. Each gets the same structured ACP error with the same code, and nothing of it reaches the state.
+
+- names ending in a line break or NUL (Python's `$` once let "checkout-api\\n" through)
+- numbers JSON cannot carry in a double (1e400) and lone UTF-16 surrogates ("\\ud800"): MALFORMED_JSON
+- bytes that are not UTF-8, and messages over the size limit, on gRPC too (where protobuf used to refuse them
+  before ACP saw them)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+
+from acp import Engine
+from acp.errors import CATALOGUE
+from acp.store import open_store
+from acp.v1 import acp_pb2, acp_pb2_grpc
+from conftest import load_example
+from test_server_support import ROOT, ServerProcess, acpctl, http_call
+
+MAX_BYTES = 64 * 1024
+
+
+def _with(example: str, path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    message = load_example(example)
+    parent = message
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    return message
+
+
+# Every name the probe found unguarded, with a line break or NUL at its end: (message, pointer refused).
+NEWLINE_NAMES = {
+    "service": (_with("define_slos.json", ("service",), "checkout-api\n"), "/service"),
+    "system": ({**load_example("define_slos.json"), "system": "shop\n"}, "/system"),
+    "request_id": ({**load_example("define_slos.json"), "request_id": "req-1\n"}, "/request_id"),
+    "slo_name": (_with("configure_alerting.json", ("slo", "name"), "api_availability\n"), "/slo/name"),
+    "slack_channel": (_with("configure_alerting.json", ("notification", "channels", "slack_channel"),
+                            "#alerts-prod\n"), "/notification/channels/slack_channel"),
+    "environment": (_with("observability_setup.json", ("infrastructure", "environment"), "prod\r\n"),
+                    "/infrastructure/environment"),
+    "service_in_list": (_with("observability_setup.json", ("infrastructure", "services", 0), "api-gateway\n"),
+                        "/infrastructure/services/0"),
+    "nul": (_with("define_slos.json", ("service",), "checkout-api\x00"), "/service"),
+    "line_separator": (_with("define_slos.json", ("service",), "checkout-api\u2028"), "/service"),
+}
+
+
+@pytest.fixture(scope="module")
+def server():
+    process = ServerProcess("--max-message-bytes", str(MAX_BYTES))
+    yield process
+    assert process.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def stub(server):
+    with grpc.insecure_channel(server.grpc) as channel:
+        yield acp_pb2_grpc.AgentCoordinationStub(channel)
+
+
+def rich_error(error: grpc.RpcError) -> tuple[dict[str, Any], error_details_pb2.ErrorInfo]:
+    """The ACP error message and ErrorInfo from a failed call's grpc-status-details-bin."""
+    trailers = dict(error.trailing_metadata() or ())
+    status = status_pb2.Status.FromString(trailers["grpc-status-details-bin"])
+    info, message = error_details_pb2.ErrorInfo(), None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            detail.Unpack(info)
+        elif detail.Is(acp_pb2.AcpMessage.DESCRIPTOR):
+            packed = acp_pb2.AcpMessage()
+            detail.Unpack(packed)
+            message = json.loads(packed.json)
+    assert message is not None and info.reason == message["error"]["code"]
+    return message, info
+
+
+def cli_send(body: bytes, *flags: str) -> tuple[int, dict[str, Any]]:
+    done = subprocess.run([*acpctl(), "send", "-", *flags], input=body, capture_output=True, cwd=ROOT, timeout=120)
+    return done.returncode, json.loads(done.stdout)
+
+
+def error_code(response: dict[str, Any]) -> str:
+    return response["error"]["code"] if response["status"] == "ERROR" else response["status"]
+
+
+@pytest.mark.parametrize("case", sorted(NEWLINE_NAMES))
+def test_names_ending_in_a_line_break_are_refused_by_the_library(case: str) -> None:
+    message, pointer = NEWLINE_NAMES[case]
+    store = open_store(":memory:")
+    engine = Engine(store=store)
+    for form in (message, json.dumps(message), json.dumps(message).encode()):
+        response = engine.handle(form)
+        assert error_code(response) == "SCHEMA_VIOLATION", response
+        assert pointer in [v["pointer"] for v in response["error"]["violations"]]
+        assert "\n" not in json.dumps(response["error"], ensure_ascii=False)  # the value is never echoed
+    assert store.log() == [] and store.state("default") == {"setup": None, "slos": {}, "alerting": {}}
+
+
+@pytest.mark.parametrize("case", sorted(NEWLINE_NAMES))
+def test_names_ending_in_a_line_break_are_refused_over_http_and_grpc(server, stub, case: str) -> None:
+    message, pointer = NEWLINE_NAMES[case]
+    body = json.dumps(message).encode()
+    expected = Engine().handle(body)
+    status, _, reply = http_call(server.http, "POST", "/v1/messages", body)
+    assert (status, json.loads(reply)) == (422, expected)
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Send(acp_pb2.AcpMessage(json=body.decode()), timeout=30)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert rich_error(refused.value)[0] == expected
+    streamed = [json.loads(m.json) for m in stub.SendStream(iter([acp_pb2.AcpMessage(json=body.decode())]), timeout=30)]
+    assert streamed == [expected]
+    assert pointer in [v["pointer"] for v in expected["error"]["violations"]]
+
+
+def test_names_ending_in_a_line_break_are_refused_by_the_cli_and_never_stored(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    for case in sorted(NEWLINE_NAMES):
+        message, pointer = NEWLINE_NAMES[case]
+        code, response = cli_send(json.dumps(message).encode(), "--state", str(state))
+        assert code == CATALOGUE["SCHEMA_VIOLATION"].exit_code, (case, response)
+        assert pointer in [v["pointer"] for v in response["error"]["violations"]]
+    # A valid message afterwards is stored; none of the refused names ever was.
+    code, _ = cli_send((ROOT / "examples" / "define_slos.json").read_bytes(), "--state", str(state))
+    assert code == 0
+    with sqlite3.connect(state) as db:
+        logged = db.execute("SELECT request_id, system, cmd FROM message_log").fetchall()
+        keys = db.execute("SELECT system, part, key FROM system_state").fetchall()
+    assert [row[1:] for row in logged] == [("default", "DEFINE_SLOS")]
+    assert keys == [("default", "slos", "checkout-api")]
