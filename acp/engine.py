@@ -18,7 +18,7 @@ from acp.errors import (
     AcpError, Conflict, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
     UnsupportedRespondFormat, UnsupportedVersion, Violation,
 )
-from acp.limits import Limits, check_depth, decode
+from acp.limits import Limits, check_depth, decode, unrepresentable
 from acp.version import ACP_VERSION, SERVER_VERSION, SUPPORTED_MAJOR_VERSIONS
 from planners.context import PlanContext
 
@@ -60,7 +60,8 @@ class Engine:
         request_id: str | None = None
         try:
             request = self._decode(message)
-            identity = _Identity.of(request)
+            request_id = _usable_request_id(request)  # readable before anything else is trusted, for every error
+            identity = _identity(request)
             request_id = identity.request_id
             return self._answer(request, identity)
         except AcpError as error:
@@ -83,7 +84,7 @@ class Engine:
             # A library caller's dict goes through the same limits and the same JSON types as the wire.
             check_depth(message, self.limits)
             try:
-                text = json.dumps(message, allow_nan=False, ensure_ascii=False)
+                text = json.dumps(message, ensure_ascii=False)  # NaN and inf are refused later, with a pointer
             except (TypeError, ValueError) as exc:
                 raise MalformedJson(f"the message holds a value JSON cannot carry: {type(exc).__name__}") from None
             return decode(text, self.limits)
@@ -233,6 +234,18 @@ class _Identity:
         digest = request_digest(request)
         caller_id = _usable_request_id(request)
         return cls(caller_id or derived_request_id(digest), caller_id, "sha256:" + digest)
+
+
+def _identity(request: Any) -> _Identity:
+    """The request's identity; a value that has no canonical JSON (1e400, a lone surrogate) is MALFORMED_JSON."""
+    problem = None
+    try:
+        return _Identity.of(request)
+    except (ValueError, UnicodeEncodeError, RecursionError):
+        problem = unrepresentable(request)
+    if problem is None:  # nothing a walk can point at: still not a message this server can carry
+        problem = MalformedJson("the message holds a value JSON cannot carry")
+    raise problem
 
 
 def _usable_request_id(request: Any) -> str | None:

@@ -137,3 +137,51 @@ def test_names_ending_in_a_line_break_are_refused_by_the_cli_and_never_stored(tm
         keys = db.execute("SELECT system, part, key FROM system_state").fetchall()
     assert [row[1:] for row in logged] == [("default", "DEFINE_SLOS")]
     assert keys == [("default", "slos", "checkout-api")]
+
+
+# Values with no canonical JSON, anywhere in a message: (JSON text, pointer refused). Each used to fail while
+# the request was hashed, as INTERNAL with a made-up request_id.
+UNREPRESENTABLE = {
+    "huge_number": ('{"cmd": "DEFINE_SLOS", "request_id": "probe-3", "service": "api", '
+                    '"current_performance": {"availability": 1e400}}', "/current_performance/availability"),
+    "huge_negative": ('{"cmd": "DESCRIBE", "request_id": "probe-3", "x": [1, -1e400]}', "/x/1"),
+    "lone_high_surrogate": ('{"cmd": "DEFINE_SLOS", "request_id": "probe-3", "service": "\\ud800"}', "/service"),
+    "lone_low_surrogate_in_a_key": ('{"cmd": "DESCRIBE", "request_id": "probe-3", "a": {"\\udc00x": 1}}',
+                                    "/a/\ufffdx"),
+    "nan_literal": ('{"cmd": "DESCRIBE", "request_id": "probe-3", "x": NaN}', "/x"),
+}
+
+
+def assert_unrepresentable(response: dict[str, Any], pointer: str) -> None:
+    assert error_code(response) == "MALFORMED_JSON", response
+    assert response["request_id"] == "probe-3"
+    assert [v["pointer"] for v in response["error"]["violations"]] == [pointer]
+
+
+@pytest.mark.parametrize("case", sorted(UNREPRESENTABLE))
+def test_values_json_cannot_carry_are_malformed_json_with_the_callers_id_in_the_library(case: str) -> None:
+    text, pointer = UNREPRESENTABLE[case]
+    engine = Engine(store=open_store(":memory:"))
+    for form in (text, text.encode(), json.loads(text)):  # the dict holds inf or the surrogate itself
+        assert_unrepresentable(engine.handle(form), pointer)
+    assert engine.store.log() == []
+
+
+@pytest.mark.parametrize("case", sorted(UNREPRESENTABLE))
+def test_values_json_cannot_carry_are_malformed_json_over_http_grpc_and_the_cli(server, stub, case: str) -> None:
+    text, pointer = UNREPRESENTABLE[case]
+    status, _, reply = http_call(server.http, "POST", "/v1/messages", text.encode())
+    assert status == 400
+    assert_unrepresentable(json.loads(reply), pointer)
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Send(acp_pb2.AcpMessage(json=text), timeout=30)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert_unrepresentable(rich_error(refused.value)[0], pointer)
+    answers = [json.loads(m.json) for m in stub.SendStream(
+        iter([acp_pb2.AcpMessage(json=text), acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}')]), timeout=30)]
+    assert_unrepresentable(answers[0], pointer)
+    assert answers[1]["status"] == "CAPABILITIES"  # the stream goes on
+    code, response = cli_send(text.encode(), "--state", ":memory:")
+    assert code == CATALOGUE["MALFORMED_JSON"].exit_code
+    assert_unrepresentable(response, pointer)
+    assert "INTERNAL" not in server.log_text()
