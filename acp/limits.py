@@ -13,6 +13,10 @@ from acp.errors import MalformedJson, PayloadTooLarge, Violation
 
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the HTTP body limit and gRPC max message size use the same figure
 DEFAULT_MAX_NESTING_DEPTH = 64  # the deepest legitimate message nests about 8 levels
+# A transport reads a message up to this many times the limit in order to answer PAYLOAD_TOO_LARGE as an ACP error
+# (HTTP reads and drops the body; gRPC must receive the whole message before a handler sees it). Past it the
+# transport itself cuts the request: HTTP closes the connection, gRPC answers RESOURCE_EXHAUSTED.
+OVERSIZE_ANSWER_FACTOR = 4
 
 
 @dataclass(frozen=True)

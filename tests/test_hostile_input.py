@@ -63,9 +63,14 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def stub(server):
-    with grpc.insecure_channel(server.grpc) as channel:
-        yield acp_pb2_grpc.AgentCoordinationStub(channel)
+def channel(server):
+    with grpc.insecure_channel(server.grpc) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def stub(channel):
+    return acp_pb2_grpc.AgentCoordinationStub(channel)
 
 
 def rich_error(error: grpc.RpcError) -> tuple[dict[str, Any], error_details_pb2.ErrorInfo]:
@@ -185,3 +190,96 @@ def test_values_json_cannot_carry_are_malformed_json_over_http_grpc_and_the_cli(
     assert code == CATALOGUE["MALFORMED_JSON"].exit_code
     assert_unrepresentable(response, pointer)
     assert "INTERNAL" not in server.log_text()
+
+
+# -- bytes the stub would never send: not UTF-8, not protobuf, over the limit ------------------------------------
+
+def framed(payload: bytes) -> bytes:
+    """An AcpMessage on the wire, built by hand so its json field may hold any bytes: field 1, length-delimited."""
+    length, size = bytearray(), len(payload)
+    while True:
+        length.append((size & 0x7F) | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            break
+    return b"\x0a" + bytes(length) + payload
+
+
+def raw_unary(channel, wire: bytes) -> tuple[grpc.StatusCode, dict[str, Any]]:
+    send = channel.unary_unary("/acp.v1.AgentCoordination/Send", request_serializer=None,
+                               response_deserializer=acp_pb2.AcpMessage.FromString)
+    try:
+        reply = send(wire, timeout=30)
+    except grpc.RpcError as error:
+        return error.code(), rich_error(error)[0]
+    return grpc.StatusCode.OK, json.loads(reply.json)
+
+
+def raw_stream(channel, wires: list[bytes]) -> list[dict[str, Any]]:
+    send = channel.stream_stream("/acp.v1.AgentCoordination/SendStream", request_serializer=None,
+                                 response_deserializer=acp_pb2.AcpMessage.FromString)
+    return [json.loads(reply.json) for reply in send(iter(wires), timeout=60)]
+
+
+DESCRIBE = b'{"cmd": "DESCRIBE"}'
+NOT_UTF8 = {
+    "invalid_bytes": b'{"cmd": "DESCRIBE", "request_id": "probe-5", "x": "\xff\xfe"}',
+    "overlong_encoding": b'{"cmd": "DESCRIBE", "x": "\xc0\xaf"}',
+    "encoded_surrogate": b'{"cmd": "DESCRIBE", "x": "\xed\xa0\x80"}',
+    "truncated_sequence": b'{"cmd": "DESCRIBE", "x": "\xe2\x82"}',
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_UTF8))
+def test_bytes_that_are_not_utf8_are_malformed_json_over_grpc_http_and_the_cli(server, channel, case: str) -> None:
+    body = NOT_UTF8[case]
+    expected = Engine().handle(body)
+    assert error_code(expected) == "MALFORMED_JSON"
+    assert raw_unary(channel, framed(body)) == (grpc.StatusCode.INVALID_ARGUMENT, expected)
+    streamed = raw_stream(channel, [framed(body), framed(DESCRIBE), framed(body), framed(DESCRIBE)])
+    assert [error_code(answer) for answer in streamed] == ["MALFORMED_JSON", "CAPABILITIES"] * 2
+    assert streamed[0] == expected
+    status, _, reply = http_call(server.http, "POST", "/v1/messages", body)
+    assert (status, json.loads(reply)) == (400, expected)
+    assert cli_send(body) == (CATALOGUE["MALFORMED_JSON"].exit_code, expected)
+
+
+@pytest.mark.parametrize("size", [MAX_BYTES + 1, MAX_BYTES + 2000, 3 * MAX_BYTES])
+def test_messages_over_the_limit_are_payload_too_large_on_grpc_unary_and_stream(channel, size: int) -> None:
+    body = b'{"cmd": "DESCRIBE", "pad": "' + b"x" * (size - 30) + b'"}'
+    assert len(body) > MAX_BYTES
+    status, unary = raw_unary(channel, framed(body))
+    assert (status, error_code(unary)) == (grpc.StatusCode.INVALID_ARGUMENT, "PAYLOAD_TOO_LARGE")
+    assert unary["error"]["retryable"] is False
+    streamed = raw_stream(channel, [framed(body), framed(DESCRIBE), framed(body), framed(DESCRIBE)])
+    assert [error_code(answer) for answer in streamed] == ["PAYLOAD_TOO_LARGE", "CAPABILITIES"] * 2
+
+
+def test_the_same_oversized_bytes_are_payload_too_large_over_every_transport() -> None:
+    """At the default limit (4 MiB), which the CLI shares: a few KiB over it, over HTTP, gRPC and the CLI."""
+    process = ServerProcess()
+    try:
+        limit = 4 * 1024 * 1024
+        body = b'{"cmd": "DESCRIBE", "pad": "' + b"x" * (limit + 4096) + b'"}'  # past the old frame allowance
+        with grpc.insecure_channel(process.grpc) as opened:
+            status, unary = raw_unary(opened, framed(body))
+        assert (status, error_code(unary)) == (grpc.StatusCode.INVALID_ARGUMENT, "PAYLOAD_TOO_LARGE")
+        http_status, _, reply = http_call(process.http, "POST", "/v1/messages", body)
+        assert (http_status, error_code(json.loads(reply))) == (413, "PAYLOAD_TOO_LARGE")
+        exit_code, printed = cli_send(body)
+        assert (exit_code, error_code(printed)) == (CATALOGUE["PAYLOAD_TOO_LARGE"].exit_code, "PAYLOAD_TOO_LARGE")
+    finally:
+        assert process.stop() == 0
+
+
+def test_bad_bytes_over_grpc_are_logged_like_any_request(server, channel) -> None:
+    raw_unary(channel, framed(b'{"cmd": "DESCRIBE", "request_id": "logged-5", "x": "\xff"}'))
+    raw_unary(channel, b"\xff\xff\xff\xff")  # not even protobuf
+    lines = [line for line in server.events("request") if line.get("transport") == "grpc"]
+    assert [line["error_code"] for line in lines[-2:]] == ["MALFORMED_JSON", "MALFORMED_JSON"]
+
+
+def test_a_message_that_is_not_protobuf_is_malformed_and_the_stream_goes_on(channel) -> None:
+    assert raw_unary(channel, b"\xff\xff\xff\xff")[0] == grpc.StatusCode.INVALID_ARGUMENT
+    answers = raw_stream(channel, [b"\x0a\xff\xff\xff", framed(DESCRIBE)])
+    assert [error_code(answer) for answer in answers] == ["MALFORMED_JSON", "CAPABILITIES"]

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acp import schemas
 from acp.errors import AcpError, NotFound, Overloaded
+from acp.limits import OVERSIZE_ANSWER_FACTOR
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import DESCRIBE, Dispatcher
 from acp.transport.openapi import openapi_document
@@ -22,7 +23,7 @@ from acp.transport.wire_errors import error_message, http_status
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes must work without credentials
 # An oversized body is read and thrown away (never parsed) so the client can read the 413; past this
 # many times the limit the connection is simply cut.
-DRAIN_FACTOR = 4
+DRAIN_FACTOR = OVERSIZE_ANSWER_FACTOR
 
 
 def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
