@@ -172,7 +172,7 @@ class Engine:
             return []  # only possible while a command's schema is still being written; its planner is unbuilt too
         found = schemas.violations(command.request_schema, request)
         if not found:
-            found = command.reference_violations(request)
+            found = [_without_echo(v, request) for v in command.reference_violations(request)]
         return found
 
     def _response(
@@ -255,6 +255,31 @@ def _usable_request_id(request: Any) -> str | None:
     if isinstance(candidate, str) and _REQUEST_ID.match(candidate):
         return candidate
     return None  # an invalid one is reported by schema validation; the error carries a derived id instead
+
+
+def _without_echo(violation: Violation, request: Any) -> Violation:
+    """A violation message never repeats the value it is about (DESIGN.md section 2), whoever wrote the check:
+    a quoted copy of the value at the violation's pointer is replaced by "this value"."""
+    value = _at_pointer(request, violation.pointer)
+    if not isinstance(value, str) or not value:
+        return violation
+    message = violation.message
+    for quoted in (f"'{value}'", f'"{value}"'):
+        message = message.replace(quoted, "this value")
+    return violation if message == violation.message else Violation(violation.pointer, violation.keyword, message)
+
+
+def _at_pointer(document: Any, where: str) -> Any:
+    node = document
+    for part in where.split("/")[1:]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return None
+    return node
 
 
 def _command_of(request: dict[str, Any]) -> Command:
