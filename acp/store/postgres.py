@@ -8,7 +8,8 @@ transaction-scoped advisory lock so that replicas starting together apply each o
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from acp.errors import Unavailable
@@ -25,7 +26,9 @@ class PostgresStore(SqlStore):
     dialect = "postgresql"
     placeholder = "%s"
 
-    def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE, timeout: float = CONNECT_TIMEOUT_SECONDS,
+                 retention: timedelta | None = None, clock: Callable[[], datetime] | None = None) -> None:
+        self._configure_retention(retention, clock)
         try:
             import psycopg
             from psycopg_pool import ConnectionPool, PoolTimeout

@@ -11,8 +11,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from acp.errors import Unavailable
 from acp.store.base import SqlStore, utc_now
@@ -25,7 +26,9 @@ BUSY_TIMEOUT_MS = 10_000  # worker processes queue behind one writer; a record t
 class SqliteStore(SqlStore):
     dialect = "sqlite"
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                 retention: timedelta | None = None, clock: Callable[[], datetime] | None = None) -> None:
+        self._configure_retention(retention, clock)
         self.path = str(path)
         if self.path != MEMORY:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
