@@ -25,7 +25,7 @@ from acp.engine import Engine
 from acp.errors import CATALOGUE
 from acp.limits import Limits
 from acp.sources.prometheus import PrometheusSource
-from acp.store import open_store
+from acp.store import DEFAULT_RETENTION, open_store
 from acp.transport.auth import BearerAuth, load_token
 from acp.transport.dispatch import Dispatcher
 from acp.transport.grpc_server import GrpcServer
@@ -52,6 +52,7 @@ class ServeConfig:
     log_level: str = "info"
     validate_responses: bool = False
     state: str | None = None  # None: the XDG default SQLite file; each worker opens its own connection
+    state_retention: str = DEFAULT_RETENTION  # how long the message log keeps a row (acp.store.retention)
     prometheus_url: str | None = None
 
 
@@ -96,7 +97,7 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     live = PrometheusSource(config.prometheus_url) if config.prometheus_url else None
     engine = Engine(validate_responses=config.validate_responses,
                     limits=Limits(max_message_bytes=config.max_message_bytes),
-                    store=open_store(config.state), live_source=live)
+                    store=open_store(config.state, retention=config.state_retention), live_source=live)
     dispatcher = Dispatcher(engine, Metrics(), config.max_message_bytes)
 
     grpc_server = GrpcServer(dispatcher, auth, config.tls, max_message_bytes=config.max_message_bytes,
