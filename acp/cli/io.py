@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from acp.errors import CATALOGUE
 from acp.limits import DEFAULT_MAX_MESSAGE_BYTES
+from acp.store.retention import DEFAULT_RETENTION, parse_retention
 
 if TYPE_CHECKING:
     from acp.engine import Engine
@@ -38,10 +39,24 @@ def add_state_options(parser: argparse.ArgumentParser) -> None:
              "(env ACP_STATE; default: acp-observability/state.db under $XDG_STATE_HOME)",
     )
     parser.add_argument(
+        "--state-retention", metavar="DURATION", type=_retention,
+        default=os.environ.get("ACP_STATE_RETENTION", DEFAULT_RETENTION),
+        help="how long the message log keeps a row (90s, 30m, 24h, 7d, 2w or forever); current state is kept "
+             "regardless (env ACP_STATE_RETENTION; default %(default)s)",
+    )
+    parser.add_argument(
         "--prometheus-url", metavar="URL", default=os.environ.get("ACP_PROMETHEUS_URL"),
         help="measure SLO actuals and firing alerts from this Prometheus for OBSERVABILITY_STATUS "
              "(env ACP_PROMETHEUS_URL)",
     )
+
+
+def _retention(text: str) -> str:
+    try:
+        parse_retention(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def embedded_engine(args: argparse.Namespace, **options: Any) -> "Engine":
@@ -53,7 +68,8 @@ def embedded_engine(args: argparse.Namespace, **options: Any) -> "Engine":
         from acp.sources.prometheus import PrometheusSource
 
         live = PrometheusSource(args.prometheus_url)
-    return Engine(store=open_store(getattr(args, "state", None)), live_source=live, **options)
+    store = open_store(getattr(args, "state", None), retention=getattr(args, "state_retention", None))
+    return Engine(store=store, live_source=live, **options)
 
 
 def add_output_option(parser: argparse.ArgumentParser) -> None:

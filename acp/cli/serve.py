@@ -63,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
         auth_token_file=args.auth_token_file, tls=tls, max_message_bytes=args.max_message_bytes,
         max_concurrent_rpcs=args.max_concurrent_rpcs, grace_period=args.grace_period,
         log_level=args.log_level, validate_responses=args.validate_responses,
-        state=args.state, prometheus_url=args.prometheus_url,
+        state=args.state, state_retention=args.state_retention, prometheus_url=args.prometheus_url,
     ))
