@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol
 from acp import ecma_regex, schemas
 from acp.canonical import content_hash, derived_request_id, request_digest
 from acp.commands import COMMANDS, Command
+from acp.deadline import Ticket
 from acp.errors import (
     AcpError, Conflict, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
     UnsupportedRespondFormat, UnsupportedVersion, Violation,
@@ -38,6 +39,7 @@ _VERSION = ecma_regex.compiled(r"^[0-9]{1,3}\.[0-9]{1,3}$")
 _REQUEST_ID = ecma_regex.compiled(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 
 Message = Mapping[str, Any] | str | bytes | bytearray | memoryview
+UNIDENTIFIED = "acp-unidentified"  # the request_id of an answer to a message whose own could not be read
 
 
 class Engine:
@@ -56,14 +58,18 @@ class Engine:
         self.store = store  # None: a stateless engine (the library default); the CLI and server pass one
         self.live_source = live_source
 
-    def handle(self, message: Message) -> dict[str, Any]:
+    def handle(self, message: Message, ticket: Ticket | None = None) -> dict[str, Any]:
+        """ticket: the request's deadline, shared with the transport (acp.deadline). An answer is written to the
+        store only if the ticket allows it; once it has been, it is the answer, however late."""
+        ticket = ticket or Ticket()
         request_id: str | None = None
         try:
             request = self._decode(message)
-            request_id = _usable_request_id(request)  # readable before anything else is trusted, for every error
+            request_id = ticket.request_id = _usable_request_id(request)  # first, so every error can echo it
             identity = _identity(request)
-            request_id = identity.request_id
-            return self._answer(request, identity)
+            request_id = ticket.request_id = identity.request_id
+            ticket.check()
+            return self._answer(request, identity, ticket)
         except AcpError as error:
             return self._error(error, request_id)
         except Exception:  # a bug must cost one request, not the server
@@ -72,6 +78,15 @@ class Engine:
 
     def describe(self) -> dict[str, Any]:
         return self.handle({"cmd": "DESCRIBE"})
+
+    def identify(self, message: Message) -> str:
+        """The request_id an answer to `message` carries: the caller's, else one derived from the content
+        (what a transport puts in an error it makes itself, such as DEADLINE_EXCEEDED for a queued request)."""
+        try:
+            request = self._decode(message)
+            return _usable_request_id(request) or _identity(request).request_id
+        except AcpError:
+            return UNIDENTIFIED
 
     # -- steps --------------------------------------------------------------------------------------------
 
@@ -90,7 +105,7 @@ class Engine:
             return decode(text, self.limits)
         raise MalformedJson(f"a message is a JSON object, text or bytes, not {type(message).__name__}")
 
-    def _answer(self, request: Any, identity: _Identity) -> dict[str, Any]:
+    def _answer(self, request: Any, identity: _Identity, ticket: Ticket) -> dict[str, Any]:
         request_id = identity.request_id
         if not isinstance(request, dict):
             raise SchemaViolation(
@@ -105,6 +120,7 @@ class Engine:
         found = self._request_violations(command, request)
         if found:
             raise SchemaViolation(_count(found), found)
+        ticket.check()  # validation of a large message takes time; planning takes more
 
         system = request.get("system", "default")
         if request.get("validate_only"):
@@ -120,12 +136,14 @@ class Engine:
         remembered = self._remembered_answer(command, identity)
         if remembered is not None:
             return remembered
-        output = command.plan(request, PlanContext(system=system, stored=self._stored_state(command, system)))
+        stored = self._stored_state(command, system)
+        ticket.check()
+        output = command.plan(request, PlanContext(system=system, stored=stored))
         response = self._response(
             command.respond_format, request_id, system, output.content,
             output.findings.warnings, output.findings.assumptions,
         )
-        return self._record(command, request, identity, response)
+        return self._record(command, request, identity, response, ticket)
 
     # -- state ---------------------------------------------------------------------------------------------
 
@@ -152,10 +170,13 @@ class Engine:
         return stored
 
     def _record(self, command: Command, request: dict[str, Any], identity: _Identity,
-                response: dict[str, Any]) -> dict[str, Any]:
-        """Durable before the answer leaves: a crash after this returns loses nothing acknowledged."""
+                response: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
+        """Durable before the answer leaves: a crash after this returns loses nothing acknowledged. Nothing is
+        written for a request the transport has given up on: its caller got an error, so its state is unchanged."""
         if self.store is None or not command.records_state:
             return response
+        if not ticket.begin_commit():
+            raise ticket.error()
         # A derived id names the content, not one sending of it: the same message after the state changed is
         # planned again and logged again, under a log key of its own.
         log_id = identity.caller_id or f"{identity.request_id}/{uuid.uuid4().hex[:16]}"
@@ -195,7 +216,7 @@ class Engine:
     def _error(self, error: AcpError, request_id: str | None) -> dict[str, Any]:
         response: dict[str, Any] = {
             "status": "ERROR", "acp_version": ACP_VERSION,
-            "request_id": request_id or "acp-unidentified",
+            "request_id": request_id or UNIDENTIFIED,
             "error": error.to_error_object(), "warnings": [], "assumptions": [],
         }
         response["hash"] = content_hash(response)

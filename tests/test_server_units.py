@@ -131,10 +131,13 @@ class GatedEngine:
         self.calls: list[bytes] = []
         self.real = Engine()
 
-    def handle(self, message: Any) -> dict[str, Any]:
+    def handle(self, message: Any, ticket: Any = None) -> dict[str, Any]:
         self.calls.append(message)
         self.gate.wait(10)
-        return self.real.handle(message)
+        return self.real.handle(message, ticket)
+
+    def identify(self, message: Any) -> str:
+        return self.real.identify(message)
 
 
 def run(coroutine):
@@ -205,24 +208,29 @@ def test_http_while_draining_readiness_fails_and_new_messages_are_unavailable():
     assert message.json()["error"]["retryable"] is True
 
 
-def test_a_request_whose_deadline_passes_in_the_queue_is_abandoned_not_planned():
+@pytest.mark.parametrize("cmd", ["DESCRIBE", "DEFINE_SLOS"])  # the query pool and the planning pool
+def test_a_request_whose_deadline_passes_in_the_queue_is_abandoned_not_planned(cmd: str):
     engine = GatedEngine()
-    dispatcher = Dispatcher(engine, Metrics(), 1024, threads=1)
+    dispatcher = Dispatcher(engine, Metrics(), 1024, threads=1, query_threads=1)
+    pool = dispatcher.query_executor if cmd == "DESCRIBE" else dispatcher.executor
+    first = f'{{"cmd": "{cmd}", "request_id": "a"}}'.encode()
+    queued = f'{{"cmd": "{cmd}", "request_id": "b"}}'.encode()
 
     async def scenario():
-        blocker = asyncio.create_task(dispatcher.handle(b'{"cmd": "DESCRIBE", "request_id": "a"}', Outcome("grpc")))
+        blocker = asyncio.create_task(dispatcher.handle(first, Outcome("grpc")))
         while not engine.calls:
             await asyncio.sleep(0.01)
-        late = await dispatcher.handle(b'{"cmd": "DESCRIBE", "request_id": "b"}', Outcome("grpc"), timeout=0.05)
+        late = await dispatcher.handle(queued, Outcome("grpc"), timeout=0.05)  # waits behind the gated one
         engine.gate.set()
         await blocker
-        await asyncio.sleep(0.05)  # let the pool reach the abandoned request
+        await asyncio.get_running_loop().run_in_executor(pool, lambda: None)  # the pool has passed the queued one
         return late
 
     late = run(scenario())
     dispatcher.shutdown()
     assert late["error"]["code"] == "DEADLINE_EXCEEDED" and late["error"]["retryable"] is True
-    assert engine.calls == [b'{"cmd": "DESCRIBE", "request_id": "a"}']
+    assert late["request_id"] == "b"  # the caller's id, read although no thread ever took the request
+    assert engine.calls == [first]
 
 
 class BusyEngine:
@@ -232,7 +240,7 @@ class BusyEngine:
         self.seconds = seconds
         self.started = threading.Event()
 
-    def handle(self, message: Any) -> dict[str, Any]:
+    def handle(self, message: Any, ticket: Any = None) -> dict[str, Any]:
         self.started.set()
         end = time.perf_counter() + self.seconds
         spins = 0

@@ -37,6 +37,9 @@ log = logging.getLogger("acp.server")
 
 DEFAULT_GRPC_LISTEN = "127.0.0.1:50051"
 DEFAULT_HTTP_LISTEN = "127.0.0.1:8080"
+# After the grace period, how long the transports stay up to deliver the answers decided at its end (UNAVAILABLE
+# for abandoned requests, the committed answer for those whose commit had begun).
+ANSWER_MARGIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
 
     http_server = _Uvicorn(uvicorn.Config(
         build_app(dispatcher, auth, config.max_concurrent_rpcs), log_config=None, access_log=False,
-        lifespan="off", http="h11", timeout_graceful_shutdown=config.grace_period, server_header=False,
+        lifespan="off", http="h11", timeout_graceful_shutdown=config.grace_period + ANSWER_MARGIN_SECONDS,
+        server_header=False,
         **uvicorn_ssl_options(config.tls),
     ))
     await grpc_server.start()
@@ -138,11 +142,22 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     dispatcher.draining = True
     await grpc_server.drain()
     http_server.should_exit = True
-    await asyncio.gather(grpc_server.stop(config.grace_period), http_task, return_exceptions=True)
+    # At the end of the grace period every request not yet committing is answered UNAVAILABLE (and commits
+    # nothing); the transports keep their connections a margin longer so that those answers, and the answers
+    # being committed, reach their callers instead of a cut connection or uvicorn's plain-text 500.
+    abandon = loop.call_later(config.grace_period, _abandon_the_rest, dispatcher)
+    await asyncio.gather(grpc_server.stop(config.grace_period + ANSWER_MARGIN_SECONDS), http_task,
+                         return_exceptions=True)
+    abandon.cancel()
     dispatcher.shutdown()
     signalled.cancel()
     log_event(log, {"event": "stopped", "clean": clean})
     return 0 if clean else CATALOGUE["INTERNAL"].exit_code
+
+
+def _abandon_the_rest(dispatcher: Dispatcher) -> None:
+    abandoned = dispatcher.abandon_all()
+    log_event(log, {"event": "grace_period_over", "abandoned": abandoned})
 
 
 def _announce(config: ServeConfig, grpc_address: str, http_address: str) -> None:
