@@ -50,6 +50,9 @@ class Store(Protocol):
     def prune(self) -> int:
         """Apply the retention now; the number of log rows deleted (0 without a retention)."""
 
+    def check_writable(self, timeout: float) -> str | None:
+        """None when the store could take a write within `timeout` seconds, else the reason it cannot."""
+
     def state(self, system: str) -> dict:
         """{"setup": request | None, "slos": {service: content}, "alerting": {name: content}}."""
 

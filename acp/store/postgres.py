@@ -75,6 +75,19 @@ class PostgresStore(SqlStore):
             raise Unavailable(f"the state store (PostgreSQL at {self._where}) failed: {type(exc).__name__}",
                               details={"store": self.dialect}) from None
 
+    def check_writable(self, timeout: float) -> str | None:
+        """None when a connection comes within `timeout` seconds and the server accepts writes (not a standby in
+        recovery, not read-only), else why not (for /readyz)."""
+        try:
+            with self._pool.connection(timeout=timeout) as connection:
+                recovering, read_only = connection.execute(
+                    "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()
+        except self._failures as exc:
+            return f"the state store (PostgreSQL at {self._where}) cannot be reached: {type(exc).__name__}"
+        if recovering or read_only == "on":
+            return f"the state store (PostgreSQL at {self._where}) is read-only"
+        return None
+
     def close(self) -> None:
         self._pool.close()
 

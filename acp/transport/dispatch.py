@@ -29,6 +29,7 @@ from typing import Any
 from acp.commands import COMMANDS
 from acp.deadline import Fate, Reason, Ticket
 from acp.errors import PayloadTooLarge, Unavailable
+from acp.transport.readiness import StoreReadiness
 from acp.transport.telemetry import Metrics, Outcome, command_of, log_event
 from acp.transport.wire_errors import error_message
 
@@ -53,6 +54,7 @@ class Dispatcher:
         # hash), on a thread of its own so that a full pool cannot hold up the error that says so.
         self.identify_executor = ThreadPoolExecutor(1, thread_name_prefix="acp-identify")
         self.draining = False
+        self.readiness = StoreReadiness(getattr(engine, "store", None))
         self._waiting: set[_Waiting] = set()
 
     async def handle(self, raw: bytes, outcome: Outcome, timeout: float | None = None) -> dict[str, Any]:
@@ -100,6 +102,7 @@ class Dispatcher:
         # By now every accepted request has its answer; anything still queued belongs to an abandoned call.
         for pool in (self.executor, self.query_executor, self.identify_executor):
             pool.shutdown(wait=True, cancel_futures=True)
+        self.readiness.close()
 
     async def _answer(self, raw: bytes, outcome: Outcome, timeout: float | None) -> dict[str, Any]:
         if len(raw) > self.max_message_bytes:

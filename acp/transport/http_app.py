@@ -120,6 +120,9 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int) -> 
     async def readyz(request: Request) -> Response:
         if dispatcher.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
+        problem = await dispatcher.readiness.problem()
+        if problem is not None:
+            return JSONResponse({"status": "store_unavailable", "reason": problem}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     async def metrics(request: Request) -> Response:

@@ -116,8 +116,11 @@ def openapi_document() -> dict[str, Any]:
             "/healthz": {"get": {"operationId": "liveness", "security": [{}], "summary": "The process is alive.",
                                  "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"operationId": "readiness", "security": [{}],
-                                "summary": "Ready for requests; 503 while draining on shutdown.",
-                                "responses": {"200": {"description": "serving"}, "503": {"description": "draining"}}}},
+                                "summary": "Ready for requests; 503 while draining on shutdown or while the state "
+                                           "store cannot be written.",
+                                "responses": {"200": {"description": "serving"},
+                                              "503": {"description": "draining, or the state store cannot be "
+                                                                     "written (body: status and reason)"}}}},
             "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics of this server.",
                                  "responses": {"200": {"description": "Prometheus text exposition",
                                                        "content": {"text/plain": {"schema": {"type": "string"}}}},
