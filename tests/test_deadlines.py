@@ -47,19 +47,23 @@ class GatedStore:
         self.gate_reads, self.gate_writes = gate_reads, gate_writes
         self.release = threading.Event()
         self.entered = threading.Event()
+        self.arrivals = threading.Semaphore(0)  # one per thread that reached the gate
         self.records = 0
+
+    def _gate(self) -> None:
+        self.entered.set()
+        self.arrivals.release()
+        assert self.release.wait(30)
 
     def state(self, system: str) -> dict:
         if self.gate_reads:
-            self.entered.set()
-            assert self.release.wait(30)
+            self._gate()
         return self.real.state(system)
 
     def record(self, **entry: Any) -> bool:
         self.records += 1
         if self.gate_writes:
-            self.entered.set()
-            assert self.release.wait(30)
+            self._gate()
         return self.real.record(**entry)
 
     def lookup(self, request_id: str):
@@ -69,8 +73,8 @@ class GatedStore:
         return self.real.log()
 
 
-def dispatcher_for(store: GatedStore) -> Dispatcher:
-    return Dispatcher(Engine(store=store), Metrics(), 1 << 20)
+def dispatcher_for(store: GatedStore, threads: int = 4) -> Dispatcher:
+    return Dispatcher(Engine(store=store), Metrics(), 1 << 20, threads=threads)
 
 
 async def until(event: threading.Event) -> None:
@@ -80,7 +84,7 @@ async def until(event: threading.Event) -> None:
 
 def test_a_deadline_that_passes_before_the_commit_writes_nothing_and_echoes_the_callers_id():
     store = GatedStore(gate_reads=True)
-    dispatcher = dispatcher_for(store)
+    dispatcher = dispatcher_for(store, threads=1)  # one thread: a no-op queued after the plan runs after it ends
 
     async def scenario():
         late = asyncio.create_task(dispatcher.handle(slos("slow-1"), Outcome("http"), timeout=0.2))
@@ -184,6 +188,54 @@ def test_the_end_of_the_grace_period_abandons_what_has_not_begun_to_commit():
     planning.shutdown()  # waits for the abandoned plan to finish: it must not have written
     committing.shutdown()
     assert reads.log() == [] and [e["request_id"] for e in writes.log()] == ["commit-1"]
+
+
+def test_grpc_calls_cancelled_mid_request_commit_nothing_and_leave_nothing_in_flight():
+    """In process, with every planning thread held before planning: twenty calls, all cancelled. None can have
+    been answered, so each must end cancelled; once the plans are let go, none of them may commit."""
+    import grpc
+
+    from acp.transport.auth import BearerAuth
+    from acp.transport.grpc_server import GrpcServer
+    from acp.transport.tls import TlsFiles
+    from acp.v1 import acp_pb2, acp_pb2_grpc
+
+    store = GatedStore(gate_reads=True)
+    metrics = Metrics()
+    dispatcher = Dispatcher(Engine(store=store), metrics, 1 << 20)
+
+    async def scenario() -> list[bool]:
+        server = GrpcServer(dispatcher, BearerAuth(None), TlsFiles(), max_message_bytes=1 << 20,
+                            max_concurrent_rpcs=64, reuse_port=False)
+        port = server.bind("127.0.0.1:0")
+        await server.start()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = acp_pb2_grpc.AgentCoordinationStub(channel)
+                calls = [stub.Send(acp_pb2.AcpMessage(json=slos(f"cancel-{n}").decode())) for n in range(20)]
+                loop = asyncio.get_running_loop()
+                for _ in range(dispatcher.executor._max_workers):  # every planning thread is at the gate
+                    assert await loop.run_in_executor(None, store.arrivals.acquire, True, 30)
+                for call in calls:
+                    call.cancel()
+                cancelled = []
+                for call in calls:
+                    try:
+                        await call
+                        cancelled.append(False)
+                    except asyncio.CancelledError:
+                        cancelled.append(True)
+                store.release.set()  # the held plans run on; dispatcher.shutdown() below waits for all of them
+                return cancelled
+        finally:
+            await server.stop(0)
+
+    cancelled = asyncio.run(scenario())
+    dispatcher.shutdown()  # every thread has finished: held plans planned, queued ones skipped
+    assert cancelled == [True] * 20
+    assert store.log() == [] and store.records == 0
+    in_flight = [s.value for f in metrics.registry.collect() for s in f.samples if s.name == "acp_requests_in_flight"]
+    assert in_flight == [0.0]
 
 
 def test_a_ticket_decides_once():
