@@ -5,10 +5,16 @@ The engine dispatches through this table and nothing else; DESCRIBE reports it a
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Callable
+
+import planners.alerting
+import planners.health
+import planners.setup
+import planners.slo
+from planners.graph import reference_violations as infrastructure_references
+
+Planner = Callable[..., Any]  # (request dict, planners.context.PlanContext) -> planners.context.PlanOutput
 
 
 @dataclass(frozen=True)
@@ -16,10 +22,10 @@ class Command:
     cmd: str
     respond_format: str
     description: str
-    planner: str | None = None  # "module:function"; None while the planner is not built (answers NOT_IMPLEMENTED)
-    # Cross-field rules JSON Schema cannot express (a depends_on naming nothing): "module:function" applied to
+    planner: Planner | None = None  # None while the planner is not built (answers NOT_IMPLEMENTED)
+    # Cross-field rules JSON Schema cannot express (a depends_on naming nothing): applied to
     # request[reference_field], returning Violations with pointers under "/<reference_field>".
-    reference_check: str | None = None
+    reference_check: Callable[..., Any] | None = None
     reference_field: str | None = None
     # Accepted answers to this command are kept in the Store (and its request_id made idempotent); queries are not.
     records_state: bool = False
@@ -38,19 +44,14 @@ class Command:
     def implemented(self) -> bool:
         return self.planner is not None or self.cmd == "DESCRIBE"
 
-    @cached_property
-    def plan(self) -> Callable[..., Any]:
-        return _load(self.planner) if self.planner else _not_built
+    @property
+    def plan(self) -> Planner:
+        return self.planner or _not_built
 
     def reference_violations(self, request: dict[str, Any]) -> list[Any]:
         if not self.reference_check or self.reference_field not in request:
             return []
-        return list(_load(self.reference_check)(request[self.reference_field], base="/" + self.reference_field))
-
-
-def _load(target: str) -> Callable[..., Any]:
-    module_name, _, function = target.partition(":")
-    return getattr(importlib.import_module(module_name), function)
+        return list(self.reference_check(request[self.reference_field], base="/" + self.reference_field))
 
 
 def _not_built(*_: Any) -> Any:
@@ -63,26 +64,26 @@ COMMANDS: dict[str, Command] = {
         Command(
             "OBSERVABILITY_SETUP", "IMPLEMENTATION_PLAN",
             "Plans the observability stack for an infrastructure: decisions, phases, instrumentation, artifacts.",
-            planner="planners.implementation:plan",
-            reference_check="planners.graph:reference_violations", reference_field="infrastructure",
+            planner=planners.setup.plan,
+            reference_check=infrastructure_references, reference_field="infrastructure",
             records_state=True,
         ),
         Command(
             "DEFINE_SLOS", "SLO_SPECIFICATION",
             "Specifies SLOs, error budgets and burn-rate alerting for one service.",
-            planner="planners.slo:plan", records_state=True,
+            planner=planners.slo.plan, records_state=True,
         ),
         Command(
             "CONFIGURE_ALERTING", "ALERT_RULES",
             "Produces alert rules, Alertmanager routing, escalation and runbooks.",
-            planner="planners.alerting:plan",
-            reference_check="planners.graph:reference_violations", reference_field="infrastructure",
+            planner=planners.alerting.plan,
+            reference_check=infrastructure_references, reference_field="infrastructure",
             records_state=True,
         ),
         Command(
             "OBSERVABILITY_STATUS", "OBSERVABILITY_HEALTH",
             "Reports coverage, SLO compliance, alert health and recommendations for a system.",
-            planner="planners.health:plan", reads_live_source=True,
+            planner=planners.health.plan, reads_live_source=True,
         ),
         Command("DESCRIBE", "CAPABILITIES", "Lists what this server answers and the limits it enforces."),
     )

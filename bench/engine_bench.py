@@ -2,9 +2,7 @@
 
 Inputs: the card's requests in examples/ (one per command) and examples/large_system.json. Each is
 sent through `Engine.handle` as bytes, exactly as a transport hands it over, so the figure includes
-decoding, validation, planning, hashing -- everything but the wire. A planner not yet wired into the
-command table is wired here for the run (and `wired_by_bench` says so), so the figure is the
-planner's cost rather than NOT_IMPLEMENTED's. The same inputs are then run with the validator and
+decoding, validation, planning, hashing -- everything but the wire. The same inputs are then run with the validator and
 YAML fixes proposed in bench/proposed_fixes.py (figures prefixed `fixed_`).
 
 BENCH_SECONDS (default 3) is the time spent on each input.
@@ -12,23 +10,15 @@ BENCH_SECONDS (default 3) is the time spent on each input.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import time
 from pathlib import Path
 
-from acp import Engine, commands, schemas
+from acp import Engine, schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
-# Where each command's planner lives; the command table is the authority once it names one.
-PLANNERS = {
-    "OBSERVABILITY_SETUP": "planners.implementation:plan",
-    "DEFINE_SLOS": "planners.slo:plan",
-    "CONFIGURE_ALERTING": "planners.alerting:plan",
-    "OBSERVABILITY_STATUS": "planners.health:plan",
-}
 INPUTS = {
     "setup": "observability_setup.json",
     "slos": "define_slos.json",
@@ -38,15 +28,6 @@ INPUTS = {
 }
 TARGETS: dict[str, str] = {}  # the issue sets no bar here; these figures explain the transport's
 
-
-def wire_planners() -> list[str]:
-    wired = []
-    for cmd, target in PLANNERS.items():
-        command = commands.COMMANDS[cmd]
-        if command.planner is None:
-            commands.COMMANDS[cmd] = dataclasses.replace(command, planner=target)
-            wired.append(cmd)
-    return sorted(wired)
 
 
 def measure(engine: Engine, raw: bytes, seconds: float) -> dict:
@@ -78,8 +59,7 @@ def _figures(prefix: str, engine: Engine) -> dict:
 
 
 def run() -> dict:
-    wired = wire_planners()
-    figures: dict = {"wired_by_bench": ",".join(wired) or "none", "seconds_per_input": SECONDS}
+    figures: dict = {"seconds_per_input": SECONDS}
     figures.update(_figures("", Engine()))
     from bench import proposed_fixes
     from planners.renderers import yaml_text

@@ -15,7 +15,7 @@ import time
 
 from bench.graph_bench import infrastructure
 from planners.context import PlanContext
-from planners.implementation import plan
+from planners.setup.planner import plan
 
 SIZES = (100, 1_000, 10_000)
 RUNS = {100: 3, 1_000: 3, 10_000: 2}  # best of a few runs: the machine is shared

@@ -34,11 +34,9 @@ fixed = sys.argv[2] == "fixed"
 if fixed:
     from bench import proposed_fixes
     proposed_fixes.install()
-from bench.engine_bench import wire_planners
 from bench.graph_bench import build_and_analyse
 from bench.plan_bench import request
 from acp import Engine
-wire_planners()
 size = int(sys.argv[1])
 body = request(size)
 raw = json.dumps(body).encode()

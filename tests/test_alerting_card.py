@@ -128,7 +128,7 @@ def test_tier_inhibition_lets_fast_tiers_silence_slow_ones(card: dict) -> None:
     assert {"source_matchers": ['tier="page_fast"'],
             "target_matchers": ['tier=~"page_slow|ticket_fast|ticket_slow"'],
             } == {key: tier_rules[0][key] for key in ("source_matchers", "target_matchers")}
-    assert tier_rules[0]["equal"] == ["slo", "service"]
+    assert tier_rules[0]["equal"] == ["slo", "service", "env"]
     assert 'tier="page_fast"' in artifacts(card)[AM]
 
 

@@ -12,18 +12,7 @@ import pytest
 
 from acp import Engine
 from acp.cli.main import main
-from acp.commands import COMMANDS, Command
 from alerting_helpers import CARD_PAGERDUTY_KEY, card_request
-
-
-@pytest.fixture(autouse=True)
-def alerting_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the lead wires the command table, register the planner the way the design names it."""
-    current = COMMANDS["CONFIGURE_ALERTING"]
-    if current.planner is None:
-        monkeypatch.setitem(COMMANDS, "CONFIGURE_ALERTING", Command(
-            current.cmd, current.respond_format, current.description, planner="planners.alerting:plan",
-            reference_check="planners.graph:reference_violations", reference_field="infrastructure"))
 
 
 @pytest.fixture

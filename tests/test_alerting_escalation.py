@@ -9,7 +9,7 @@ import pytest
 
 from alerting_helpers import artifacts, card_request, response
 from planners.context import Findings
-from planners.escalation import (MIN_PAGER_REPEAT_SECONDS, opsgenie_policy, pagerduty_policy,
+from planners.alerting.escalation import (MIN_PAGER_REPEAT_SECONDS, opsgenie_policy, pagerduty_policy,
                                  plan_escalation)
 
 

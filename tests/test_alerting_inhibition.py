@@ -59,8 +59,16 @@ def golden_request(infrastructure: dict | None) -> dict[str, Any]:
     return request
 
 
-def alert(name: str, service: str, severity: str = "critical", **labels: str) -> dict[str, str]:
-    return {"alertname": name, "service": service, "severity": severity, **labels}
+def alert(name: str, service: str | None, severity: str = "critical", **labels: str) -> dict[str, str]:
+    found = {"alertname": name, "severity": severity, **labels}
+    if service is not None:
+        found["service"] = service
+    return found
+
+
+def component_alert(name: str, component: str, severity: str = "critical", **labels: str) -> dict[str, str]:
+    """Exporter alerts carry the component's name in `component` (and no service label)."""
+    return alert(name, None, severity, component=component, **labels)
 
 
 def example_rules() -> list[dict[str, Any]]:
@@ -72,12 +80,39 @@ def example_rules() -> list[dict[str, Any]]:
 
 def test_a_database_outage_pages_once_not_once_per_dependent() -> None:
     rules = example_rules()
-    firing = [alert("PostgresqlDown", "postgresql"),
+    firing = [component_alert("PostgresqlDown", "postgresql"),
               alert("GoldenSignalErrorRateHigh", "payment-service"),
               alert("GoldenSignalErrorRateHigh", "user-service"),
               alert("GoldenSignalErrorRateHigh", "api-gateway"),
               alert("GoldenSignalLatencyP99High", "api-gateway", "warning")]
     assert [a["alertname"] for a in notified(rules, firing)] == ["PostgresqlDown"]
+
+
+def test_a_component_alert_labelled_service_mutes_nothing() -> None:
+    """The rule matches the label component alerts really carry, not a service label they never have."""
+    rules = example_rules()
+    firing = [alert("PostgresqlDown", "postgresql"), alert("GoldenSignalErrorRateHigh", "payment-service")]
+    assert notified(rules, firing) == firing
+
+
+def test_a_dependency_mutes_its_callers_in_the_same_environment_only() -> None:
+    rules = example_rules()
+    firing = [component_alert("PostgresqlDown", "postgresql", env="staging"),
+              alert("GoldenSignalErrorRateHigh", "payment-service", env="production"),
+              alert("GoldenSignalErrorRateHigh", "user-service", env="staging")]
+    assert notified(rules, firing) == firing[:2]
+    assert all("env" in rule["equal"] for rule in rules)
+
+
+def test_a_soft_dependency_mutes_nothing_and_a_hard_one_does() -> None:
+    infrastructure = {"services": ["frontend", "ads", "checkout"],
+                      "dependencies": [{"from": "frontend", "to": "ads", "criticality": "soft"},
+                                       {"from": "frontend", "to": "checkout"}]}
+    rules = yaml.safe_load(artifacts(response(golden_request(infrastructure)))["alertmanager/alertmanager.yml"])[
+        "inhibit_rules"]
+    frontend = alert("GoldenSignalErrorRateHigh", "frontend")
+    assert notified(rules, [alert("E", "ads"), frontend]) == [alert("E", "ads"), frontend]
+    assert notified(rules, [alert("E", "checkout"), frontend]) == [alert("E", "checkout")]
 
 
 def test_a_failing_service_silences_its_callers_but_still_pages() -> None:
@@ -96,14 +131,14 @@ def test_independent_failures_both_page() -> None:
 
 def test_a_warning_on_a_dependency_does_not_silence_callers() -> None:
     rules = example_rules()
-    firing = [alert("GoldenSignalSaturationHigh", "postgresql", "warning"),
+    firing = [component_alert("GoldenSignalSaturationHigh", "postgresql", "warning"),
               alert("GoldenSignalErrorRateHigh", "payment-service")]
     assert notified(rules, firing) == firing
 
 
 def test_async_queue_edges_do_not_inhibit() -> None:
     rules = example_rules()
-    firing = [alert("KafkaDown", "kafka"), alert("GoldenSignalErrorRateHigh", "payment-service")]
+    firing = [component_alert("KafkaDown", "kafka"), alert("GoldenSignalErrorRateHigh", "payment-service")]
     assert notified(rules, firing) == firing
 
 
@@ -145,7 +180,10 @@ def test_without_a_graph_there_is_no_dependency_inhibition_and_that_is_said() ->
 def test_a_stored_infrastructure_is_used_when_the_request_has_none() -> None:
     stored = {"setup": load_example("observability_setup.json"), "slos": {}, "alerting": {}}  # Store.state()
     message = response(golden_request(None), stored=stored)
-    assert [rule for rule in message["inhibitions"] if rule["kind"] == "dependency"]
+    from_store = [rule for rule in message["inhibitions"] if rule["kind"] == "dependency"]
+    assert from_store and {rule["origin"] for rule in from_store} == {"stored_setup"}
+    without = response(golden_request(None))
+    assert [r for r in message["inhibitions"] if r["kind"] != "dependency"] == without["inhibitions"]
     assert any(a["code"] == "STORED_SERVICE_GRAPH" for a in message["assumptions"])
 
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from planners.burn_rate import (
+from planners.slo.burn_rate import (
     SliSpec,
     SyntheticTraffic,
     alert_name,
@@ -46,7 +46,7 @@ def availability_spec(window: str = "30d", target: str = "99.9", **overrides) ->
         slo="availability", service=service, target=as_fraction(target), window=window,
         error_query=f'sum(rate(http_requests_total{{{selector},status=~"5.."}}[{{{{.window}}}}]))',
         total_query=f"sum(rate(http_requests_total{{{selector}}}[{{{{.window}}}}]))",
-        team="payments", runbook_url="https://runbooks.example/slo", dashboard_url="https://grafana.example/d/slo",
+        team="payments", runbook_base="https://runbooks.example/slo", dashboard_url="https://grafana.example/d/slo",
         test_traffic=SyntheticTraffic((
             (f'http_requests_total{{{selector},status="200"}}', "good"),
             (f'http_requests_total{{{selector},status="500"}}', "bad"),

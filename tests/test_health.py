@@ -16,7 +16,7 @@ from acp.canonical import content_hash
 from planners import error_budget
 from planners.context import PlanContext
 from planners.graph import ServiceGraph
-from planners.health import parse_timestamp, percent_text, plan
+from planners.health.planner import parse_timestamp, percent_text, plan
 from planners.knowledge import health_rules
 from conftest import load_example
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from planners.context import PlanContext
-from planners.implementation import plan
-from planners.instrumentation import instrumented_metric_names
+from planners.setup.planner import plan
+from planners.setup.instrumentation import instrumented_metric_names
 from planners.knowledge.exporters import EXPORTERS
 from planners.renderers.rule_files import RECORDED
 from promtool_helpers import check_rules, promtool, write_files

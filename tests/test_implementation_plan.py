@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 from acp.errors import AcpError
 from planners.context import PlanContext
 from planners.graph import reference_violations
-from planners.implementation import plan
+from planners.setup.planner import plan
 from planners.knowledge.costs import HISTOGRAM_BUCKETS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -305,17 +305,9 @@ def test_duplicate_service_and_dangling_dependency_are_pointed_errors(card: dict
 
 
 def test_through_the_engine_with_response_validation(monkeypatch: pytest.MonkeyPatch, card: dict[str, Any]) -> None:
-    """The engine's path (reference check, planner, envelope, hash, response schema) with this planner wired in,
-    whether or not the command table registers it yet."""
-    import dataclasses
-
+    """The engine's path (reference check, planner, envelope, hash, response schema)."""
     from acp import Engine
-    from acp.commands import COMMANDS
 
-    command = COMMANDS["OBSERVABILITY_SETUP"]
-    if command.planner is None:
-        monkeypatch.setitem(COMMANDS, "OBSERVABILITY_SETUP",
-                            dataclasses.replace(command, planner="planners.implementation:plan"))
     engine = Engine(validate_responses=True)
     first, second = engine.handle(copy.deepcopy(card)), engine.handle(copy.deepcopy(card))
     assert first["status"] == "IMPLEMENTATION_PLAN", first.get("error")
@@ -342,7 +334,7 @@ def test_same_bytes_across_processes_with_different_hash_seeds() -> None:
     import subprocess
     import sys
 
-    script = ("import json, sys; from planners.implementation import plan; from planners.context import PlanContext; "
+    script = ("import json, sys; from planners.setup.planner import plan; from planners.context import PlanContext; "
               "request = json.load(open(sys.argv[1])); out = plan(request, PlanContext(system=request['system'])); "
               "print(json.dumps([out.content, out.findings.warnings, out.findings.assumptions], sort_keys=True))")
     digests = set()

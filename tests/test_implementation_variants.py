@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 
 from planners.context import PlanContext
-from planners.implementation import plan
-from planners.renderers.setup_artifacts import MAX_PER_NAME_ARTIFACTS
+from planners.setup.planner import plan
+from planners.setup.artifacts import MAX_PER_NAME_ARTIFACTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CARD = json.loads((ROOT / "examples" / "observability_setup.json").read_text())

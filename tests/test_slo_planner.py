@@ -4,7 +4,6 @@ feasibility, low traffic, exports, and the generated files through promtool."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -122,9 +121,32 @@ def test_card_policy_state_from_the_gap(card_response):
 
 
 def test_card_artifacts_are_all_there(card_response):
-    assert sorted(files(card_response)) == [
+    alerts = [f"CheckoutApi{slo}{suffix}" for slo in ("Availability", "Latency", "Quality")
+              for suffix in ("ErrorBudgetBurn", "SLIAbsent")]
+    assert sorted(files(card_response)) == sorted([
+        "grafana/dashboards/slo-checkout-api.json",
         "openslo/checkout-api.yaml", "prometheus/rules/slo-checkout-api.yml", "prometheus/tests/slo-checkout-api.yml",
-        "sloth/checkout-api-7d.yaml", "sloth/checkout-api.yaml"]
+        *(f"runbooks/{alert}.md" for alert in alerts),
+        "sloth/checkout-api-7d.yaml", "sloth/checkout-api.yaml"])
+
+
+def test_every_alert_links_a_runbook_and_a_dashboard_the_specification_writes(card_response):
+    import json
+
+    import yaml
+
+    artifacts = files(card_response)
+    board = json.loads(artifacts["grafana/dashboards/slo-checkout-api.json"])
+    slo_options = {option["value"] for option in board["templating"]["list"][-1]["options"]}
+    for group in yaml.safe_load(artifacts["prometheus/rules/slo-checkout-api.yml"])["groups"]:
+        for rule in group["rules"]:
+            if "alert" not in rule:
+                continue
+            runbook = rule["annotations"]["runbook_url"].rsplit("/", 1)[-1]
+            assert f"runbooks/{runbook}" in artifacts and runbook == rule["alert"] + ".md"
+            dashboard = rule["annotations"]["dashboard"]
+            assert f"/d/{board['uid']}?var-slo=" in dashboard
+            assert dashboard.rsplit("var-slo=", 1)[1] in slo_options
 
 
 def test_card_rules_and_tests_pass_promtool(card_response):
@@ -181,8 +203,41 @@ def test_explicit_promql_is_used_verbatim_with_the_window_filled_in():
     assert 'sum(rate(checkout_attempts_total{job="checkout"}[5m]))' in rules
     assert "{{.window}}" not in rules
     assert by_name(response)["checkout"]["source"] == "request"
-    assert "NO_RULE_TESTS" in codes(response["warnings"])
     check_rules({"slo.yml": rules})
+
+
+@pytest.mark.parametrize("sli", [
+    {"error_query": 'sum(rate(checkout_failures_total{job="checkout"}[{{.window}}]))',
+     "total_query": 'sum(rate(checkout_attempts_total{job="checkout"}[{{.window}}]))'},
+    {"error_query": 'sum(rate(http_requests_total{job="api",code=~"5..|429"}[{{.window}}]))',
+     "total_query": 'sum(rate(http_requests_total{job="api",code!="404"}[{{.window}}]))'},
+    {"good_query": 'sum(increase(grpc_server_handled_total{grpc_service="shop.Cart",grpc_code="OK"}[{{.window}}]))',
+     "total_query": 'sum(increase(grpc_server_handled_total{grpc_service="shop.Cart"}[{{.window}}]))'},
+    {"good_query": 'sum(rate(request_duration_seconds_bucket{service="carts",le="0.5"}[{{.window}}]))',
+     "total_query": 'sum(rate(request_duration_seconds_count{service="carts"}[{{.window}}]))'},
+])
+def test_explicit_promql_gets_promtool_proofs_from_series_its_selectors_say(sli):
+    """No NO_RULE_TESTS: the input series come from the queries' own selectors, and the alerts provably fire."""
+    response = run(explicit_request(sli=sli))
+    assert "NO_RULE_TESTS" not in codes(response["warnings"])
+    artifacts = files(response)
+    tests = artifacts["prometheus/tests/slo-checkout-api.yml"]
+    run_promtool_tests({"rules/slo-checkout-api.yml": artifacts["prometheus/rules/slo-checkout-api.yml"],
+                        "tests/slo-checkout-api.yml": tests}, "tests/slo-checkout-api.yml")
+    fed = {series["series"] for test in yaml.safe_load(tests)["tests"] for series in test["input_series"]}
+    metric = sli["total_query"].split("(")[2].split("{")[0]
+    assert any(series.startswith(metric) for series in fed)
+
+
+def test_a_query_that_cannot_be_synthesised_says_exactly_why_and_keeps_its_rules():
+    sli = {"error_query": 'sum by (route) (rate(checkout_failures_total[{{.window}}]))',
+           "total_query": 'sum(rate(checkout_attempts_total[{{.window}}]))'}
+    response = run(explicit_request(sli=sli))
+    warning = next(w for w in response["warnings"] if w["code"] == "NO_RULE_TESTS")
+    assert "error_query" in warning["message"] and "by clause" in warning["message"]
+    assert warning["pointer"] == "/objectives/0/sli"
+    assert "prometheus/tests/slo-checkout-api.yml" not in files(response)
+    check_rules({"slo.yml": files(response)["prometheus/rules/slo-checkout-api.yml"]})
 
 
 @pytest.mark.parametrize("query,problem", [
@@ -239,9 +294,9 @@ def test_without_dependencies_the_stored_setup_graph_bounds_availability():
     feasibility = response["feasibility"]
     assert [d["name"] for d in feasibility["dependencies"]] == ["orders-db", "payments"]
     assert all(d["assumed"] for d in feasibility["dependencies"])
-    assert feasibility["availability_bound_percent"] == "99.8001"  # 99.9 % x 99.9 %, the graph's default figure
+    assert feasibility["availability_bound_percent"] == "99.980001"  # 99.99 % x 99.99 %, the default dependency figure
     assert "DEPENDENCIES_FROM_SETUP" in codes(response["assumptions"])
-    assert feasibility["infeasible_slos"] == ["availability"]
+    assert feasibility["infeasible_slos"] == []  # 99.9 % fits under 99.980001 %
 
 
 def test_a_tier_that_can_never_fire_is_reported_and_left_out():
@@ -300,12 +355,9 @@ def test_derived_metric_slos_pass_promtool_at_28_days():
 
 
 def test_the_engine_answers_with_a_valid_response(monkeypatch):
-    """Through acp.Engine with response validation; registers the planner if the table does not yet."""
-    from acp import Engine, commands
+    """Through acp.Engine with response validation."""
+    from acp import Engine
 
-    command = commands.COMMANDS["DEFINE_SLOS"]
-    if command.planner is None:
-        monkeypatch.setitem(commands.COMMANDS, "DEFINE_SLOS", dataclasses.replace(command, planner="planners.slo:plan"))
     answer = Engine(validate_responses=True).handle(json.dumps(card_request()))
     assert answer["status"] == "SLO_SPECIFICATION", answer.get("error")
     assert by_name(answer)["availability"]["gap"]["burn_rate"] == "5"

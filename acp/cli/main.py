@@ -10,7 +10,7 @@ from typing import Sequence
 from acp.cli.io import CliExit
 from acp.version import ACP_VERSION, SERVER_VERSION
 
-SUBCOMMANDS = ("send", "validate", "describe", "schema", "render", "serve", "health")
+SUBCOMMANDS = ("send", "validate", "describe", "schema", "render", "serve", "health", "mcp")
 
 
 def build_parser() -> argparse.ArgumentParser:

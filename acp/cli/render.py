@@ -18,7 +18,7 @@ from acp.cli.io import add_target_options, emit, exchange, fail, read_message
 from acp.limits import Limits, decode
 
 # respond_format -> "module:function" returning {relative path under secrets/: value} for the request.
-SECRET_WRITERS: dict[str, str] = {"ALERT_RULES": "planners.alerting:secret_files"}
+SECRET_WRITERS: dict[str, str] = {"ALERT_RULES": "planners.alerting.planner:secret_files"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

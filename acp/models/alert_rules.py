@@ -161,6 +161,11 @@ class TargetMatcher(RootModel[StrictStr]):
     root: Annotated[StrictStr, Field(pattern='^[a-z_]+=~?"[A-Za-z0-9_|-]*"$')]
 
 
+class Origin(Enum):
+    request = 'request'
+    stored_setup = 'stored_setup'
+
+
 class Inhibition(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -170,6 +175,12 @@ class Inhibition(BaseModel):
     target_matchers: list[TargetMatcher]
     equal: list[StrictStr]
     reason: Annotated[StrictStr, Field(min_length=1)]
+    origin: Annotated[
+        Origin | None,
+        Field(
+            description="request: derived from this request alone (the same request always gives it); stored_setup: derived from the service graph of the system's stored OBSERVABILITY_SETUP, because the request gave no infrastructure."
+        ),
+    ] = None
 
 
 class Tool(Enum):
@@ -473,7 +484,7 @@ class AlertRulesResponse(ResponseEnvelope):
     inhibitions: Annotated[
         list[Inhibition],
         Field(
-            description='Inhibition rules as written to alertmanager.yml: severity (critical silences lower severities of the same alert and service), tier (a faster burn-rate tier silences slower ones of the same SLO) and dependency (a paging dependency silences its synchronous callers).'
+            description="Inhibition rules as written to alertmanager.yml: severity (critical silences lower severities of the same alert and service), tier (a faster burn-rate tier silences slower ones of the same SLO) and dependency (a paging dependency silences the callers that need it: hard synchronous edges only). Every rule's equal includes the environment label, so one environment never mutes another."
         ),
     ]
     escalation: Annotated[

@@ -84,6 +84,11 @@ class Kind3(Enum):
     async_ = 'async'
 
 
+class Criticality1(Enum):
+    hard = 'hard'
+    soft = 'soft'
+
+
 class Performance(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -290,6 +295,12 @@ class Dependency(BaseModel):
         Kind3 | None,
         Field(description='async dependencies (queues) do not bound availability.'),
     ] = 'sync'
+    criticality: Annotated[
+        Criticality1 | None,
+        Field(
+            description="How much the caller needs this dependency. hard (the default for a sync edge): its failure fails the caller, so it bounds the caller's availability and its alerts mute the caller's pages. soft: the caller tolerates its failure (logs, falls back or degrades), so it bounds nothing and mutes nothing. Async edges never mute or bound, whatever this says."
+        ),
+    ] = None
 
 
 class Targets(BaseModel):

@@ -122,6 +122,11 @@ class Kind(Enum):
     async_ = 'async'
 
 
+class Criticality(Enum):
+    hard = 'hard'
+    soft = 'soft'
+
+
 class Dependency(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -144,6 +149,12 @@ class Dependency(BaseModel):
         ),
     ]
     kind: Kind | None = 'sync'
+    criticality: Annotated[
+        Criticality | None,
+        Field(
+            description="How much `from` needs `to`. hard (the default for a sync edge): its failure fails the caller, so it bounds the caller's availability and its critical alerts mute the caller's pages. soft: the caller tolerates its failure (logs, falls back or degrades), so it bounds nothing and mutes nothing. Async edges never bound or mute, whatever this says."
+        ),
+    ] = None
 
 
 class LogAggregation(Enum):

@@ -18,7 +18,7 @@ result as ctx.stored["live"]. Its shape (every key optional to the planner; a mi
     }
 
 How an actual is measured, first that answers wins:
-  1. the SLO planner's recording rule `slo:error_ratio:rate<window>{service, slo}` (planners.burn_rate), so the
+  1. the SLO planner's recording rule `slo:error_ratio:rate<window>{service, slo}` (planners.slo.burn_rate), so the
      figure is the one the burn-rate alerts see;
   2. for availability objectives, the plain ratio of 5xx responses over http_requests_total in the window (the
      card's metric and labels), when the rules are not deployed.
@@ -42,7 +42,7 @@ from typing import Any, Iterable, Mapping
 
 from acp import ecma_regex
 from acp.errors import Unavailable
-from planners.burn_rate import error_ratio_record
+from planners.conventions import slo_error_ratio_record as error_ratio_record
 from planners.durations import parse_duration, prometheus_duration
 
 DEFAULT_TIMEOUT_SECONDS = 5.0

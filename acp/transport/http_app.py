@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,6 +20,9 @@ from acp.transport.openapi import openapi_document
 from acp.transport.telemetry import Outcome, trace_context
 from acp.transport.wire_errors import error_message, http_status
 
+if TYPE_CHECKING:
+    from acp.transport.agent_endpoints import AgentEndpoints
+
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes must work without credentials
 # An oversized body is read and thrown away (never parsed) so the client can read the 413; past this
 # many times the limit the connection is simply cut.
@@ -32,15 +35,17 @@ def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None
 
 
 class BearerAuthMiddleware:
-    """Refuses every path but the probes unless the request carries the token."""
+    """Refuses every path but the public ones (the probes; the discovery documents where mounted) without the token."""
 
-    def __init__(self, app: ASGIApp, auth: BearerAuth, dispatcher: Dispatcher) -> None:
+    def __init__(self, app: ASGIApp, auth: BearerAuth, dispatcher: Dispatcher,
+                 public: frozenset[str] = PUBLIC_PATHS) -> None:
         self.app = app
         self.auth = auth
         self.dispatcher = dispatcher
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.auth.enabled or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or not self.auth.enabled or scope["path"] in self.public:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
@@ -81,7 +86,9 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks) if size <= limit else None
 
 
-def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int) -> ASGIApp:
+def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
+              agents: AgentEndpoints | None = None) -> ASGIApp:
+    """The HTTP/JSON API; with `agents`, also MCP, A2A and the discovery documents (acp.transport.agent_endpoints)."""
     in_flight = 0
 
     async def post_message(request: Request) -> Response:
@@ -142,5 +149,7 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int) -> 
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
-    ])
-    return BearerAuthMiddleware(app, auth, dispatcher)
+        *(agents.routes() if agents else ()),
+    ], lifespan=(lambda _app: agents.running()) if agents else None)
+    # The discovery documents tell an agent which credentials to send, so they are as open as the probes.
+    return BearerAuthMiddleware(app, auth, dispatcher, PUBLIC_PATHS | (agents.public_paths if agents else frozenset()))

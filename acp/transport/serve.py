@@ -26,8 +26,10 @@ from acp.errors import CATALOGUE
 from acp.limits import Limits
 from acp.sources.prometheus import PrometheusSource
 from acp.store import DEFAULT_RETENTION, open_store
+from acp.transport.agent_endpoints import AgentEndpoints
 from acp.transport.auth import BearerAuth, load_token
 from acp.transport.dispatch import Dispatcher
+from acp.transport.endpoints import Endpoints
 from acp.transport.grpc_server import GrpcServer
 from acp.transport.http_app import build_app
 from acp.transport.telemetry import Metrics, configure_logging, log_event
@@ -111,9 +113,14 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     http_socket.setblocking(False)
     bound_http = http_socket.getsockname()[1]
 
+    endpoints = Endpoints(http_host, bound_http, grpc_host, bound_grpc, tls=config.tls.enabled,
+                          mutual_tls=bool(config.tls.client_ca), auth=auth.enabled,
+                          max_concurrent_rpcs=config.max_concurrent_rpcs)
     http_server = _Uvicorn(uvicorn.Config(
-        build_app(dispatcher, auth, config.max_concurrent_rpcs), log_config=None, access_log=False,
-        lifespan="off", http="h11", timeout_graceful_shutdown=config.grace_period + ANSWER_MARGIN_SECONDS,
+        build_app(dispatcher, auth, config.max_concurrent_rpcs, AgentEndpoints(dispatcher, endpoints)),
+        log_config=None, access_log=False,
+        # The lifespan starts and stops the MCP session manager and the A2A task handler with the listener.
+        lifespan="on", http="h11", timeout_graceful_shutdown=config.grace_period + ANSWER_MARGIN_SECONDS,
         server_header=False,
         **uvicorn_ssl_options(config.tls),
     ))

@@ -18,6 +18,11 @@ ROLES = (SERVICE, DATABASE, CACHE, QUEUE)
 
 SYNC, ASYNC = "sync", "async"
 EDGE_KINDS = (SYNC, ASYNC)
+# How much a caller needs a dependency. A hard one's failure fails the caller: it bounds the caller's
+# availability and, when it fails, mutes the caller's pages. A soft one's failure is tolerated (the caller
+# logs, falls back or degrades): it bounds nothing and mutes nothing. Sync edges are hard unless stated;
+# async edges (through a queue) are never read as hard, since the producer goes on while the queue is down.
+HARD, SOFT = "hard", "soft"
 
 # Which list a node comes from and the role it gets there. Order matters: it is the "listed order"
 # that the inference rules refer to.
@@ -55,6 +60,7 @@ class Reading:
 
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> attributes, first occurrence wins
     edges: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, target) -> kind
+    soft: set[tuple[str, str]] = field(default_factory=set)  # stated soft; every other sync edge is hard
     violations: list[Violation] = field(default_factory=list)
 
 
@@ -63,7 +69,8 @@ def read_infrastructure(infrastructure: Mapping[str, Any], base: str = "/infrast
 
     Edge kinds: a `depends_on` entry is sync unless it points at a queue (async); a `dependencies`
     edge without `kind` is sync, the schema's default. A pair stated twice is sync if either statement
-    says so, the cautious reading for availability. Edges naming an unknown node are left out.
+    says so, the cautious reading for availability; likewise it is soft only if every statement says soft.
+    Edges naming an unknown node are left out.
     """
     reading = Reading()
     if not isinstance(infrastructure, dict):
@@ -96,7 +103,7 @@ def read_infrastructure(infrastructure: Mapping[str, Any], base: str = "/infrast
             attributes.update(role=role, kind=kind, order=len(nodes))
             nodes[name] = attributes
 
-    edges = reading.edges
+    edges, hard = reading.edges, set()
     for source, targets, item_pointer in depends:
         for position, target in enumerate(targets):
             if target not in nodes:
@@ -105,6 +112,7 @@ def read_infrastructure(infrastructure: Mapping[str, Any], base: str = "/infrast
             kind = ASYNC if nodes[target]["role"] == QUEUE else SYNC
             if edges.get((source, target)) != SYNC:
                 edges[source, target] = kind
+            hard.add((source, target))
     for index, edge in enumerate(_list(infrastructure, "dependencies")):
         if not isinstance(edge, dict):
             continue
@@ -116,6 +124,11 @@ def read_infrastructure(infrastructure: Mapping[str, Any], base: str = "/infrast
             continue
         if edges.get((source, target)) != SYNC:
             edges[source, target] = ASYNC if edge.get("kind") == ASYNC else SYNC
+        if edge.get("criticality") == SOFT:
+            reading.soft.add((source, target))
+        else:
+            hard.add((source, target))
+    reading.soft -= hard
     return reading
 
 

@@ -14,14 +14,14 @@ from typing import Any, Iterable, Mapping, NamedTuple
 import networkx as nx
 
 from acp.errors import SchemaViolation
+from planners import conventions
 
 from . import chains, condensation as cond
 from .inference import infer_edges
-from .infrastructure import ROLES, SERVICE, SYNC, Edge, read_infrastructure
+from .infrastructure import HARD, ROLES, SERVICE, SOFT, SYNC, Edge, read_infrastructure
 
-# Availability assumed for a dependency the caller gave no figure for: three nines, the card's
-# example availability target (slo_targets.availability = 99.9).
-DEFAULT_AVAILABILITY = 0.999
+# Availability assumed for a dependency the caller gave no figure for (planners.conventions says why).
+DEFAULT_AVAILABILITY = float(conventions.DEPENDENCY_AVAILABILITY_PERCENT / 100)
 
 
 class DependencyAvailability(NamedTuple):
@@ -50,12 +50,14 @@ class AvailabilityBound:
 class _Index:
     """Integer view of the graph: node i is names[i]; names are in sorted order, so i is also the rank."""
 
-    def __init__(self, names: Iterable[str], edges: Iterable[tuple[str, str, str]]) -> None:
+    def __init__(self, names: Iterable[str], edges: Iterable[tuple[str, str, str]],
+                 soft: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.names: list[str] = sorted(names)
         position = {name: i for i, name in enumerate(self.names)}
         self.position = position
         self.all: list[list[int]] = [[] for _ in self.names]
         self.sync: list[list[int]] = [[] for _ in self.names]
+        self.hard: list[list[int]] = [[] for _ in self.names]  # sync edges whose failure fails the caller
         self.called = bytearray(len(self.names))
         self.has_async = False
         for source, target, kind in edges:
@@ -64,11 +66,15 @@ class _Index:
             self.called[t] = 1
             if kind == SYNC:
                 self.sync[s].append(t)
+                if (source, target) not in soft:
+                    self.hard[s].append(t)
             else:
                 self.has_async = True
         for targets in self.all:
             targets.sort()
         for targets in self.sync:
+            targets.sort()
+        for targets in self.hard:
             targets.sort()
         self.rank = range(len(self.names))
 
@@ -99,19 +105,21 @@ class ServiceGraph:
         graph = nx.DiGraph()
         graph.add_nodes_from(reading.nodes.items())
         if reading.edges:
-            graph.add_edges_from((source, target, {"kind": kind, "origin": "stated"})
+            graph.add_edges_from((source, target, {"kind": kind, "origin": "stated",
+                                                   "criticality": _criticality(kind, (source, target) in reading.soft)})
                                  for (source, target), kind in reading.edges.items())
             built = cls(graph, (), ["Edges were given, so no edges were inferred; components nothing calls and "
                                     "that call nothing stay unconnected."])
             # The reading already holds the edges; indexing them here saves a walk over networkx's views.
-            built.__dict__["_index"] = _Index(reading.nodes, ((s, t, k) for (s, t), k in reading.edges.items()))
+            built.__dict__["_index"] = _Index(reading.nodes, ((s, t, k) for (s, t), k in reading.edges.items()),
+                                              frozenset(reading.soft))
             return built
         inference = infer_edges([(name, attributes["role"]) for name, attributes in reading.nodes.items()])
         inferred: dict[tuple[str, str], str] = {}
         for edge in inference.edges:
             if inferred.get((edge.source, edge.target)) != SYNC:
                 inferred[edge.source, edge.target] = edge.kind
-        graph.add_edges_from((source, target, {"kind": kind, "origin": "inferred"})
+        graph.add_edges_from((source, target, {"kind": kind, "origin": "inferred", "criticality": _criticality(kind, False)})
                              for (source, target), kind in inferred.items())
         return cls(graph, inference.edges, inference.notes)
 
@@ -119,7 +127,8 @@ class ServiceGraph:
 
     @cached_property
     def _index(self) -> _Index:
-        return _Index(self.graph, self.graph.edges(data="kind", default=SYNC))
+        soft = frozenset((s, t) for s, t, c in self.graph.edges(data="criticality") if c == SOFT)
+        return _Index(self.graph, self.graph.edges(data="kind", default=SYNC), soft)
 
     @cached_property
     def _condensation(self) -> cond.Condensation:
@@ -179,8 +188,9 @@ class ServiceGraph:
 
     def availability_bound(self, name: str, availabilities: Mapping[str, float],
                            default: float = DEFAULT_AVAILABILITY) -> AvailabilityBound:
-        """Product of the availabilities (fractions 0..1) of all transitive sync dependencies of `name`,
-        each counted once; a dependency missing from `availabilities` gets `default`."""
+        """Product of the availabilities (fractions 0..1) of all transitive hard sync dependencies of `name`,
+        each counted once; a dependency missing from `availabilities` gets `default`. Soft dependencies are
+        left out: the caller survives their failure, so they bound nothing."""
         if name not in self.graph:
             raise KeyError(f"'{name}' is not a node of this graph")
         for label, value in [("default", default), *sorted(availabilities.items())]:
@@ -190,13 +200,18 @@ class ServiceGraph:
         start = index.position[name]
         dependencies = [
             DependencyAvailability(dep, availabilities.get(dep, default), dep not in availabilities)
-            for dep in self._names(node for node in cond.reachable(index.sync, start) if node != start)
+            for dep in self._names(node for node in cond.reachable(index.hard, start) if node != start)
         ]
         bound = 1.0
         for dependency in dependencies:  # name order, so the float product is reproducible
             bound *= dependency.availability
         dependencies.sort(key=lambda dep: (dep.availability, dep.name))
         return AvailabilityBound(name, bound, dependencies)
+
+    def hard_dependents(self, name: str) -> list[str]:
+        """The callers whose requests fail when `name` fails: sources of hard sync edges into it, sorted."""
+        return sorted(caller for caller, _, data in self.graph.in_edges(name, data=True)
+                      if data.get("kind", SYNC) == SYNC and data.get("criticality", HARD) == HARD)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready overview for plans and health reports."""
@@ -244,3 +259,10 @@ class ServiceGraph:
         if keep is not None:
             starts = [node for node in starts if keep[node]]
         return [index.names[node] for node in chains.longest_chain(adjacency, index.rank, starts, condensation)]
+
+
+def _criticality(kind: str, stated_soft: bool) -> str | None:
+    """hard | soft for a sync edge; None for an async one, which is neither (it never inhibits or bounds)."""
+    if kind != SYNC:
+        return None
+    return SOFT if stated_soft else HARD

@@ -23,7 +23,7 @@ class Review:
     runbook_alerts: frozenset[str]
     cause_alerts: frozenset[str]  # alertnames measuring a cause (resource use) rather than user impact
     paging_severities: frozenset[str]  # severities routed to a receiver that pages
-    routes: list[Mapping[str, Any]]  # from planners.alert_routing (repeat_interval_seconds, pages)
+    routes: list[Mapping[str, Any]]  # from planners.alerting.routing (repeat_interval_seconds, pages)
     pager_escalates: bool
     min_pager_repeat_seconds: int
     first_escalation_seconds: int | None = None  # when level 2 is notified

@@ -2,7 +2,7 @@
 
 Each row says: "alert when this share of the window's error budget is spent within `long_window`,
 and is still being spent over `short_window`". The burn-rate factor is computed from the row
-(planners.burn_rate.factor_of), never written down, so a reviewer can check the arithmetic:
+(planners.slo.burn_rate.factor_of), never written down, so a reviewer can check the arithmetic:
 
     factor = budget_fraction x slo_window / long_window      (30d, 2 % in 1h -> 0.02 x 720h / 1h = 14.4)
 
@@ -15,7 +15,7 @@ Where the numbers come from:
   slowest ticket: 10 % in 3d over 28d is a factor of 0.93, below 1, which would open a ticket while the
   service burns its budget exactly as fast as it may. We take Pyrra's 28d choice instead: 4d long /
   6h short at the sustainable pace, i.e. budget fraction 4/28 = 1/7, factor exactly 1.
-- Any other window: the 30d table scaled (planners.burn_rate.tiers_for documents the rule).
+- Any other window: the 30d table scaled (planners.slo.burn_rate.tiers_for documents the rule).
 
 `for_` is how long both windows must stay above the threshold before the alert fires. Pyrra waits
 half of the short window on 28d; we use the same (2m, 15m, 1h, 3h) so that one bad scrape does not

@@ -7,6 +7,8 @@ change here, not measurements.
 
 from __future__ import annotations
 
+from planners import conventions
+
 # The card's "Technology Recommendations" total_cost lines, USD per month.
 CARD_STACK_RANGES: dict[str, tuple[float, float]] = {
     "open_source": (500.0, 2000.0),
@@ -15,7 +17,7 @@ CARD_STACK_RANGES: dict[str, tuple[float, float]] = {
 }
 
 # The card's RED histogram buckets (section 2, http_request_duration_seconds).
-HISTOGRAM_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+HISTOGRAM_BUCKETS: tuple[float, ...] = tuple(float(bound) for bound in conventions.HISTOGRAM_BUCKETS_SECONDS)
 
 # Series one instance exposes: label combinations of the RED metrics plus runtime metrics.
 # Engineering assumptions (stated in the plan's assumptions): endpoint templates per service, HTTP methods

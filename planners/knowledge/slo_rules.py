@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from planners import conventions
+
 # criticality -> (availability %, latency threshold ms, latency target %, quality %)
 # tier_1 is the card's "Example: API service SLOs" (section 5): availability 99.9, 99.0 % of requests
 # under 500 ms, quality 99.5. Lower tiers are a project choice: each gives up half a nine of
@@ -38,8 +40,7 @@ PAGES_OFF_WHEN = {"revenue_impact": ("low", "none"), "user_facing": False}
 PAGE_TIERS = ("page_fast", "page_slow")
 
 # The card's histogram buckets for http_request_duration_seconds (section 2), in seconds.
-LATENCY_BUCKETS_SECONDS: tuple[Decimal, ...] = tuple(Decimal(b) for b in (
-    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10"))
+LATENCY_BUCKETS_SECONDS: tuple[Decimal, ...] = conventions.HISTOGRAM_BUCKETS_SECONDS
 
 # A gap is "large" when today's burn rate is above this: the budget would be gone in under half the
 # window. Such an objective gets a staged path that halves the error rate per step (one step per

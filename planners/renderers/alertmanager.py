@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from planners.alert_inhibition import Inhibition
-from planners.alert_routing import (BUSINESS_HOURS, DEFAULT_ROUTE_REPEAT_SECONDS, GROUP_BY, GROUP_INTERVAL_SECONDS,
+from planners.alerting.inhibition import Inhibition
+from planners.alerting.routing import (BUSINESS_HOURS, DEFAULT_ROUTE_REPEAT_SECONDS, GROUP_BY, GROUP_INTERVAL_SECONDS,
                                     GROUP_WAIT_SECONDS, RoutingPlan)
 from planners.durations import prometheus_duration
 from planners.knowledge.receivers import SECRETS_DIR

@@ -8,17 +8,16 @@ that against the plan.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from planners import conventions
 from planners.knowledge.exporters import Exporter
 from planners.renderers.rule_files import MAX_MATCHED_SERVICES, expand_selector
 
 MAX_PANELS = 6  # card: "No cluttered graphs (max 6 per dashboard)"
 SCHEMA_VERSION = 39  # Grafana 10.x/11.x dashboard JSON model
-UID_LENGTH = 40  # Grafana's limit on dashboard uids
 TOP_N = 10  # executive panels show the top services when there are many
 
 
@@ -36,12 +35,7 @@ class PanelSpec:
     queries: tuple[Query, ...]
 
 
-def uid(prefix: str, name: str) -> str:
-    candidate = f"{prefix}-{name}"
-    if len(candidate) <= UID_LENGTH:
-        return candidate
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{prefix}-{name[:UID_LENGTH - len(prefix) - 10]}-{digest}"
+uid = conventions.dashboard_uid
 
 
 def dashboard(uid_value: str, title: str, description: str, tags: list[str], panels: Sequence[PanelSpec],

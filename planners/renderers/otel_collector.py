@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from planners.instrumentation import SAMPLING
+from planners.setup.instrumentation import SAMPLING
 
 OTLP_GRPC_PORT, OTLP_HTTP_PORT = 4317, 4318
 PROMETHEUS_EXPORT_PORT = 8889  # the gateway's `prometheus` exporter, scraped by Prometheus

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from planners.context import Findings
-from planners.phases import names
+from planners.setup.phases import names
 
 # Findings listed in full up to this many; past it PLAN.md counts the rest (the response lists them all).
 FINDINGS_SHOWN = 40

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from planners.instrumentation import METRIC_FAMILIES
+from planners import conventions
+from planners.setup.instrumentation import METRIC_FAMILIES
 from planners.knowledge import exporters as exporter_table
 from planners.renderers.artifacts import artifact
 from planners.renderers.yaml_text import to_yaml
@@ -19,19 +20,16 @@ from planners.renderers.yaml_text import to_yaml
 RATE_WINDOW = "5m"  # the card's rules use rate(...[5m])
 ERROR_RATIO_CRITICAL = 0.05  # card section 4: P1 user-facing outage > 5 % error rate
 LATENCY_P99_WARNING_SECONDS = 2  # card section 4: LatencyP99High > 2 s
-# Placeholder base for runbook links; the ALERT_RULES planner writes the runbooks themselves.
-RUNBOOK_BASE = "https://runbooks.internal/observability"
 DEFAULT_TEAM = "platform"  # the card's rules label team: platform
 # Past this many user-facing services the p95 alert covers every service instead of a long regex.
 MAX_MATCHED_SERVICES = 50
 
 # Alerts link the templated service dashboard: its URL works for every service name, while per-service
 # dashboard uids are shortened with a hash for names longer than Grafana's 40-character uid limit.
-SERVICE_DASHBOARD = "service-overview?var-service={{ $labels.service }}"
+SERVICE_DASHBOARD = conventions.dashboard_link(conventions.DEFAULT_DASHBOARD_BASE, conventions.SERVICE_OVERVIEW_UID,
+                                               {conventions.SERVICE: "{{ $labels.service }}"})
 
-RECORDED = ("service:requests:rate5m", "service:errors:rate5m", "service:error_ratio:rate5m",
-            "service:latency_seconds:p50_5m", "service:latency_seconds:p95_5m", "service:latency_seconds:p99_5m")
-GOLDEN_ALERTS = ("ServiceHighErrorRate", "ServiceLatencyP99High", "ServiceLatencyP95AboveTarget", "ServiceTargetDown")
+RECORDED = conventions.SERVICE_RECORDS
 
 
 def golden_signal_groups(families: Iterable[str], user_facing: list[str], latency_p95_ms: float) -> list[dict[str, Any]]:
@@ -87,7 +85,8 @@ def exporter_groups(kind: str) -> list[dict[str, Any]]:
     selector = f'kind="{kind}"'
     rules = [
         _alert(rule.alert, expand_selector(rule.expr, selector), rule.duration, rule.severity, rule.summary,
-               rule.description, "cmp-{{ $labels.component }}")
+               rule.description, conventions.dashboard_link(conventions.DEFAULT_DASHBOARD_BASE,
+                                                            "cmp-{{ $labels.component }}"))
         for rule in exporter.alerts
     ]
     return [{"name": f"{kind}_exporter_alerts", "rules": rules}]
@@ -104,7 +103,7 @@ def rule_file_artifacts(groups_by_file: Mapping[str, list[dict[str, Any]]]) -> l
 
 
 def _alert(name: str, expr: str, duration: str, severity: str, summary: str, description: str,
-           dashboard_uid: str) -> dict[str, Any]:
+           dashboard: str) -> dict[str, Any]:
     return {
         "alert": name,
         "expr": expr,
@@ -113,7 +112,7 @@ def _alert(name: str, expr: str, duration: str, severity: str, summary: str, des
         "annotations": {
             "summary": summary,
             "description": description,
-            "runbook_url": f"{RUNBOOK_BASE}/{name}",
-            "dashboard": f"/d/{dashboard_uid}",
+            "runbook_url": conventions.runbook_url(conventions.DEFAULT_RUNBOOK_BASE, name),
+            "dashboard": dashboard,
         },
     }

@@ -60,26 +60,36 @@ GUIDANCE: dict[str, Guidance] = {
 
 def runbook(alert: str, kind: str, rules: list[Mapping[str, Any]],
             escalation_levels: list[dict[str, Any]], receivers: Mapping[str, str]) -> str:
+    """`receivers` maps a severity (and "default") to its receiver; empty when no routing is known yet (an SLO
+    specification's runbooks, written before any CONFIGURE_ALERTING), as is `escalation_levels`."""
     guide = GUIDANCE[kind]
-    services = sorted({rule["labels"]["service"] for rule in rules})
+    services = sorted({rule["labels"][key] for rule in rules for key in ("service", "component")
+                       if key in rule["labels"]})
+    scope = ", ".join(services) if services else "the whole system"
     dashboards = sorted({rule["annotations"]["dashboard"] for rule in rules if rule["annotations"].get("dashboard")})
-    lines = [f"# {alert}", "", f"Services: {', '.join(services)}.", "",
+    lines = [f"# {alert}", "", f"Services: {scope}.", "",
              "## Symptoms", "", guide.symptoms, "", "Severity and routing:", ""]
     for rule in rules:
         severity = rule["labels"]["severity"]
         detail = ", ".join(f"{key}={value}" for key, value in sorted(rule["labels"].items()) if key != "severity")
-        lines.append(f"- `{severity}` ({detail}) for {rule.get('for', '0s')} -> receiver `{receivers.get(severity, receivers['default'])}`")
+        if receivers:
+            where = f"receiver `{receivers.get(severity, receivers['default'])}`"
+        else:
+            where = "the receiver alertmanager.yml routes it to (CONFIGURE_ALERTING)"
+        lines.append(f"- `{severity}` ({detail}) for {rule.get('for', '0s')} -> {where}")
     lines += ["", "## Impact", "", guide.impact, "",
               "## Investigation", "",
-              f"1. Open the dashboard: {' or '.join(dashboards)}",
+              f"1. Open the dashboard: {' or '.join(dashboards) or 'the service dashboard'}",
               "2. Run the alert's expression in Prometheus to see the current value:", ""]
     for rule in rules:
         lines += ["```promql", rule["expr"].rstrip(), "```", ""]
+    selector = f'service=~"{"|".join(services)}"' if services else 'service=~".+"'
+    lucene = f'service:({" OR ".join(services)}) AND ' if services else ""
     lines += ["3. From the spike on the dashboard, open an exemplar trace and read which span is slow or failing.",
               "", "## Logs by trace id", "",
               "Take the trace id from the exemplar and query the logs of every service on the trace:", "",
-              "```logql", f'{{service=~"{"|".join(services)}"}} | json | trace_id="<trace id>"', "```", "",
-              "```text", f'service:({" OR ".join(services)}) AND trace_id:"<trace id>"', "```", "",
+              "```logql", f'{{{selector}}} | json | trace_id="<trace id>"', "```", "",
+              "```text", f'{lucene}trace_id:"<trace id>"', "```", "",
               "## Remediation", ""]
     lines += [f"{number}. {step}" for number, step in enumerate(guide.remediation, start=1)]
     lines += ["", "## Escalation", ""]
@@ -87,4 +97,6 @@ def runbook(alert: str, kind: str, rules: list[Mapping[str, Any]],
         when = "when the alert fires" if level["notify_after_minutes"] == 0 else \
             f"{level['notify_after_minutes']} minutes after the alert fires if nobody acknowledged"
         lines.append(f"- Level {level['level']}: `{level['target']}`, {when}.")
+    if not escalation_levels:
+        lines.append("No escalation is configured for this alert yet: CONFIGURE_ALERTING adds the levels.")
     return "\n".join(lines) + "\n"

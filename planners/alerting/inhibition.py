@@ -4,12 +4,16 @@ Three kinds, each a reason a second notification would tell the on-call nothing 
 - severity: a critical alert silences the lower severities of the same alert on the same service;
 - tier: a faster burn-rate tier silences the slower tiers of the same SLO (the fast tier already says
   the budget is burning, and faster);
-- dependency: a critical alert on a component silences every alert of the services that call it
-  synchronously (from the service graph). Async edges (a queue) are left out: a queue outage delays
-  work but does not make the producer fail, so the producer's alerts would mean something else. Chains work because Alertmanager lets an inhibited alert still inhibit:
+- dependency: a critical alert of something the graph says others need silences every alert of its hard
+  synchronous callers. It is matched by the label that thing's alerts really carry: `service` for a service,
+  `component` for a database, cache or queue (the exporter alerts' label). Soft edges (the caller tolerates the
+  failure) and async edges (a queue delays work, the producer goes on) mute nothing: the caller's own alerts
+  would then mean something else. Chains work because Alertmanager lets an inhibited alert still inhibit:
   a database page silences its API, whose silenced alert still silences the gateway in front of it.
   Edges inside a dependency cycle are left out: there each side would silence the other and nothing
   would page.
+Every rule has `equal` on planners.conventions.INCIDENT_SCOPE (the environment), plus what makes two alerts
+the same incident for its kind, so a staging outage never mutes a production page.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from planners.graph import SYNC
+from planners import conventions
+from planners.graph import SERVICE
 from planners.knowledge.severities import SEVERITY_LABELS
 
 # Fastest first. The tier names are the shared burn-rate machinery's (planners.knowledge.burn_rate_windows).
@@ -31,6 +36,7 @@ class Inhibition:
     target: tuple[str, ...]
     equal: tuple[str, ...]
     reason: str
+    origin: str = "request"  # request: derived from the request alone; stored_setup: from the stored graph
 
     def to_alertmanager(self) -> dict:
         rule = {"source_matchers": list(self.source), "target_matchers": list(self.target)}
@@ -40,7 +46,7 @@ class Inhibition:
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "source_matchers": list(self.source), "target_matchers": list(self.target),
-                "equal": list(self.equal), "reason": self.reason}
+                "equal": list(self.equal), "reason": self.reason, "origin": self.origin}
 
 
 def _alternatives(values: Iterable[str]) -> str:
@@ -53,7 +59,8 @@ def severity_inhibitions() -> list[Inhibition]:
     for index, stronger in enumerate(SEVERITY_LABELS[:-1]):
         weaker = SEVERITY_LABELS[index + 1:]
         rules.append(Inhibition(
-            "severity", (f'severity="{stronger}"',), (f'severity=~"{_alternatives(weaker)}"',), ("alertname", "service"),
+            "severity", (f'severity="{stronger}"',), (f'severity=~"{_alternatives(weaker)}"',),
+            _scoped("alertname", conventions.SERVICE),
             f"a {stronger} alert already notifies about this alert on this service"))
     return rules
 
@@ -63,27 +70,33 @@ def tier_inhibitions() -> list[Inhibition]:
     for index, faster in enumerate(TIERS_FASTEST_FIRST[:-1]):
         slower = TIERS_FASTEST_FIRST[index + 1:]
         rules.append(Inhibition(
-            "tier", (f'tier="{faster}"',), (f'tier=~"{_alternatives(slower)}"',), ("slo", "service"),
+            "tier", (f'{conventions.TIER}="{faster}"',), (f'{conventions.TIER}=~"{_alternatives(slower)}"',),
+            _scoped(conventions.SLO, conventions.SERVICE),
             f"the {faster} burn-rate tier already fires for this SLO; slower tiers would repeat it"))
     return rules
 
 
-def dependency_inhibitions(graph) -> tuple[list[Inhibition], list[list[str]]]:
-    """One rule per component that something depends on, and the cycles whose edges were skipped.
+def dependency_inhibitions(graph, origin: str = "request") -> tuple[list[Inhibition], list[list[str]]]:
+    """One rule per node that something needs, and the cycles whose edges were skipped.
 
     `graph` is a planners.graph.ServiceGraph; its edge A -> B reads "A depends on B"."""
     cycles = graph.cycles()
     cycle_of = {name: index for index, members in enumerate(cycles) for name in members}
     rules = []
     for dependency in sorted(graph.graph.nodes):
-        dependents = sorted(
-            caller for caller in graph.graph.predecessors(dependency)
-            if caller != dependency and graph.graph.edges[caller, dependency].get("kind") == SYNC and not (caller in cycle_of and cycle_of.get(dependency) == cycle_of[caller]))
+        dependents = [caller for caller in graph.hard_dependents(dependency)
+                      if caller != dependency and not (caller in cycle_of and cycle_of.get(dependency) == cycle_of[caller])]
         if not dependents:
             continue
+        label = conventions.SERVICE if graph.role(dependency) == SERVICE else conventions.COMPONENT
         rules.append(Inhibition(
-            "dependency", ('severity="critical"', f'service="{dependency}"'),
-            (f'service=~"{_alternatives(dependents)}"',), (),
-            f"when {dependency} pages, alerts of its synchronous callers ({', '.join(dependents)}) are held "
-            f"back: one cause, one page"))
+            "dependency", (f'{conventions.SEVERITY}="critical"', f'{label}="{dependency}"'),
+            (f'{conventions.SERVICE}=~"{_alternatives(dependents)}"',), _scoped(),
+            f"when {dependency} pages, alerts of the callers that need it ({', '.join(dependents)}) are held "
+            f"back: one cause, one page", origin))
     return rules, cycles
+
+
+def _scoped(*labels: str) -> tuple[str, ...]:
+    """The labels two alerts must share to be one incident: the kind's own, then the incident scope."""
+    return tuple(dict.fromkeys((*labels, *conventions.INCIDENT_SCOPE)))

@@ -19,7 +19,7 @@ from planners.knowledge.severities import SEVERITIES, severity
 
 # Grouping per route. Sources: Alertmanager 0.25 defaults (group_wait 30s, group_interval 5m,
 # repeat_interval 4h) and the card's routing example (warning: group_interval 10m). Paging routes take
-# their repeat interval from the escalation plan (planners.escalation). Non-paging repeats are as long
+# their repeat interval from the escalation plan (planners.alerting.escalation). Non-paging repeats are as long
 # as the card's response for the priority allows: a P3 ticket is read the next business day, a P4 in a
 # weekly review; both stay under Alertmanager's 120h notification-log retention, past which a repeat
 # would fire early anyway.

@@ -48,7 +48,7 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from planners import error_budget
-from planners.burn_rate import as_fraction, decimal_text
+from planners.slo.burn_rate import as_fraction, decimal_text
 from planners.context import Findings, PlanContext, PlanOutput
 from planners.graph import SERVICE, ServiceGraph
 from planners.knowledge import health_rules as rules

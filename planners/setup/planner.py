@@ -1,27 +1,26 @@
 """OBSERVABILITY_SETUP -> IMPLEMENTATION_PLAN.
 
 A pipeline of small steps, each in its own module: the service graph (planners.graph), the stack decision
-(planners.stack), instrumentation (planners.instrumentation), components (planners.components), SLOs and
-phases (planners.phases), cost (planners.cost), then the artifacts (planners.renderers.*). This module
-only wires them together and adapts the graph to the view the steps read (`Topology`).
+(planners.setup.stack), instrumentation (planners.setup.instrumentation), components (planners.setup.components), SLOs and
+phases (planners.setup.phases), cost (planners.setup.cost), then the artifacts (planners.renderers.*). This module
+only wires them together; the view of the graph the steps read is `planners.setup.topology.Topology`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Mapping
 
-from planners.components import known_kinds, plan_components
+from planners.setup.components import known_kinds, plan_components
 from planners.context import Findings, PlanContext, PlanOutput
-from planners.cost import estimate_cost, overhead_budget
+from planners.setup.cost import estimate_cost, overhead_budget
 from planners.knowledge.costs import DEFAULT_LOG_RETENTION_DAYS
-from planners.graph import SERVICE, ServiceGraph
-from planners.instrumentation import SAMPLING, plan_instrumentation
-from planners.phases import DEFAULT_SLO_TARGETS, initial_slos, instrumentation_order, plan_phases
+from planners.graph import ServiceGraph
+from planners.setup.instrumentation import SAMPLING, plan_instrumentation
+from planners.setup.phases import DEFAULT_SLO_TARGETS, initial_slos, plan_phases
 from planners.renderers.artifacts import sorted_artifacts
-from planners.renderers.setup_artifacts import SetupRenderInput, render_setup_artifacts, snippet_paths
-from planners.stack import decide_stack
+from planners.setup.artifacts import SetupRenderInput, render_setup_artifacts, snippet_paths
+from planners.setup.stack import decide_stack
+from planners.setup.topology import Topology
 
 DEFAULT_PLATFORM = "kubernetes"  # the card's example request
 DEFAULT_ENVIRONMENT = "production"
@@ -36,87 +35,6 @@ VM_LAYOUT_NOTES = {
     "serverless": "the VM layout for the backends only: functions push OTLP to the gateway (no scraping), so "
                   "RED metrics come from the SDK's OTLP metrics through the gateway's prometheus exporter",
 }
-
-
-@dataclass
-class Topology:
-    """The graph as the planning steps read it: names by role, neighbours, and the graph's answers."""
-
-    graph: ServiceGraph
-    services: list[str] = field(default_factory=list)
-    components: list[str] = field(default_factory=list)
-
-    pointers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, graph: ServiceGraph, infrastructure: Mapping[str, Any]) -> "Topology":
-        topology = cls(graph)
-        for name, role in graph.graph.nodes(data="role", default=SERVICE):
-            (topology.services if role == SERVICE else topology.components).append(name)
-        topology.pointers = _name_pointers(infrastructure)
-        return topology
-
-    def attributes(self, name: str) -> Mapping[str, Any]:
-        return self.graph.graph.nodes[name]
-
-    def callers(self, name: str) -> list[str]:
-        return sorted(self.graph.graph.predecessors(name))
-
-    def callees(self, name: str) -> list[str]:
-        return sorted(self.graph.graph.successors(name))
-
-    def pointer(self, name: str) -> str:
-        """Where the request names `name`, for findings about it."""
-        return self.pointers.get(name, "/infrastructure")
-
-    @cached_property
-    def summary(self) -> dict[str, Any]:
-        return self.graph.summary()
-
-    @property
-    def entry_points(self) -> list[str]:
-        return self.summary["entry_points"]
-
-    @property
-    def layers(self) -> list[list[str]]:
-        return self.summary["layers"]
-
-    @property
-    def critical_path(self) -> list[str]:
-        return self.summary["critical_path"]
-
-    @cached_property
-    def blast_radius(self) -> dict[str, int]:
-        return {item["name"]: item["radius"] for item in self.summary["blast_radius"]}
-
-    @cached_property
-    def instrumentation_order(self) -> list[str]:
-        return instrumentation_order(self)
-
-    @cached_property
-    def trace_path(self) -> tuple[list[str] | None, bool]:
-        """A path for the end-to-end trace check: 3+ services if the graph has one, else 3+ nodes of any role."""
-        services_only = self.graph.path_of_length(3)
-        if services_only:
-            return services_only, True
-        return self.graph.path_of_length(3, roles=None), False
-
-    def trace_check_sentence(self) -> str:
-        path, services_only = self.trace_path
-        if path and services_only:
-            return f"Can trace one request end-to-end across {' -> '.join(path)} (one trace, {len(path)} services)."
-        if path:
-            return (f"Can trace one request end-to-end across {' -> '.join(path)}; the graph has no chain of 3 "
-                    "services, so the check counts the data store's client span as the third hop.")
-        return ("The graph has no synchronous chain of 3 or more nodes, so no 3-service trace exists; check "
-                "instead that each entry point's trace contains the spans of every service it calls.")
-
-    def user_facing_services(self) -> list[str]:
-        explicit = [name for name in self.services if self.attributes(name).get("user_facing")]
-        return explicit or list(self.entry_points)
-
-    def availability_bound(self, name: str, default: float) -> float:
-        return self.graph.availability_bound(name, {}, default=default).bound
 
 
 def plan(request: dict, ctx: PlanContext) -> PlanOutput:
@@ -217,15 +135,6 @@ def _platform_section(infrastructure: Mapping[str, Any], requirements: Mapping[s
             "environment": environment, "discovery": discovery}
 
 
-def _name_pointers(infrastructure: Mapping[str, Any]) -> dict[str, str]:
-    """JSON pointer of the place each name is written (first occurrence wins; duplicates never get here)."""
-    pointers: dict[str, str] = {}
-    for list_name in ("services", "databases", "caches", "message_queues"):
-        for index, item in enumerate(infrastructure.get(list_name) or ()):
-            name, suffix = (item, "") if isinstance(item, str) else (item.get("name"), "/name")
-            if isinstance(name, str):
-                pointers.setdefault(name, f"/infrastructure/{list_name}/{index}{suffix}")
-    return pointers
 
 
 def _graph_section(topology: Topology) -> dict[str, Any]:

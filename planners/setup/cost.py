@@ -23,7 +23,7 @@ from planners.knowledge import exporters
 from planners.knowledge.stacks import TOOLS, stack_class
 
 if TYPE_CHECKING:
-    from planners.implementation import Topology
+    from planners.setup.topology import Topology
 
 SECONDS_PER_MONTH = 30 * 86400
 GIB = 1024 ** 3

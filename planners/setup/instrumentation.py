@@ -14,7 +14,7 @@ from planners.knowledge import exporters, languages
 from planners.knowledge.costs import HISTOGRAM_BUCKETS
 
 if TYPE_CHECKING:
-    from planners.implementation import Topology
+    from planners.setup.topology import Topology
 
 # RED metric families per protocol. HTTP names and labels are the card's (section 2 "metric_types");
 # gRPC uses the names of the widely deployed go-grpc-prometheus / grpc-java interceptors; workers use the

@@ -45,6 +45,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
+from planners import conventions
 from planners.durations import parse_duration, prometheus_duration
 from planners.knowledge.burn_rate_windows import (
     MINIMUM_WINDOW_SECONDS,
@@ -155,7 +156,7 @@ class SyntheticTraffic:
 @dataclass(frozen=True)
 class SliSpec:
     slo: str
-    service: str
+    service: str | None  # None: an SLO over the whole system's traffic
     target: Fraction  # percent, e.g. Fraction(999, 10)
     window: str
     total_query: str
@@ -165,7 +166,7 @@ class SliSpec:
     labels: Mapping[str, str] = field(default_factory=dict)  # extra labels on every alert
     disabled_tiers: frozenset[str] = frozenset()
     severity_overrides: Mapping[str, str] = field(default_factory=dict)  # tier name -> severity
-    runbook_url: str = ""
+    runbook_base: str = conventions.DEFAULT_RUNBOOK_BASE  # each alert's runbook is conventions.runbook_url(base, alert)
     dashboard_url: str = ""
     description: str = ""
     test_traffic: SyntheticTraffic | None = None
@@ -181,7 +182,7 @@ class SliSpec:
         unknown = set(self.severity_overrides) - set(TIER_NAMES)
         if unknown:
             raise ValueError(f"SLO {self.slo}: unknown tiers in severity overrides: {', '.join(sorted(unknown))}")
-        reserved = set(self.labels) & {"severity", "team", "tier", "service", "slo"}
+        reserved = set(self.labels) & conventions.RESERVED_ALERT_LABELS
         if reserved:
             raise ValueError(f"SLO {self.slo}: labels {', '.join(sorted(reserved))} are set by the rules themselves")
 
@@ -274,20 +275,15 @@ def template_problems(template: str) -> list[str]:
 
 # --------------------------------------------------------------------------------------- rule text
 
-def _camel(text: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", text) if part)
-
-
 def alert_name(spec: SliSpec) -> str:
-    return f"{_camel(spec.service)}{_camel(spec.slo)}ErrorBudgetBurn"
+    return conventions.slo_burn_alert(spec.service, spec.slo)
 
 
 def absent_alert_name(spec: SliSpec) -> str:
-    return f"{_camel(spec.service)}{_camel(spec.slo)}SLIAbsent"
+    return conventions.slo_absent_alert(spec.service, spec.slo)
 
 
-def error_ratio_record(window: str) -> str:
-    return f"slo:error_ratio:rate{window}"
+error_ratio_record = conventions.slo_error_ratio_record
 
 
 def _at(template: str, window: str) -> str:
@@ -306,7 +302,7 @@ def error_ratio_expr(spec: SliSpec, window: str) -> str:
 
 
 def _selector(spec: SliSpec) -> str:
-    return f'{{service="{spec.service}",slo="{spec.slo}"}}'
+    return "{" + ",".join(f'{key}="{value}"' for key, value in _series_labels(spec).items()) + "}"
 
 
 def _windows(spec: SliSpec, tiers: Iterable[BurnRateTier]) -> list[str]:
@@ -317,35 +313,43 @@ def _windows(spec: SliSpec, tiers: Iterable[BurnRateTier]) -> list[str]:
 
 
 def _series_labels(spec: SliSpec) -> dict[str, str]:
-    return {"service": spec.service, "slo": spec.slo}
+    # An SLO over the whole system's traffic has no service, so its series carry no service label.
+    if spec.service is None:
+        return {conventions.SLO: spec.slo}
+    return {conventions.SERVICE: spec.service, conventions.SLO: spec.slo}
 
 
 def _alert_labels(spec: SliSpec, severity: str, tier: str) -> dict[str, str]:
     labels = dict(sorted(spec.labels.items()))
-    labels.update({"severity": severity, "team": spec.team, "tier": tier, **_series_labels(spec)})
+    labels.update({conventions.SEVERITY: severity, conventions.TEAM: spec.team, conventions.TIER: tier,
+                   **_series_labels(spec)})
     return labels
+
+
+def _scope(spec: SliSpec) -> str:
+    return spec.service or "system-wide"
 
 
 def _burn_annotations(spec: SliSpec, tier: BurnRateTier, value_text: str) -> dict[str, str]:
     budget_share = decimal_text(tier.budget_fraction * 100)
     return {
-        "summary": f"{spec.service} {spec.slo} SLO: error budget burning at {decimal_text(tier.factor)}x or faster ({tier.name})",
+        "summary": f"{_scope(spec)} {spec.slo} SLO: error budget burning at {decimal_text(tier.factor)}x or faster ({tier.name})",
         "description": (
-            f"{value_text} of {spec.service} requests failed the {spec.slo} SLI over the last {tier.long_window} "
+            f"{value_text} of {_scope(spec)} requests failed the {spec.slo} SLI over the last {tier.long_window} "
             f"(and over {tier.short_window}); at this rate {budget_share}% of the {spec.window} error budget "
             f"of the {decimal_text(spec.target)}% objective is gone within {tier.long_window}."),
-        "runbook_url": spec.runbook_url,
+        "runbook_url": conventions.runbook_url(spec.runbook_base, alert_name(spec)),
         "dashboard": spec.dashboard_url,
     }
 
 
 def _absent_annotations(spec: SliSpec) -> dict[str, str]:
     return {
-        "summary": f"{spec.service} {spec.slo} SLO: the SLI's series are absent",
+        "summary": f"{_scope(spec)} {spec.slo} SLO: the SLI's series are absent",
         "description": (
-            f"No samples for the total events of the {spec.slo} SLI of {spec.service} for {ABSENT_FOR}: "
+            f"No samples for the total events of the {spec.slo} SLI of {_scope(spec)} for {ABSENT_FOR}: "
             "the SLO is blind (scrape failing, metric renamed, or the service is gone). This is not zero traffic."),
-        "runbook_url": spec.runbook_url,
+        "runbook_url": conventions.runbook_url(spec.runbook_base, absent_alert_name(spec)),
         "dashboard": spec.dashboard_url,
     }
 
@@ -360,10 +364,10 @@ def rule_groups(spec: SliSpec) -> list[dict]:
     for window in _windows(spec, tiers):
         rules.append({"record": error_ratio_record(window), "expr": error_ratio_expr(spec, window), "labels": dict(series)})
     budget = decimal_text(spec.error_budget)
-    rules.append({"record": "slo:objective:ratio", "expr": f"vector({decimal_text(spec.target / 100)})", "labels": dict(series)})
-    rules.append({"record": "slo:error_budget:ratio", "expr": f"vector({budget})", "labels": dict(series)})
+    rules.append({"record": conventions.SLO_OBJECTIVE_RECORD, "expr": f"vector({decimal_text(spec.target / 100)})", "labels": dict(series)})
+    rules.append({"record": conventions.SLO_ERROR_BUDGET_RECORD, "expr": f"vector({budget})", "labels": dict(series)})
     rules.append({
-        "record": "slo:error_budget:remaining_ratio",
+        "record": conventions.SLO_BUDGET_REMAINING_RECORD,
         "expr": f"1 - {error_ratio_record(prometheus_duration(parse_duration(spec.window)))}{selector} / {budget}",
         "labels": dict(series),
     })
@@ -386,7 +390,7 @@ def rule_groups(spec: SliSpec) -> list[dict]:
         "labels": _alert_labels(spec, "warning", ABSENT_TIER),
         "annotations": _absent_annotations(spec),
     })
-    return [{"name": f"slo-{spec.service}-{spec.slo}", "rules": rules}]
+    return [{"name": f"slo-{spec.service or 'system'}-{spec.slo}", "rules": rules}]
 
 
 # ------------------------------------------------------------------------------------ promtool tests
@@ -561,7 +565,7 @@ def rule_tests(spec: SliSpec, rule_file_name: str) -> dict:
     selector = _selector(spec)
     longest_for = max((t.for_seconds // 60 for t in tiers), default=0)
     tests: list[dict] = []
-    name = f"{spec.service}/{spec.slo}"
+    name = f"{spec.service or 'system'}/{spec.slo}"
 
     # healthy traffic, with no bad-event series at all: zero errors, not missing data
     quiet_minute = longest_for + MARGIN_MINUTES * 2

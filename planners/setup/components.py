@@ -12,7 +12,7 @@ from planners.context import Findings
 from planners.knowledge import exporters
 
 if TYPE_CHECKING:
-    from planners.implementation import Topology
+    from planners.setup.topology import Topology
 
 
 def plan_components(topology: "Topology", findings: Findings) -> list[dict[str, Any]]:

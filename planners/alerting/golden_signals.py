@@ -16,11 +16,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from planners import conventions
 from planners.context import Findings
 from planners.durations import prometheus_duration
 
 # Source: the card, section 2, histogram http_request_duration_seconds buckets.
-HISTOGRAM_BUCKETS_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+HISTOGRAM_BUCKETS_SECONDS = tuple(float(bound) for bound in conventions.HISTOGRAM_BUCKETS_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """CONFIGURE_ALERTING -> ALERT_RULES: alert rules, Alertmanager routing, escalation, runbooks and their proofs.
 
-A pipeline of small steps, each in its own module: escalation (planners.escalation) decides how often a
-page may repeat; routing (planners.alert_routing) turns severities into receivers and secrets files;
-the rules come from the shared burn-rate machinery (planners.burn_rate) or from planners.golden_signals;
-inhibition (planners.alert_inhibition) uses the service graph; renderers write the files; the fatigue
+A pipeline of small steps, each in its own module: escalation (planners.alerting.escalation) decides how often a
+page may repeat; routing (planners.alerting.routing) turns severities into receivers and secrets files;
+the rules come from the shared burn-rate machinery (planners.slo.burn_rate) or from planners.alerting.golden_signals;
+inhibition (planners.alerting.inhibition) uses the service graph; renderers write the files; the fatigue
 review (planners.knowledge.anti_patterns) reads the result. Secret values from the request are read
 only by `secret_files`, which `acpctl render` calls; nothing in the response carries them.
 """
@@ -14,13 +14,15 @@ import json
 from typing import Any, Mapping
 
 from acp.errors import SchemaViolation, Violation
-from planners import burn_rate, escalation as escalation_steps, golden_signals
-from planners.alert_inhibition import Inhibition, dependency_inhibitions, severity_inhibitions, tier_inhibitions
-from planners.alert_routing import GROUP_BY, RoutingPlan, plan_routing, route_dicts, secret_values, secrets_setup
+from planners.alerting import escalation as escalation_steps, golden_signals
+from planners.slo import burn_rate
+from planners.alerting.inhibition import Inhibition, dependency_inhibitions, severity_inhibitions, tier_inhibitions
+from planners.alerting.routing import GROUP_BY, RoutingPlan, plan_routing, route_dicts, secret_values, secrets_setup
+from planners import conventions
 from planners.context import Findings, PlanContext, PlanOutput
 from planners.durations import prometheus_duration
-from planners.escalation import EscalationPlan
-from planners.golden_signals import HISTOGRAM_BUCKETS_SECONDS, threshold_text
+from planners.alerting.escalation import EscalationPlan
+from planners.alerting.golden_signals import HISTOGRAM_BUCKETS_SECONDS, threshold_text
 from planners.graph import ServiceGraph
 from planners.knowledge import anti_patterns
 from planners.knowledge.receivers import PAGER_KINDS
@@ -29,9 +31,9 @@ from planners.renderers import alertmanager, runbooks
 from planners.renderers.artifacts import artifact, sorted_artifacts
 from planners.renderers.yaml_text import to_yaml
 
-DEFAULT_TEAM = "sre"  # the card's SLOErrorBudgetExhausted rule is owned by team sre
-DEFAULT_RUNBOOK_BASE = "https://runbooks.example.com"  # + /<system>; a placeholder the user replaces
-DEFAULT_DASHBOARD_BASE = "https://grafana.example.com"
+DEFAULT_TEAM = conventions.DEFAULT_TEAM
+DEFAULT_RUNBOOK_BASE = conventions.DEFAULT_RUNBOOK_BASE  # + /<system>; a placeholder the user replaces
+DEFAULT_DASHBOARD_BASE = conventions.DEFAULT_DASHBOARD_BASE
 DEFAULT_LATENCY_THRESHOLD_MS = 500  # the card's latency SLI: requests under 500ms
 
 # The card's HTTP metrics (section 2): the SLIs below read them.
@@ -113,13 +115,13 @@ def _default(request: Mapping[str, Any], key: str, value: str, findings: Finding
     return value
 
 
-def _runbook_url(base: str, alert: str) -> str:
-    return f"{base.rstrip('/')}/{alert}.md"
+_runbook_url = conventions.runbook_url
 
 
 def _dashboard_url(base: str, service: str) -> str:
-    # The card's dashboard link shape: the service-health dashboard filtered to one service.
-    return f"{base.rstrip('/')}/d/service-health?var-service={service}"
+    # The setup's templated service dashboard, filtered to one service: the card's link shape, with a uid
+    # the setup really writes.
+    return conventions.dashboard_link(base, conventions.SERVICE_OVERVIEW_UID, {conventions.SERVICE: service})
 
 
 def _sli_spec(request: Mapping[str, Any], service: str, team: str, runbook_base: str, dashboard_base: str,
@@ -146,11 +148,10 @@ def _sli_spec(request: Mapping[str, Any], service: str, team: str, runbook_base:
         queries = {"good_query": _LATENCY_GOOD.format(service=service, le=le)}
         traffic = ((f'http_request_duration_seconds_bucket{{service="{service}",le="{le}"}}', "good"),
                    (f'http_request_duration_seconds_count{{service="{service}"}}', "total"))
-    spec_name = f"{_camel(service)}{_camel(slo['name'])}"
     return burn_rate.SliSpec(
         slo=slo["name"], service=service, target=burn_rate.as_fraction(slo["target"]), window=slo["window"],
         total_query=total, team=team,
-        runbook_url=_runbook_url(runbook_base, f"{spec_name}ErrorBudgetBurn"),
+        runbook_base=runbook_base,
         dashboard_url=_dashboard_url(dashboard_base, service),
         test_traffic=burn_rate.SyntheticTraffic(traffic), **queries)
 
@@ -173,32 +174,18 @@ def _bucket_label(threshold_ms: float, findings: Findings) -> str:
     return threshold_text(below[-1])
 
 
-def _camel(text: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in text.replace("-", "_").split("_") if part)
-
-
 def _burn_rate_rules(request: Mapping[str, Any], system: str, team: str, runbook_base: str, dashboard_base: str,
                      findings: Findings) -> dict[str, Any]:
     service = _default(request, "service", system, findings, "the SLO belongs to the system the request is about")
     spec = _sli_spec(request, service, team, runbook_base, dashboard_base, findings)
-    # One runbook URL per alert name: the absent-data alert gets its own.
     groups = burn_rate.rule_groups(spec)
     absent = burn_rate.absent_alert_name(spec)
-    for group in groups:
-        for rule in group["rules"]:
-            if rule.get("alert") == absent:
-                rule["annotations"]["runbook_url"] = _runbook_url(runbook_base, absent)
     kept, dropped = burn_rate.usable_tiers(spec)
     for tier, reason in dropped:
         findings.warn("BURN_RATE_TIER_DROPPED", f"{tier.name}: {reason}", "/slo/target")
     name = request["slo"]["name"]
     rule_path = f"prometheus/rules/alerts-{name}.yml"
     tests = burn_rate.rule_tests(spec, f"../rules/alerts-{name}.yml")
-    for test in tests["tests"]:
-        for case in test.get("alert_rule_test", []):
-            if case["alertname"] == absent:
-                for expected in case["exp_alerts"]:
-                    expected["exp_annotations"]["runbook_url"] = _runbook_url(runbook_base, absent)
     slo = request["slo"]
     return {
         "groups": groups, "tests": tests, "rule_path": rule_path, "test_path": f"prometheus/tests/alerts-{name}.yml",
@@ -235,29 +222,35 @@ def _golden_signal_rules(request: Mapping[str, Any], team: str, runbook_base: st
     }
 
 
-def _service_graph(request: Mapping[str, Any], ctx: PlanContext, findings: Findings) -> ServiceGraph | None:
+def _service_graph(request: Mapping[str, Any], ctx: PlanContext,
+                   findings: Findings) -> tuple[ServiceGraph | None, str]:
+    """The graph for dependency inhibition and where it came from: the request's own infrastructure, else the
+    system's stored setup (said as an assumption, and every rule from it is marked so)."""
     infrastructure = request.get("infrastructure")
+    origin = "request"
     if infrastructure is None:
         # The Store keeps the latest OBSERVABILITY_SETUP request of the system under "setup".
         infrastructure = ((ctx.stored or {}).get("setup") or {}).get("infrastructure")
         if infrastructure is None:
             findings.assume("NO_SERVICE_GRAPH", "no infrastructure given or stored for this system: no "
                             "dependency-aware inhibition", "/infrastructure")
-            return None
+            return None, origin
+        origin = "stored_setup"
         findings.assume("STORED_SERVICE_GRAPH", "the service graph comes from this system's stored "
-                        "OBSERVABILITY_SETUP", "/infrastructure")
+                        "OBSERVABILITY_SETUP; the dependency inhibitions it adds are marked origin stored_setup",
+                        "/infrastructure")
     graph = ServiceGraph.from_infrastructure(infrastructure)
     graph.record_assumptions(findings, "/infrastructure")
-    return graph
+    return graph, origin
 
 
 def _inhibitions(request: Mapping[str, Any], ctx: PlanContext, findings: Findings) -> list[Inhibition]:
     inhibitions = severity_inhibitions()
     if request["alert_type"] == "error_budget_burn_rate":
         inhibitions += tier_inhibitions()
-    graph = _service_graph(request, ctx, findings)
+    graph, origin = _service_graph(request, ctx, findings)
     if graph is not None:
-        dependency_rules, cycles = dependency_inhibitions(graph)
+        dependency_rules, cycles = dependency_inhibitions(graph, origin)
         inhibitions += dependency_rules
         for cycle in cycles:
             findings.warn("DEPENDENCY_CYCLE_NOT_INHIBITED",

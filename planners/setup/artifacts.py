@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
+from planners import conventions
 from planners.context import Findings
-from planners.instrumentation import METRIC_FAMILIES, family_of
+from planners.setup.instrumentation import METRIC_FAMILIES, family_of
 from planners.knowledge import exporters as exporter_table
 from planners.knowledge import languages
 from planners.renderers import grafana, kubernetes, logging_stack, mermaid, otel_collector, prometheus_config
@@ -27,7 +28,7 @@ from planners.renderers.rule_files import exporter_groups, golden_signal_groups,
 from planners.renderers.yaml_text import to_yaml
 
 if TYPE_CHECKING:
-    from planners.implementation import Topology
+    from planners.setup.topology import Topology
 
 # Engineering choice: 200 per-service files are still reviewable in one change; past that, templates.
 MAX_PER_NAME_ARTIFACTS = 200
@@ -158,12 +159,12 @@ def _dashboards(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str
     files = []
     user_facing = [slo["service"] for slo in content["slos"]]
     if topology.services:
-        files.append(artifact("grafana/dashboards/executive.json", grafana.dashboard(
-            "executive", f"{data.system}: executive overview",
+        files.append(artifact(conventions.dashboard_path(conventions.EXECUTIVE_DASHBOARD_UID), grafana.dashboard(
+            conventions.EXECUTIVE_DASHBOARD_UID, f"{data.system}: executive overview",
             "L1 executive view: golden signals of the busiest and user-facing services, SLO trend and coverage.",
             ["observability", "executive"], grafana.executive_panels(user_facing))))
-        files.append(artifact("grafana/dashboards/service-overview.json", grafana.dashboard(
-            "service-overview", "Service overview (any service)",
+        files.append(artifact(conventions.dashboard_path(conventions.SERVICE_OVERVIEW_UID), grafana.dashboard(
+            conventions.SERVICE_OVERVIEW_UID, "Service overview (any service)",
             "L2 service health for the service picked in the variable: the template for every service.",
             ["observability", "service"], grafana.service_panels('service="$service"', []),
             [grafana.service_variable()])))
@@ -172,7 +173,7 @@ def _dashboards(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str
     for name in order[:MAX_PER_NAME_ARTIFACTS]:
         downstream = [callee for callee in topology.callees(name) if callee in services]
         files.append(artifact(f"grafana/dashboards/service-{name}.json", grafana.dashboard(
-            grafana.uid("svc", name), f"Service: {name}",
+            conventions.service_dashboard_uid(name), f"Service: {name}",
             f"L2 service health of {name}: traffic, errors, latency, saturation and its dependencies.",
             ["observability", "service"], grafana.service_panels(f'service="{name}"', downstream[:20]))))
     if len(order) > MAX_PER_NAME_ARTIFACTS:
@@ -183,7 +184,7 @@ def _dashboards(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str
     for item in components[:MAX_PER_NAME_ARTIFACTS]:
         exporter = exporter_table.lookup(item["kind"])
         files.append(artifact(f"grafana/dashboards/component-{item['name']}.json", grafana.dashboard(
-            grafana.uid("cmp", item["name"]), f"{exporter.kind}: {item['name']}",
+            conventions.component_dashboard_uid(item["name"]), f"{exporter.kind}: {item['name']}",
             f"L3 deep dive into {item['name']} ({exporter.kind}) from {exporter.exporter}.",
             ["observability", "component", exporter.kind], grafana.component_panels(exporter, item["name"]))))
     if len(components) > MAX_PER_NAME_ARTIFACTS:

@@ -16,10 +16,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from planners.context import Findings
-from planners.renderers.rule_files import GOLDEN_ALERTS
+from planners.conventions import GOLDEN_SIGNAL_ALERTS
+from planners.graph import DEFAULT_AVAILABILITY
 
 if TYPE_CHECKING:
-    from planners.implementation import Topology
+    from planners.setup.topology import Topology
 
 # How many names a validation sentence spells out before "and N more" (keeps 10,000-service plans readable).
 NAMES_IN_SENTENCE = 8
@@ -27,25 +28,12 @@ NAMES_IN_SENTENCE = 8
 # The card's slo_targets defaults: its own OBSERVABILITY_SETUP example (99.9 %, p95 500 ms, 0.1 % errors).
 DEFAULT_SLO_TARGETS = {"availability": 99.9, "latency_p95": 500.0, "error_rate": 0.1}
 SLO_WINDOW_DAYS = 30  # the card's measurement_window: 30 days
-# Availability assumed for a dependency with no SLO of its own when checking feasibility: one nine better
-# than the card's default 99.9 % target, the usual requirement on a dependency (Google SRE book, "The
-# Calculus of Service Availability"); see ServiceGraph.availability_bound.
-DEPENDENCY_AVAILABILITY = 0.9999
+# Availability assumed for a dependency with no SLO of its own when checking feasibility (the same figure
+# DEFINE_SLOS assumes; planners.conventions says where it comes from).
+DEPENDENCY_AVAILABILITY = DEFAULT_AVAILABILITY
 # Feasibility needs a walk of each service's dependencies (linear in the graph); beyond this many SLO
 # services it is skipped, and said so, to keep planning linear.
 FEASIBILITY_CHECK_LIMIT = 5
-
-
-def instrumentation_order(topology: "Topology") -> list[str]:
-    services = set(topology.services)
-    radius = topology.blast_radius
-    first = [name for name in topology.critical_path if name in services]
-    seen = set(first)
-    rest: list[str] = []
-    for layer in reversed(topology.layers):
-        rest.extend(sorted((name for name in layer if name in services and name not in seen),
-                           key=lambda name: (-radius.get(name, 0), name)))
-    return first + rest
 
 
 def names(items: Iterable[str]) -> str:
@@ -174,7 +162,7 @@ def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list
 
     slo_services = [slo["service"] for slo in slos]
     critical_alerts = sorted({alert["alert"] for item in known for alert in item["alerts"]
-                              if alert["severity"] == "critical"} | {GOLDEN_ALERTS[0]})
+                              if alert["severity"] == "critical"} | {GOLDEN_SIGNAL_ALERTS[0]})
     reliability = [
         _task("R1", "Define SLIs and SLOs for user-facing and tier-1 services (send each service's "
               "define_slos_request to DEFINE_SLOS for the full specification)", slo_services, [], ["F3"],
