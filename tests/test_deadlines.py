@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from acp import Engine
 from acp.deadline import Fate, Reason, Ticket
 from acp.store import open_store

@@ -14,11 +14,11 @@ import pytest
 
 from acp import Engine
 from acp.store import DEFAULT_RETENTION, open_store, parse_retention
-from acp.store.base import SqlStore, response_hash
+from acp.store.base import SqlStore
 from acp.store.migrations import MIGRATIONS
 from acp.store.postgres import PostgresStore
 from acp.store.sqlite import SqliteStore
-from conftest import EXAMPLES, ROOT, load_example
+from conftest import EXAMPLES, ROOT
 from pg_helpers import PostgresCluster, postgres_cluster, reset_database
 from test_server_support import acpctl
 
