@@ -319,3 +319,21 @@ def test_sigterm_grace_period_answers_json_and_commits_only_what_was_answered(tm
     assert logged == answered
     assert set(answered) <= {f"commit-{n}" for n in range(4)}
     assert "Traceback" not in server.log_text()
+
+
+def test_over_http_a_504_left_nothing_behind_and_a_200_was_committed():
+    """The server's own deadline (ACP-Timeout-Ms: 1) against a real plan. Whichever way it goes, the store agrees
+    with the answer: the same request_id with other content is then refused as CONFLICT only if the first was
+    answered, and planned if the first was answered 504."""
+    server = ServerProcess()
+    try:
+        for n in range(5):
+            request_id = f"probe-504-{n}"
+            first, _, _ = http_call(server.http, "POST", "/v1/messages", slos(request_id),
+                                    headers={"acp-timeout-ms": "1"})
+            other = json.dumps({**json.loads(slos(request_id)), "service": "other-api"}).encode()
+            second, _, body = http_call(server.http, "POST", "/v1/messages", other)
+            assert (first, second) in ((504, 200), (200, 409)), (first, second, body[:300])
+        assert "Traceback" not in server.log_text()
+    finally:
+        assert server.stop() == 0
