@@ -22,7 +22,7 @@ import pytest
 from acp import Engine, schemas
 from acp.store import open_store
 from acp.transport.auth import BearerAuth
-from acp.transport.dispatch import PLANNING_THREADS, Dispatcher
+from acp.transport.dispatch import PLANNING_THREADS, QUERY_THREADS, Dispatcher
 from acp.transport.http_app import build_app
 from acp.transport.telemetry import Metrics, Outcome
 from conftest import load_example
@@ -86,8 +86,11 @@ class PlanningHeldStore:
         self.release = threading.Event()
         self.held = threading.Semaphore(0)
 
+    holds_queries = False  # hold the query threads too
+
     def _maybe_hold(self, step: str) -> None:
-        if step == self.hold and threading.current_thread().name.startswith("acp-plan"):
+        prefixes = ("acp-plan", "acp-query") if self.holds_queries else ("acp-plan",)
+        if step == self.hold and threading.current_thread().name.startswith(prefixes):
             self.held.release()
             assert self.release.wait(60)
 
@@ -132,6 +135,31 @@ def test_queries_are_answered_while_every_planning_thread_is_held(hold: str) -> 
     dispatcher.shutdown()
     assert queries == ["CAPABILITIES", "OBSERVABILITY_HEALTH"]
     assert planned == ["SLO_SPECIFICATION"] * (PLANNING_THREADS + 2)
+
+
+def test_describe_is_answered_while_every_thread_of_both_pools_is_held() -> None:
+    """Status queries waiting for a store that has gone away fill the query threads; DESCRIBE needs no store."""
+    store = PlanningHeldStore("state")
+    store.holds_queries = True
+    dispatcher = Dispatcher(Engine(store=store), Metrics(), 1 << 20)
+    status = json.dumps(load_example("observability_status.json")).encode()
+    slos = json.dumps(load_example("define_slos.json")).encode()
+
+    async def scenario() -> tuple[str, list[bool]]:
+        held = [asyncio.create_task(dispatcher.handle(slos, Outcome("http"))) for _ in range(PLANNING_THREADS)]
+        held += [asyncio.create_task(dispatcher.handle(status, Outcome("http"))) for _ in range(QUERY_THREADS + 1)]
+        loop = asyncio.get_running_loop()
+        for _ in range(PLANNING_THREADS + QUERY_THREADS):
+            assert await loop.run_in_executor(None, store.held.acquire, True, 60)
+        describe = await asyncio.wait_for(dispatcher.handle(b'{"cmd": "DESCRIBE"}', Outcome("grpc")), timeout=60)
+        still_held = [task.done() for task in held]
+        store.release.set()
+        await asyncio.gather(*held)
+        return describe["status"], still_held
+
+    answered, still_held = asyncio.run(scenario())
+    dispatcher.shutdown()
+    assert answered == "CAPABILITIES" and not any(still_held)
 
 
 def test_a_sqlite_read_does_not_wait_for_a_write_that_waits_for_the_lock(tmp_path: Path) -> None:

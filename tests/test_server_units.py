@@ -155,7 +155,8 @@ def test_http_overload_is_429_retryable_while_the_capacity_is_in_use():
 
     async def scenario():
         async with client_for(dispatcher, max_concurrent=1) as client:
-            first = asyncio.create_task(client.post("/v1/messages", content=b'{"cmd": "DESCRIBE"}'))
+            # A query, so it takes a thread (a DESCRIBE would be answered on the loop and never hold the slot).
+            first = asyncio.create_task(client.post("/v1/messages", content=b'{"cmd": "OBSERVABILITY_STATUS"}'))
             while not engine.calls:
                 await asyncio.sleep(0.01)
             second = await client.post("/v1/messages", content=b'{"cmd": "DESCRIBE"}')
@@ -208,11 +209,11 @@ def test_http_while_draining_readiness_fails_and_new_messages_are_unavailable():
     assert message.json()["error"]["retryable"] is True
 
 
-@pytest.mark.parametrize("cmd", ["DESCRIBE", "DEFINE_SLOS"])  # the query pool and the planning pool
+@pytest.mark.parametrize("cmd", ["OBSERVABILITY_STATUS", "DEFINE_SLOS"])  # the query pool and the planning pool
 def test_a_request_whose_deadline_passes_in_the_queue_is_abandoned_not_planned(cmd: str):
     engine = GatedEngine()
     dispatcher = Dispatcher(engine, Metrics(), 1024, threads=1, query_threads=1)
-    pool = dispatcher.query_executor if cmd == "DESCRIBE" else dispatcher.executor
+    pool = dispatcher.query_executor if cmd == "OBSERVABILITY_STATUS" else dispatcher.executor
     first = f'{{"cmd": "{cmd}", "request_id": "a"}}'.encode()
     queued = f'{{"cmd": "{cmd}", "request_id": "b"}}'.encode()
 
