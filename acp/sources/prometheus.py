@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import socket
 import urllib.error
 import urllib.parse
@@ -41,6 +40,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
+from acp import ecma_regex
 from acp.errors import Unavailable
 from planners.conventions import slo_error_ratio_record as error_ratio_record
 from planners.durations import parse_duration, prometheus_duration
@@ -55,7 +55,8 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 REQUESTS_METRIC = "http_requests_total"
 SERVER_ERRORS = 'status=~"5.."'
 
-_LABEL_VALUE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")  # defs.json name: nothing in it can break a PromQL string
+# defs.json name, read as the schema reads it (no final newline): nothing in it can break a PromQL string
+_LABEL_VALUE = ecma_regex.compiled(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acp import schemas
 from acp.errors import AcpError, NotFound, Overloaded
+from acp.limits import OVERSIZE_ANSWER_FACTOR
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import DESCRIBE, Dispatcher
 from acp.transport.openapi import openapi_document
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes must work without credentials
 # An oversized body is read and thrown away (never parsed) so the client can read the 413; past this
 # many times the limit the connection is simply cut.
-DRAIN_FACTOR = 4
+DRAIN_FACTOR = OVERSIZE_ANSWER_FACTOR
 
 
 def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -126,6 +127,9 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
     async def readyz(request: Request) -> Response:
         if dispatcher.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
+        problem = await dispatcher.readiness.problem()
+        if problem is not None:
+            return JSONResponse({"status": "store_unavailable", "reason": problem}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     async def metrics(request: Request) -> Response:

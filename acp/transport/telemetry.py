@@ -22,8 +22,8 @@ from prometheus_client import multiprocess
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 # Label values reaching Prometheus must come from a closed set; a caller's arbitrary cmd must not
 # create a new time series per request.
-_LABEL_VALUE = re.compile(r"^[A-Z][A-Z_]{0,39}$")
-_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+_LABEL_VALUE = re.compile(r"^[A-Z][A-Z_]{0,39}\Z")  # \Z: "$" would let a final newline into a label
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}\Z")
 
 
 class Metrics:
