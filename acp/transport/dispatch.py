@@ -21,6 +21,7 @@ answered with its committed answer, however late.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,7 @@ QUERY_THREADS = 2  # queries: never held by planning or a store write
 _CMD = re.compile(rb'"cmd"\s*:\s*"([A-Z][A-Z_]{0,39})"')
 _SCAN_BYTES = 64 * 1024  # the cmd of a real message is near its start; a scan must not cost a full pass
 INLINE_DESCRIBE_BYTES = 4096  # a DESCRIBE this small costs well under a millisecond to answer on the event loop
+DESCRIBE_ANSWERS = 256  # distinct DESCRIBE messages whose answers are kept (they differ by request_id and system)
 
 
 class Dispatcher:
@@ -57,10 +59,14 @@ class Dispatcher:
         self.draining = False
         self.readiness = StoreReadiness(getattr(engine, "store", None))
         self._waiting: set[_Waiting] = set()
+        # A DESCRIBE's answer depends on its bytes only (the capabilities are fixed for the server's life, the
+        # request_id is the caller's or derived from the bytes), so each distinct one is answered and encoded once.
+        self._describe_answers: dict[bytes, dict[str, Any]] = {}
+        self._encoded: dict[int, tuple[dict[str, Any], str]] = {}
 
     async def handle(self, raw: bytes, outcome: Outcome, timeout: float | None = None) -> dict[str, Any]:
         """The ACP response for one raw request; never raises for the request's sake."""
-        in_flight = self.metrics.in_flight.labels(outcome.transport)
+        in_flight = self.metrics.in_flight_for(outcome.transport)
         in_flight.inc()
         try:
             response = await self._answer(raw, outcome, timeout)
@@ -112,7 +118,7 @@ class Dispatcher:
             # DESCRIBE plans nothing and reads no store: answered here, it never waits for a thread, even when every
             # query thread waits for a store that has gone away.
             outcome.cmd = "DESCRIBE"
-            return self.engine.handle(raw)
+            return self._describe(raw)
         waiting = _Waiting(Ticket.within(timeout))
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._pool_for(raw), self._plan, raw, outcome, waiting.ticket)
@@ -143,6 +149,25 @@ class Dispatcher:
             request_id = await loop.run_in_executor(self.identify_executor, self.engine.identify, raw)
         return error_message(ticket.error(), request_id)
 
+    def _describe(self, raw: bytes) -> dict[str, Any]:
+        answer = self._describe_answers.get(raw)
+        if answer is None:
+            answer = self.engine.handle(raw)
+            if answer.get("status") == "CAPABILITIES":  # an error (a bad version, say) is answered afresh each time
+                if len(self._describe_answers) >= DESCRIBE_ANSWERS:
+                    self._describe_answers.clear()
+                    self._encoded.clear()
+                self._describe_answers[raw] = answer
+                self._encoded[id(answer)] = (answer, encode(answer))
+        return answer
+
+    def encode(self, response: dict[str, Any]) -> str:
+        """The response as the wire carries it (compact JSON, UTF-8 as is); a kept DESCRIBE answer's text is reused."""
+        kept = self._encoded.get(id(response))
+        if kept is not None and kept[0] is response:
+            return kept[1]
+        return encode(response)
+
     def _pool_for(self, raw: bytes) -> ThreadPoolExecutor:
         command = COMMANDS.get(self._scanned_cmd(raw) or "")
         return self.query_executor if command is not None and not command.records_state else self.executor
@@ -159,6 +184,10 @@ class Dispatcher:
             return None
         outcome.cmd = command_of(raw)
         return self.engine.handle(raw, ticket)
+
+
+def encode(response: dict[str, Any]) -> str:
+    return json.dumps(response, ensure_ascii=False, separators=(",", ":"))
 
 
 class _Waiting:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, AsyncIterator
 
 import grpc
@@ -52,24 +51,27 @@ class AgentCoordination(acp_pb2_grpc.AgentCoordinationServicer):
     # failing in protobuf (a bare UNKNOWN, no log line, and the end of a stream).
 
     async def Send(self, request: RawAcpMessage | Undecodable, context: grpc.aio.ServicerContext) -> acp_pb2.AcpMessage:
-        outcome = _outcome(context)
-        refusal = self._refusal(context)
+        metadata = _metadata(context)  # read once: the outcome and the auth check both need it
+        outcome = _outcome(context, metadata)
+        refusal = self._refusal(metadata)
         if refusal is not None:
             await _abort(context, self.dispatcher.refuse(outcome, refusal))
         response = await self._answer(request, outcome, context)
         if response.get("status") == "ERROR":
             await _abort(context, response)
-        return _message(response)
+        return acp_pb2.AcpMessage(json=self.dispatcher.encode(response))
 
     async def SendStream(
         self, request_iterator: AsyncIterator[RawAcpMessage | Undecodable], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[acp_pb2.AcpMessage]:
-        refusal = self._refusal(context)
+        metadata = _metadata(context)
+        refusal = self._refusal(metadata)
         if refusal is not None:
-            await _abort(context, self.dispatcher.refuse(_outcome(context), refusal))
+            await _abort(context, self.dispatcher.refuse(_outcome(context, metadata), refusal))
         # Errors for one message travel in-band, so one bad message does not end the stream.
         async for request in request_iterator:
-            yield _message(await self._answer(request, _outcome(context), context))
+            answer = await self._answer(request, _outcome(context, metadata), context)
+            yield acp_pb2.AcpMessage(json=self.dispatcher.encode(answer))
 
     async def _answer(self, request: RawAcpMessage | Undecodable, outcome: Outcome,
                       context: grpc.aio.ServicerContext) -> dict[str, Any]:
@@ -79,17 +81,19 @@ class AgentCoordination(acp_pb2_grpc.AgentCoordinationServicer):
         return await self.dispatcher.handle(request.json, outcome, _timeout(context))
 
     async def Describe(self, request: Any, context: grpc.aio.ServicerContext) -> acp_pb2.AcpMessage:
-        outcome = _outcome(context)
-        refusal = self._refusal(context)
+        metadata = _metadata(context)
+        outcome = _outcome(context, metadata)
+        refusal = self._refusal(metadata)
         if refusal is not None:
             await _abort(context, self.dispatcher.refuse(outcome, refusal))
-        return _message(await self.dispatcher.handle(DESCRIBE, outcome, _timeout(context)))
+        answer = await self.dispatcher.handle(DESCRIBE, outcome, _timeout(context))
+        return acp_pb2.AcpMessage(json=self.dispatcher.encode(answer))
 
-    def _refusal(self, context: grpc.aio.ServicerContext) -> dict[str, Any] | None:
+    def _refusal(self, metadata: dict[str, str]) -> dict[str, Any] | None:
         if self.dispatcher.draining:
             return self.dispatcher.draining_error()
         try:
-            self.auth.check(_metadata(context).get("authorization"))
+            self.auth.check(metadata.get("authorization"))
         except AcpError as error:
             return error_message(error)
         return None
@@ -99,17 +103,13 @@ def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
     return {key: value for key, value in (context.invocation_metadata() or ()) if isinstance(value, str)}
 
 
-def _outcome(context: grpc.aio.ServicerContext) -> Outcome:
-    return Outcome("grpc", peer=context.peer() or "", trace=trace_context(_metadata(context).get("traceparent")))
+def _outcome(context: grpc.aio.ServicerContext, metadata: dict[str, str]) -> Outcome:
+    return Outcome("grpc", peer=context.peer() or "", trace=trace_context(metadata.get("traceparent")))
 
 
 def _timeout(context: grpc.aio.ServicerContext) -> float | None:
     remaining = context.time_remaining()
     return None if remaining is None else max(remaining, 0.0)
-
-
-def _message(response: dict[str, Any]) -> acp_pb2.AcpMessage:
-    return acp_pb2.AcpMessage(json=json.dumps(response, ensure_ascii=False, separators=(",", ":")))
 
 
 async def _abort(context: grpc.aio.ServicerContext, response: dict[str, Any]) -> None:

@@ -29,8 +29,9 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes must work without cr
 DRAIN_FACTOR = OVERSIZE_ANSWER_FACTOR
 
 
-def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(response, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None, text: str | None = None) -> Response:
+    """text: the response already encoded (Dispatcher.encode), else it is encoded here."""
+    body = (text if text is not None else json.dumps(response, ensure_ascii=False, separators=(",", ":"))).encode()
     return Response(body, status_code=http_status(response), media_type="application/json", headers=headers)
 
 
@@ -106,13 +107,15 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
                 declared = request.headers.get("content-length", "")
                 too_large = dispatcher.too_large(int(declared) if declared.isdigit() else None)
                 return acp_response(dispatcher.refuse(outcome, too_large), {"Connection": "close"})
-            return acp_response(await dispatcher.handle(raw, outcome, _timeout(request)))
+            answer = await dispatcher.handle(raw, outcome, _timeout(request))
+            return acp_response(answer, text=dispatcher.encode(answer))
         finally:
             in_flight -= 1
 
     async def capabilities(request: Request) -> Response:
         outcome = _outcome_of(request.scope, dict(request.headers))
-        return acp_response(await dispatcher.handle(DESCRIBE, outcome, _timeout(request)))
+        answer = await dispatcher.handle(DESCRIBE, outcome, _timeout(request))
+        return acp_response(answer, text=dispatcher.encode(answer))
 
     async def schema(request: Request) -> Response:
         try:
