@@ -211,3 +211,10 @@ SERVICE_RECORDS = ("service:requests:rate5m", "service:errors:rate5m", "service:
                    "service:latency_seconds:p99_5m")
 GOLDEN_SIGNAL_ALERTS = ("ServiceHighErrorRate", "ServiceLatencyP99High", "ServiceLatencyP95AboveTarget",
                         "ServiceTargetDown")
+
+
+# -------------------------------------------------------------------------------------------- escalation
+
+def escalation_policy_path(tool: str, policy: str) -> str:
+    """One file per policy (named <system>-<team>), so two teams' alerting answers never write one path."""
+    return f"escalation/{tool}-{policy}.json"

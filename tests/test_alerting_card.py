@@ -37,7 +37,7 @@ def test_the_response_lists_every_artifact_the_issue_asks_for(card: dict) -> Non
     files = artifacts(card)
     alerts = sorted({alert["alert"] for alert in card["alerts"]})
     expected = {RULES, TESTS, AM, DASHBOARD, "alertmanager/routing-tests.txt",
-                "escalation/pagerduty-escalation-policy.json"}
+                "escalation/pagerduty-default-sre.json"}
     expected |= {f"runbooks/{alert}.md" for alert in alerts}
     assert set(files) == expected
     assert [item["path"] for item in card["artifacts"]] == sorted(files)
@@ -119,7 +119,7 @@ def test_card_escalation_is_15_then_30_minutes_in_total(card: dict) -> None:
     levels = card["escalation"]["levels"]
     assert [(level["target"], level["notify_after_minutes"]) for level in levels] == [
         ("on_call_engineer", 0), ("team_lead", 15), ("engineering_manager", 30)]
-    policy = json.loads(artifacts(card)["escalation/pagerduty-escalation-policy.json"])
+    policy = json.loads(artifacts(card)["escalation/pagerduty-default-sre.json"])
     delays = [rule["escalation_delay_in_minutes"] for rule in policy["escalation_policy"]["escalation_rules"]]
     assert delays[:2] == [15, 15]  # PagerDuty counts each wait from the previous level
     assert card["escalation"]["tool"] == "pagerduty"

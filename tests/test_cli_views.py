@@ -28,13 +28,13 @@ def test_every_respond_format_has_its_own_view() -> None:
 
 
 def test_a_new_format_without_a_view_is_shown_by_the_generic_view() -> None:
-    bundle = {"status": "SYSTEM_BUNDLE", "system": "shop", "request_id": "r1", "hash": "sha256:x",
+    bundle = {"status": "SOMETHING_NEW", "system": "shop", "request_id": "r1", "hash": "sha256:x",
               "checks": [{"name": "no duplicate series", "status": "pass"}], "tree": {"files": 3, "root": "shop/"},
               "warnings": [{"code": "LINK", "message": "a dashboard link resolves nowhere"}], "assumptions": [],
               "artifacts": [{"path": "prometheus/rules/a.yml", "content": "x"}]}
     text = rendered(bundle)
-    assert views.view_for("SYSTEM_BUNDLE") is views.registered()[views.GENERIC]
-    for needle in ("SYSTEM_BUNDLE", "system shop", "checks", "1 item", "files: 3", "LINK", "Artifacts: 1 files",
+    assert views.view_for("SOMETHING_NEW") is views.registered()[views.GENERIC]
+    for needle in ("SOMETHING_NEW", "system shop", "checks", "1 item", "files: 3", "LINK", "Artifacts: 1 files",
                    "-o json"):
         assert needle in text, needle
 
@@ -83,3 +83,19 @@ def test_every_view_survives_an_empty_or_odd_answer() -> None:
         for data in ({"status": status}, {"status": status, "slos": "x", "alerts": [1, None], "graph": [],
                                           "coverage": 3, "files": [{}], "systems": [None]}):
             Console(file=io.StringIO(), width=80).print(view(data))
+
+
+def test_a_system_bundle_shows_its_sources_and_failed_checks_first() -> None:
+    bundle = {"status": "SYSTEM_BUNDLE", "system": "shop", "request_id": "r1", "hash": "sha256:x",
+              "sources": [{"cmd": "DEFINE_SLOS", "request_id": "slos-1", "part": "slos", "key": "carts",
+                           "files_used": 9, "files_superseded": []}],
+              "checks": [{"id": "no_duplicate_series", "status": "pass", "detail": "12 recording rules"},
+                         {"id": "alerts_have_runbooks", "status": "fail", "detail": "X has no runbook"}],
+              "summary": {"rule_files": 2, "alerts": 7, "dashboards": 1},
+              "to_provide": [{"what": "the routing key", "read_by": "alertmanager/alertmanager.yml",
+                              "path": "/etc/x", "command": "printf"}],
+              "warnings": [], "assumptions": [], "artifacts": [{"path": "README.md", "content": "x"}]}
+    text = rendered(bundle)
+    assert views.view_for("SYSTEM_BUNDLE") is not views.registered()[views.GENERIC]
+    assert "1/2 checks pass" in text and "slos-1" in text and "the routing key" in text
+    assert text.index("alerts_have_runbooks") < text.index("no_duplicate_series")

@@ -102,3 +102,47 @@ def test_the_readme_lists_every_secret_with_its_command() -> None:
     for item in bundle["to_provide"]:
         assert item["path"] in readme and item["command"] in readme
     assert "abc123" not in str(bundle)  # the card's PagerDuty key never leaves the request
+
+
+def _bundle_of(rules: list[dict[str, Any]], inhibit: list[dict[str, Any]]):
+    from planners.export.alert_labels import Analyzer, Inventory
+    from planners.export.checks import Bundle
+
+    inventory = Inventory(frozenset({"api", "checkout"}), {"postgresql": frozenset({"orders-db"})})
+    return Bundle(files={}, analyzer=Analyzer(rules, inventory), rules=[("prometheus/rules/x.yml", r) for r in rules],
+                  alertmanager={"route": {"receiver": "r"}, "receivers": [{"name": "r"}], "inhibit_rules": inhibit})
+
+
+EXPORTER_ALERT = {"alert": "PostgresqlDown", "expr": 'pg_up{kind="postgresql"} == 0', "for": "1m",
+                  "labels": {"severity": "critical", "team": "data"}}
+SERVICE_ALERT = {"alert": "ServiceHighErrorRate", "expr": "service:error_ratio:rate5m > 0.05",
+                 "labels": {"severity": "critical", "team": "web"}}
+SERVICE_RECORD = {"record": "service:error_ratio:rate5m",
+                  "expr": "sum by (service) (rate(errors_total[5m])) / on (service) sum by (service) (rate(requests_total[5m]))"}
+
+
+def test_an_inhibit_rule_on_a_label_component_alerts_never_carry_can_never_fire() -> None:
+    """The bug the check exists for: a database named by `service` while its exporter alerts carry `component`."""
+    from planners.export.checks import inhibit_sources_match
+
+    wrong = {"source_matchers": ['severity="critical"', 'service="orders-db"'],
+             "target_matchers": ['service=~"checkout"'], "equal": ["env"]}
+    right = {**wrong, "source_matchers": ['severity="critical"', 'component="orders-db"']}
+    rules = [EXPORTER_ALERT, SERVICE_ALERT, SERVICE_RECORD]
+    problems, _ = inhibit_sources_match(_bundle_of(rules, [wrong]))
+    assert problems and "can never fire" in problems[0]
+    assert inhibit_sources_match(_bundle_of(rules, [right]))[0] == []
+    other_kind = {**right, "source_matchers": ['severity="critical"', 'component="cache-1"']}
+    assert inhibit_sources_match(_bundle_of(rules, [other_kind]))[0]  # no postgresql component is named cache-1
+
+
+def test_a_templated_dashboard_link_must_resolve_for_every_value_its_label_can_take() -> None:
+    from planners.export.checks import dashboard_links_resolve
+
+    linked = {**EXPORTER_ALERT, "annotations": {"dashboard": "https://g/d/cmp-{{ $labels.component }}"}}
+    bundle = _bundle_of([linked], [])
+    bundle.dashboards = {}
+    assert dashboard_links_resolve(bundle)[0] == ["PostgresqlDown: https://g/d/cmp-{{ $labels.component }}: no "
+                                                  "dashboard with uid cmp-orders-db"]
+    bundle.dashboards = {"cmp-orders-db": {"uid": "cmp-orders-db", "templating": {"list": []}}}
+    assert dashboard_links_resolve(bundle)[0] == []

@@ -1,4 +1,5 @@
 """`acpctl render --out DIR FILE|-`: plan a message and write the answer as a tree of files to apply.
+`acpctl render --system NAME --out DIR`: write everything accepted for a system as one tree (EXPORT_SYSTEM).
 
 Besides the response's artifacts the tree gets a README.md (what is there, what needs action, the next steps),
 HEALTH.md for a status report, the secrets the request carried (only under DIR/secrets/, mode 0600, git-ignored;
@@ -11,12 +12,14 @@ examples:
   acpctl render --out ./observability examples/observability_setup.json
   acpctl render --out ./alerting examples/configure_alerting.json --dry-run
   acpctl render --out ./alerting examples/configure_alerting.json --force     # after the request changed
+  acpctl render --system shop --out ./shop    # the setup, SLOs and alerting of system shop, cross-checked
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -33,7 +36,11 @@ GITIGNORE = "*\n!.gitignore\n"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("render", help="plan a message and write its answer as files to apply",
                                    description=__doc__)
-    parser.add_argument("file", metavar="FILE", help="the message: JSON or YAML (.yaml/.yml), or - for stdin")
+    parser.add_argument("file", metavar="FILE", nargs="?",
+                        help="the message: JSON or YAML (.yaml/.yml), or - for stdin (not with --system)")
+    parser.add_argument("--system", metavar="NAME",
+                        help="write the whole system's tree: its stored setup, SLOs and alerting, merged and "
+                             "cross-checked (EXPORT_SYSTEM)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if absent)")
     parser.add_argument("--force", action="store_true",
                         help="replace existing files, and remove those an earlier render wrote that are gone now")
@@ -50,7 +57,15 @@ def run(args: argparse.Namespace) -> int:
     from acp.cli.target import answer
 
     check_out(args.out)
-    message, response = answer(args, announce_state=False)  # named after the tree is written: one line if it fails
+    if (args.file is None) == (args.system is None):
+        raise UsageError("render needs a message FILE or --system NAME, and not both")
+    if args.system is not None:
+        from acp.cli.target import exchange
+
+        message = json.dumps({"cmd": "EXPORT_SYSTEM", "system": args.system}).encode()
+        response = exchange(message, args, announce_state=False)
+    else:
+        message, response = answer(args, announce_state=False)  # named after the tree is written: one line if it fails
     if response.get("status") == "ERROR":
         return emit(response, args)
     result = render_tree(response, message, args.out, force=args.force, dry_run=args.dry_run)

@@ -76,7 +76,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
             "default_receiver": routing.default_receiver,
             "group_by": list(GROUP_BY),
             "routes": route_dicts(routing),
-            "rationale": ("Grouped by alert, service and SLO so one incident is one notification. Paging routes "
+            "rationale": ("Grouped by alert, environment, service or component, and SLO so one incident is one notification. Paging routes "
                           "repeat no faster than the card's 3 pages an hour and no faster than the escalation "
                           "chain; chat routes repeat as slowly as their priority's response allows."),
         },
@@ -267,9 +267,9 @@ def _pager_kind(routing: RoutingPlan) -> str | None:
 
 def _escalation_document(pager: str | None, levels: EscalationPlan, name: str) -> tuple[str, dict] | None:
     if pager == "pagerduty":
-        return "escalation/pagerduty-escalation-policy.json", escalation_steps.pagerduty_policy(levels, name)
+        return conventions.escalation_policy_path("pagerduty", name), escalation_steps.pagerduty_policy(levels, name)
     if pager == "opsgenie":
-        return "escalation/opsgenie-escalation.json", escalation_steps.opsgenie_policy(levels, name)
+        return conventions.escalation_policy_path("opsgenie", name), escalation_steps.opsgenie_policy(levels, name)
     return None
 
 

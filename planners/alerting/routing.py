@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from acp.errors import SchemaViolation, Violation
+from planners import conventions
 from planners.context import Findings
 from planners.durations import prometheus_duration
 from planners.knowledge import notifications
@@ -25,7 +26,7 @@ from planners.knowledge.severities import SEVERITIES, severity
 # as the card's response for the priority allows: a P3 ticket is read the next business day, a P4 in a
 # weekly review; both stay under Alertmanager's 120h notification-log retention, past which a repeat
 # would fire early anyway.
-GROUP_BY = ("alertname", "service", "slo")
+GROUP_BY = ("alertname", conventions.ENV, "service", "component", "slo")  # one incident: one environment, one thing
 GROUP_WAIT_SECONDS = 30
 GROUP_INTERVAL_SECONDS = {"critical": 300, "high": 300, "warning": 600, "info": 600}
 NON_PAGING_REPEAT_SECONDS = {"warning": 12 * 3600, "info": 24 * 3600}

@@ -60,7 +60,9 @@ def slo_alerts(request: Mapping[str, Any], ctx: PlanContext, team: str, links: M
             f"system's traffic (every series of its metric, no service matcher), and its series and alerts carry no "
             "service label. Name a service to scope it."), "/service")
     objective = _objective(slo, findings)
-    spec = sli_spec(objective, service, team, dict(DEFAULT_METRICS), latency_buckets(None, ctx, findings),
+    # Only a latency SLI reads the buckets, so only it depends on (and says it used) the stored setup's.
+    buckets = latency_buckets(None, ctx, findings) if objective.kind == "latency" else ()
+    spec = sli_spec(objective, service, team, dict(DEFAULT_METRICS), buckets,
                     {"runbook": links["runbook"], "dashboard": links["dashboard"]}, findings)
     path = conventions.own_slo_rule_file(service, slo["name"])
     findings.assume("RULES_PRODUCED", (

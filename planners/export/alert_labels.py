@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from planners import conventions
+from planners.matchers import MATCHER as _MATCHER, accepts as _accepts, parse as parse_matcher
 
 ANY = None  # a label whose value is not known in advance
 _AGGREGATIONS = ("sum", "avg", "min", "max", "count", "stddev", "stdvar", "group", "topk", "bottomk", "quantile",
                  "count_values")
 _AGG = re.compile(rf"^\s*(?:{'|'.join(_AGGREGATIONS)})\s*(?:(by|without)\s*\(([^)]*)\))?\s*\(", re.S)
 _SELECTOR = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^{}]*\})?")
-_MATCHER = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"')
 _KEYWORDS = frozenset({*_AGGREGATIONS, "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or",
                        "unless", "bool", "offset", "rate", "irate", "increase", "delta", "idelta", "deriv", "abs",
                        "absent", "absent_over_time", "avg_over_time", "max_over_time", "min_over_time",
@@ -65,22 +65,6 @@ class Inventory:
 
     services: frozenset[str] = frozenset()
     components_by_kind: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-
-def parse_matcher(matcher: str) -> tuple[str, str, str]:
-    found = _MATCHER.fullmatch(matcher.strip())
-    if not found:
-        raise ValueError(f"not a label matcher: {matcher}")
-    return found.group(1), found.group(2), found.group(3)
-
-
-def _accepts(op: str, expected: str, actual: str) -> bool:
-    if op == "=":
-        return actual == expected
-    if op == "!=":
-        return actual != expected
-    matched = re.fullmatch(expected, actual) is not None
-    return matched if op == "=~" else not matched
 
 
 class Analyzer:

@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl
 import yaml
 
 from planners import conventions
-from planners.export.alert_labels import ANY, Analyzer, LabelModel, parse_matcher
+from planners.export.alert_labels import ANY, Analyzer, LabelModel
+from planners.matchers import accepts, parse as parse_matcher
 
 
 @dataclass
@@ -305,10 +306,4 @@ def _route(route: Mapping[str, Any], labels: Mapping[str, str]) -> str:
 
 def _matches(matcher: str, labels: Mapping[str, str]) -> bool:
     name, op, value = parse_matcher(matcher)
-    actual = labels.get(name, "")
-    if op == "=":
-        return actual == value
-    if op == "!=":
-        return actual != value
-    found = re.fullmatch(value, actual) is not None
-    return found if op == "=~" else not found
+    return accepts(op, value, labels.get(name, ""))

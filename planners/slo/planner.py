@@ -46,7 +46,6 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     if "metrics" not in request:
         findings.assume("METRIC_CONVENTIONS", "Metric names follow the card's conventions: http_requests_total "
                         "(status label), http_request_duration_seconds histogram, errors_total.", "/metrics")
-    buckets = latency_buckets(request.get("metrics", {}).get("latency_buckets_seconds"), ctx, findings)
     traffic = _traffic(request, findings)
     links = {
         "runbook": _default(request, "runbook_base_url", conventions.default_runbook_base(ctx.system), findings,
@@ -64,6 +63,9 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     else:
         objectives = derived(request, findings)
 
+    # Only latency SLIs read the buckets, so only they depend on (and say they used) the stored setup's.
+    buckets = (latency_buckets(request.get("metrics", {}).get("latency_buckets_seconds"), ctx, findings)
+               if any(objective.kind == "latency" and not objective.queries for objective in objectives) else ())
     slos = []
     for objective in objectives:
         objective.spec = sli_spec(objective, service, team, metrics, buckets, links, findings)

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from planners import matchers
 from planners.slo.burn_rate import WINDOW_PLACEHOLDER, SyntheticTraffic
 
 try:  # the regex parser moved in 3.11, and the old module names warn there
@@ -51,12 +52,7 @@ class Matcher:
     value: str
 
     def accepts(self, actual: str) -> bool:
-        if self.op == "=":
-            return actual == self.value
-        if self.op == "!=":
-            return actual != self.value
-        found = re.fullmatch(self.value, actual) is not None
-        return found if self.op == "=~" else not found
+        return matchers.accepts(self.op, self.value, actual)
 
 
 @dataclass(frozen=True)
