@@ -252,12 +252,15 @@ class SqlStore(ABC):
     def answers(self, system: str) -> list[dict]:
         with self._transaction(write=False) as cursor:
             cursor.execute(self._sql(
-                "SELECT s.part, s.key, s.request_id, l.cmd, l.response FROM system_state s"
-                " JOIN message_log l ON l.request_id = s.request_id WHERE s.system = ? ORDER BY s.part, s.key"),
+                "SELECT s.part, s.key, s.request_id, l.cmd, b.body FROM system_state s"
+                " JOIN message_log l ON l.request_id = s.request_id"
+                " JOIN response_body b ON b.response_hash = l.response_hash"
+                " WHERE s.system = ? ORDER BY s.part, s.key"),
                 (system,))
             rows = cursor.fetchall()
-        return [{"part": part, "key": key, "request_id": request_id, "cmd": cmd, "response": _loads(response)}
-                for part, key, request_id, cmd, response in rows]
+        return [{"part": part, "key": key, "request_id": request_id, "cmd": cmd,
+                 "response": with_request_id(_loads(body), request_id)}
+                for part, key, request_id, cmd, body in rows]
 
     def log(self, system: str | None = None) -> list[dict[str, str]]:
         """The message log in the order it was written (for people and tests; responses left out)."""
