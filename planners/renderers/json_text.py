@@ -62,9 +62,10 @@ def _write(value: Any, level: int, sort_keys: bool, out: list[str]) -> None:
             return
         items = value.items()
         if sort_keys:
-            if any(type(key) is not str for key in value):
-                raise _Unsupported  # json turns other keys into strings first, and sorting mixed keys fails
-            items = sorted(items)
+            try:
+                items = sorted(items)
+            except TypeError:  # mixed keys: json.dumps raises the same TypeError
+                raise _Unsupported from None
         separator = "{" + inner
         for key, item in items:
             if type(key) is not str:
