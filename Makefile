@@ -59,6 +59,8 @@ proto:
 models: $(VENV)/.installed-dev
 	$(PY) -m acp.modelgen
 
+# Every bench/*_bench.py; BENCH_SECONDS per measurement, BENCH_ROUNDS per side-by-side row. The side-by-side bench
+# installs slokit-sre (the peer of issue 18) into a throwaway venv, or uses SLOKIT_VENV=DIR.
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench
 
