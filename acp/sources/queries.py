@@ -37,7 +37,7 @@ DATA_EXTENT_STEPS = 10_000
 # A rate() needs two samples inside its range; five minutes holds several at any usual scrape interval.
 MIN_RATE_RANGE_SECONDS = 300
 
-_LABEL_VALUE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")  # defs.json name: nothing in it can break a PromQL string
+_LABEL_VALUE = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")  # defs.json name: nothing in it can break a PromQL string
 
 
 def check_label_values(*values: str | None) -> None:
@@ -85,7 +85,7 @@ def error_ratio_queries(objective: StoredObjective, window: str) -> list[tuple[s
     return queries
 
 
-_RECORDED = re.compile(r"^" + re.escape(conventions.slo_error_ratio_record("")) + r"([0-9]+[smhdw])$")
+_RECORDED = re.compile(r"^" + re.escape(conventions.slo_error_ratio_record("")) + r"([0-9]+[smhdw])\Z")
 
 
 def recorded_error_ratios_query(services: list[str | None]) -> str:

@@ -31,7 +31,7 @@ from planners.health.numbers import MINUTE_PLACES, SCORE_PLACES, number, share
 REQUEST, PROMETHEUS, ALERTMANAGER = "request", "prometheus", "alertmanager"
 LABEL_CHARS = 256  # label values from the live sources are not ours to trust in length (the schema's cap)
 
-_TIMESTAMP = re.compile(r"^(?P<base>[0-9-]{10}T[0-9:]{8})(?:\.(?P<fraction>[0-9]{1,9}))?(?P<zone>Z|[+-][0-9:]{5})$")
+_TIMESTAMP = re.compile(r"^(?P<base>[0-9-]{10}T[0-9:]{8})(?:\.(?P<fraction>[0-9]{1,9}))?(?P<zone>Z|[+-][0-9:]{5})\Z")
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -25,8 +25,8 @@ from planners import conventions
 from planners.knowledge import health_rules as rules
 
 # What the report may repeat from live labels: Prometheus's alert-name rule, and the schemas' service names.
-_ALERT_NAME = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]{0,255}$")
-_SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_ALERT_NAME = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]{0,255}\Z")  # \Z: a final newline is not a name
+_SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
 
 NEVER_ACKNOWLEDGED, LOW_PRECISION, FLAPPING, WITHOUT_PAGE = (
     "never_acknowledged", "low_precision", "flapping", "firing_without_page")
