@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Mapping, NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from acp.errors import SchemaViolation
 from planners import conventions
@@ -19,6 +17,18 @@ from planners import conventions
 from . import chains, condensation as cond
 from .inference import infer_edges
 from .infrastructure import HARD, ROLES, SERVICE, SOFT, SYNC, Edge, read_infrastructure
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+def _networkx():
+    # networkx takes a tenth of a second to import; a planner that never builds a graph (an SLO with no
+    # dependencies known) and acpctl's start-up should not pay for it.
+    import networkx
+
+    return networkx
+
 
 # Availability assumed for a dependency the caller gave no figure for (planners.conventions says why).
 DEFAULT_AVAILABILITY = float(conventions.DEPENDENCY_AVAILABILITY_PERCENT / 100)
@@ -83,9 +93,9 @@ class ServiceGraph:
     """A read-only dependency graph. Build it with `from_infrastructure` (or wrap a DiGraph whose nodes
     carry `role` and whose edges carry `kind`)."""
 
-    def __init__(self, graph: nx.DiGraph, inferred_edges: Iterable[Edge] = (),
+    def __init__(self, graph: "nx.DiGraph", inferred_edges: Iterable[Edge] = (),
                  inference_notes: Iterable[str] = ()) -> None:
-        self.graph: nx.DiGraph = nx.freeze(graph)
+        self.graph: "nx.DiGraph" = _networkx().freeze(graph)
         self.inferred_edges: list[Edge] = list(inferred_edges)
         self.inference_notes: list[str] = list(inference_notes)
 
@@ -102,7 +112,7 @@ class ServiceGraph:
         if reading.violations:
             raise SchemaViolation("the infrastructure names a component twice or refers to one it does not list",
                                   reading.violations)
-        graph = nx.DiGraph()
+        graph = _networkx().DiGraph()
         graph.add_nodes_from(reading.nodes.items())
         if reading.edges:
             graph.add_edges_from((source, target, {"kind": kind, "origin": "stated",
