@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 ACPCTL := $(VENV)/bin/acpctl
 PYTHON ?= python3
 
-.PHONY: run test install install-dev tools bench fuzz soak clean models proto
+.PHONY: run test install install-dev tools bench fuzz fuzz-properties soak clean models proto
 
 # The summary a person reads (-o json for the full answer); :memory: so a demo leaves no state behind.
 run: $(VENV)/.installed
@@ -59,11 +59,23 @@ proto:
 models: $(VENV)/.installed-dev
 	$(PY) -m acp.modelgen
 
+# Every bench/*_bench.py; BENCH_SECONDS per measurement, BENCH_ROUNDS per side-by-side row. The side-by-side bench
+# installs slokit-sre (the peer of issue 18) into a throwaway venv, or uses SLOKIT_VENV=DIR.
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench
 
-# The long fuzz run: 10,000 examples per property (over 100,000 inputs in all); hypothesis prints the counts.
-fuzz: $(VENV)/.installed-dev tools
+# The mutation fuzzer: FUZZ_MESSAGES (default 100,000) seeded mutations of every example, each through
+# Engine.handle and every FUZZ_TRANSPORT_EVERY-th also over HTTP and gRPC; progress every few seconds, findings
+# (shrunk) as they happen and in fuzz-findings/; exits 1 on any. `make test` runs a 2,000-message slice.
+FUZZ_MESSAGES ?= 100000
+FUZZ_SEED ?= 12
+FUZZ_TRANSPORT_EVERY ?= 50
+fuzz: $(VENV)/.installed-dev
+	$(PY) tests/mutation_fuzz.py --messages $(FUZZ_MESSAGES) --seed $(FUZZ_SEED) \
+	  --transport-every $(FUZZ_TRANSPORT_EVERY) --findings fuzz-findings
+
+# The long property runs: 10,000 examples per property (hours); hypothesis prints the counts.
+fuzz-properties: $(VENV)/.installed-dev tools
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -p no:cacheprovider --hypothesis-show-statistics \
 	  tests/test_fuzz_engine.py tests/test_openapi_fuzz.py tests/test_security_props.py
 
@@ -72,4 +84,4 @@ soak: $(VENV)/.installed-dev
 	$(PY) -m bench.load
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache fuzz-findings

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import planners.alerting
 import planners.export
+import planners.gate
 import planners.health
 import planners.setup
 import planners.slo
@@ -92,6 +93,11 @@ COMMANDS: dict[str, Command] = {
             "EXPORT_SYSTEM", "SYSTEM_BUNDLE",
             "Exports the union of a system's accepted answers as one artifact tree, with cross-reference checks.",
             planner=planners.export.plan, reads_answers=True,
+        ),
+        Command(
+            "DEPLOYMENT_GATE", "GATE_DECISION",
+            "Allows or denies a deployment of one service by the error-budget policy and the live burn, with evidence.",
+            planner=planners.gate.plan, reads_live_source=True,
         ),
         Command("DESCRIBE", "CAPABILITIES", "Lists what this server answers and the limits it enforces."),
     )

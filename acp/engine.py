@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
-from acp import schemas
+from acp import ecma_regex, schemas
 from acp.canonical import content_hash, derived_request_id, request_digest
 from acp.commands import COMMANDS, Command
+from acp.deadline import Ticket
 from acp.errors import (
     AcpError, Conflict, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
     UnsupportedRespondFormat, UnsupportedVersion, Violation,
 )
 from acp.library_values import plain_message
-from acp.limits import Limits, check_depth, decode
+from acp.limits import Limits, check_depth, decode, unrepresentable
 from acp.version import ACP_VERSION, SERVER_VERSION, SUPPORTED_MAJOR_VERSIONS
 from planners.context import PlanContext
 
@@ -37,10 +37,12 @@ class LiveSource(Protocol):
 
     def live(self, state: Mapping[str, Any]) -> dict[str, Any]: ...
 
-_VERSION = re.compile(r"^[0-9]{1,3}\.[0-9]{1,3}$")  # the pattern of defs.json#/$defs/acp_version
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # the pattern of defs.json#/$defs/request_id
+# The patterns of defs.json#/$defs/acp_version and request_id, read as the schema reads them ("$" is the end).
+_VERSION = ecma_regex.compiled(r"^[0-9]{1,3}\.[0-9]{1,3}$")
+_REQUEST_ID = ecma_regex.compiled(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 
 Message = Mapping[str, Any] | str | bytes | bytearray | memoryview
+UNIDENTIFIED = "acp-unidentified"  # the request_id of an answer to a message whose own could not be read
 
 
 class Engine:
@@ -59,20 +61,26 @@ class Engine:
         self.store = store  # None: a stateless engine (the library default); the CLI and server pass one
         self.live_source = live_source
 
-    def handle(self, message: Message | BaseModel) -> dict[str, Any]:
+    def handle(self, message: Message | BaseModel, ticket: Ticket | None = None) -> dict[str, Any]:
         """The ACP response to one message, as a dict; never raises for bad input.
 
         message: JSON text or bytes, a dict, or a request model from `acp.models` (for example
         `DefineSlosRequest`). Dicts may come from `model.model_dump()`: None values count as absent and enum
         members as their values. The answer is a success (`status` is the command's respond format) or an
         error (`status: "ERROR"`, with `error.code` from `acp.CATALOGUE` and a JSON pointer per violation).
+
+        ticket: the request's deadline, shared with the transport (acp.deadline). An answer is written to the
+        store only if the ticket allows it; once it has been, it is the answer, however late.
         """
+        ticket = ticket or Ticket()
         request_id: str | None = None
         try:
             request = self._decode(message)
-            identity = _Identity.of(request)
-            request_id = identity.request_id
-            return self._answer(request, identity)
+            request_id = ticket.request_id = _usable_request_id(request)  # first, so every error can echo it
+            identity = _identity(request)
+            request_id = ticket.request_id = identity.request_id
+            ticket.check()
+            return self._answer(request, identity, ticket)
         except AcpError as error:
             return self._error(error, request_id)
         except Exception:  # a bug must cost one request, not the server
@@ -81,6 +89,15 @@ class Engine:
 
     def describe(self) -> dict[str, Any]:
         return self.handle({"cmd": "DESCRIBE"})
+
+    def identify(self, message: Message) -> str:
+        """The request_id an answer to `message` carries: the caller's, else one derived from the content
+        (what a transport puts in an error it makes itself, such as DEADLINE_EXCEEDED for a queued request)."""
+        try:
+            request = self._decode(message)
+            return _usable_request_id(request) or _identity(request).request_id
+        except AcpError:
+            return UNIDENTIFIED
 
     # -- steps --------------------------------------------------------------------------------------------
 
@@ -94,13 +111,13 @@ class Engine:
             # A library caller's dict goes through the same limits and the same JSON types as the wire.
             check_depth(message, self.limits)
             try:
-                text = json.dumps(message, allow_nan=False, ensure_ascii=False)
+                text = json.dumps(message, ensure_ascii=False)  # NaN and inf are refused later, with a pointer
             except (TypeError, ValueError) as exc:
                 raise MalformedJson(f"the message holds a value JSON cannot carry: {type(exc).__name__}") from None
             return decode(text, self.limits)
         raise MalformedJson(f"a message is a JSON object, text or bytes, not {type(message).__name__}")
 
-    def _answer(self, request: Any, identity: _Identity) -> dict[str, Any]:
+    def _answer(self, request: Any, identity: _Identity, ticket: Ticket) -> dict[str, Any]:
         request_id = identity.request_id
         if not isinstance(request, dict):
             raise SchemaViolation(
@@ -115,6 +132,7 @@ class Engine:
         found = self._request_violations(command, request)
         if found:
             raise SchemaViolation(_count(found), found)
+        ticket.check()  # validation of a large message takes time; planning takes more
 
         system = request.get("system", "default")
         if request.get("validate_only"):
@@ -130,12 +148,14 @@ class Engine:
         remembered = self._remembered_answer(command, identity)
         if remembered is not None:
             return remembered
-        output = command.plan(request, PlanContext(system=system, stored=self._stored_state(command, system)))
+        stored = self._stored_state(command, system)
+        ticket.check()
+        output = command.plan(request, PlanContext(system=system, stored=stored))
         response = self._response(
             command.respond_format, request_id, system, output.content,
             output.findings.warnings, output.findings.assumptions,
         )
-        return self._record(command, request, identity, response)
+        return self._record(command, request, identity, response, ticket)
 
     # -- state ---------------------------------------------------------------------------------------------
 
@@ -164,10 +184,13 @@ class Engine:
         return stored
 
     def _record(self, command: Command, request: dict[str, Any], identity: _Identity,
-                response: dict[str, Any]) -> dict[str, Any]:
-        """Durable before the answer leaves: a crash after this returns loses nothing acknowledged."""
+                response: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
+        """Durable before the answer leaves: a crash after this returns loses nothing acknowledged. Nothing is
+        written for a request the transport has given up on: its caller got an error, so its state is unchanged."""
         if self.store is None or not command.records_state:
             return response
+        if not ticket.begin_commit():
+            raise ticket.error()
         # A derived id names the content, not one sending of it: the same message after the state changed is
         # planned again and logged again, under a log key of its own.
         log_id = identity.caller_id or f"{identity.request_id}/{uuid.uuid4().hex[:16]}"
@@ -184,7 +207,7 @@ class Engine:
             return []  # only possible while a command's schema is still being written; its planner is unbuilt too
         found = schemas.violations(command.request_schema, request)
         if not found:
-            found = command.reference_violations(request)
+            found = [_without_echo(v, request) for v in command.reference_violations(request)]
         return found
 
     def _response(
@@ -207,7 +230,7 @@ class Engine:
     def _error(self, error: AcpError, request_id: str | None) -> dict[str, Any]:
         response: dict[str, Any] = {
             "status": "ERROR", "acp_version": ACP_VERSION,
-            "request_id": request_id or "acp-unidentified",
+            "request_id": request_id or UNIDENTIFIED,
             "error": error.to_error_object(), "warnings": [], "assumptions": [],
         }
         response["hash"] = content_hash(response)
@@ -248,6 +271,18 @@ class _Identity:
         return cls(caller_id or derived_request_id(digest), caller_id, "sha256:" + digest)
 
 
+def _identity(request: Any) -> _Identity:
+    """The request's identity; a value that has no canonical JSON (1e400, a lone surrogate) is MALFORMED_JSON."""
+    problem = None
+    try:
+        return _Identity.of(request)
+    except (ValueError, UnicodeEncodeError, RecursionError):
+        problem = unrepresentable(request)
+    if problem is None:  # nothing a walk can point at: still not a message this server can carry
+        problem = MalformedJson("the message holds a value JSON cannot carry")
+    raise problem
+
+
 def _usable_request_id(request: Any) -> str | None:
     if not isinstance(request, dict):
         return None
@@ -255,6 +290,31 @@ def _usable_request_id(request: Any) -> str | None:
     if isinstance(candidate, str) and _REQUEST_ID.match(candidate):
         return candidate
     return None  # an invalid one is reported by schema validation; the error carries a derived id instead
+
+
+def _without_echo(violation: Violation, request: Any) -> Violation:
+    """A violation message never repeats the value it is about (DESIGN.md section 2), whoever wrote the check:
+    a quoted copy of the value at the violation's pointer is replaced by "this value"."""
+    value = _at_pointer(request, violation.pointer)
+    if not isinstance(value, str) or not value:
+        return violation
+    message = violation.message
+    for quoted in (f"'{value}'", f'"{value}"'):
+        message = message.replace(quoted, "this value")
+    return violation if message == violation.message else Violation(violation.pointer, violation.keyword, message)
+
+
+def _at_pointer(document: Any, where: str) -> Any:
+    node = document
+    for part in where.split("/")[1:]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return None
+    return node
 
 
 def _command_of(request: dict[str, Any]) -> Command:

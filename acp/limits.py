@@ -1,8 +1,11 @@
-"""Limits checked before a message is trusted: its size in bytes and how deeply it nests."""
+"""Limits checked before a message is trusted: its size in bytes, how deeply it nests, and whether every value
+in it is one JSON can carry (a finite number, text that is UTF-8)."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +13,10 @@ from acp.errors import MalformedJson, PayloadTooLarge, Violation
 
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the HTTP body limit and gRPC max message size use the same figure
 DEFAULT_MAX_NESTING_DEPTH = 64  # the deepest legitimate message nests about 8 levels
+# A transport reads a message up to this many times the limit in order to answer PAYLOAD_TOO_LARGE as an ACP error
+# (HTTP reads and drops the body; gRPC must receive the whole message before a handler sees it). Past it the
+# transport itself cuts the request: HTTP closes the connection, gRPC answers RESOURCE_EXHAUSTED.
+OVERSIZE_ANSWER_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,9 @@ def decode(raw: str | bytes, limits: Limits) -> Any:
     except UnicodeDecodeError as exc:
         raise MalformedJson(f"the message is not UTF-8 (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        # NaN and Infinity parse (as do numbers past a double's range, like 1e400, which Python reads as inf),
+        # so that `unrepresentable` can refuse them with a pointer and the caller's request_id.
+        return json.loads(text, parse_constant=float)
     except RecursionError:
         raise _too_deep(limits, "") from None
     except json.JSONDecodeError as exc:
@@ -39,12 +48,51 @@ def decode(raw: str | bytes, limits: Limits) -> Any:
             f"the message is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             details={"line": exc.lineno, "column": exc.colno},
         ) from None
-    except ValueError as exc:  # NaN/Infinity, which JSON does not have
+    except ValueError as exc:  # an integer of more digits than Python converts
         raise MalformedJson(f"the message is not valid JSON: {exc}") from None
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+def unrepresentable(value: Any) -> MalformedJson | None:
+    """The error for the first value JSON or UTF-8 cannot carry, or None when there is none.
+
+    A number outside a double's range (1e400, which parses as infinity), NaN or Infinity, and text holding a lone
+    UTF-16 surrogate ("\\ud800", which JSON's escapes can spell but UTF-8 cannot encode) have no canonical form,
+    so the message cannot be hashed, stored or answered as it is. Iterative, like check_depth.
+    """
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return _malformed(path, "number", "is not a finite number a 64-bit double can hold")
+        if isinstance(node, str) and _has_surrogate(node):
+            return _malformed(path, "encoding", "holds a lone UTF-16 surrogate, which UTF-8 cannot encode")
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if isinstance(key, str) and _has_surrogate(key):
+                    return _malformed(path + (key,), "encoding",
+                                      "is a property name holding a lone UTF-16 surrogate, which UTF-8 cannot encode")
+                stack.append((child, path + (key,)))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((child, path + (str(index),)) for index, child in enumerate(node))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def _malformed(path: tuple[str, ...], keyword: str, message: str) -> MalformedJson:
+    where = "".join("/" + _printable(str(part)).replace("~", "~0").replace("/", "~1") for part in path[:16])
+    return MalformedJson(f"the message holds a value JSON cannot carry at {where or '/'}: it {message}",
+                         violations=[Violation(where, keyword, message)])
+
+
+def _printable(segment: str) -> str:
+    """A pointer segment that itself holds a surrogate is written with U+FFFD in its place, so the error can be sent."""
+    return _SURROGATE.sub("\ufffd", segment[:64])
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_depth(value: Any, limits: Limits) -> None:

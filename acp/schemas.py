@@ -7,21 +7,27 @@ here from the schema's own words, never from the rejected value (which could be 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
+from urllib.parse import quote
 
-from jsonschema import Draft202012Validator
+import attrs
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 
+from acp import ecma_regex
 from acp.errors import NotFound, Violation
+
+log = logging.getLogger("acp.schemas")
 
 SCHEMA_BASE = "https://acp-observability.dev/schemas/v1/"
 MAX_REPORTED_VIOLATIONS = 200  # a 4 MiB array of bad items must not produce a 100 MB error message
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 
 
 def schema_dir() -> Path:
@@ -62,36 +68,228 @@ def registry() -> Registry:
 
 
 @lru_cache(maxsize=None)
-def validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name), registry=registry())
+def validator(name: str) -> Any:
+    """The pure-Python validator of schema `name`, reading patterns as ECMA-262 does (see acp.ecma_regex)."""
+    return _PythonValidator(load_schema(name), registry=registry())
+
+
+def validator_for_schema(schema: Mapping[str, Any]) -> Any:
+    """The same Python validator for a schema of one's own (a test's), with refs into ours resolvable."""
+    return _PythonValidator(schema, registry=registry())
+
+
+@lru_cache(maxsize=1)
+def _fast_registry() -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.Registry([(schema["$id"], schema) for schema in _all_schemas().values()])
 
 
 @lru_cache(maxsize=None)
 def _fast_validator(name: str) -> Any:
-    """jsonschema-rs answers "valid?" about 300x faster than the pure-Python validator. It only ever decides
-    that a message is valid; every error is still explained by the Python validator, so the pointers and
+    """jsonschema-rs answers "valid?" about 300x faster than the pure-Python validator. A message is valid
+    only if it says so; every error is still explained by the Python validator, so the pointers and
     messages are the same either way (tests check that both agree on valid and broken messages)."""
     try:
         import jsonschema_rs
     except ImportError:  # the Python validator alone is correct, only slower
         return None
-    fast_registry = jsonschema_rs.Registry([(schema["$id"], schema) for schema in _all_schemas().values()])
-    return jsonschema_rs.Draft202012Validator(load_schema(name), registry=fast_registry)
+    return jsonschema_rs.Draft202012Validator(load_schema(name), registry=_fast_registry())
 
 
 def violations(name: str, instance: Any) -> list[Violation]:
-    """Every violation of schema `name` by `instance`, sorted by pointer, capped at MAX_REPORTED_VIOLATIONS."""
+    """Every violation of schema `name` by `instance`, sorted by pointer, capped at MAX_REPORTED_VIOLATIONS.
+
+    Valid means valid to both validators: when jsonschema-rs refuses a message in which the Python explanation
+    finds nothing, the message is still refused, with jsonschema-rs's own locations (and a log line, because
+    the two readings of the schema should never differ).
+    """
     fast = _fast_validator(name)
     if fast is not None and fast.is_valid(instance):
         return []
     found: list[Violation] = []
     base_uri = load_schema(name)["$id"]
-    for error in validator(name).iter_errors(instance):
+    explainer = _pruned_explainer(name) if fast is not None else validator(name)
+    for error in explainer.iter_errors(instance):
         found.extend(_explain(error, base_uri))
         if len(found) >= MAX_REPORTED_VIOLATIONS:
             break
+    if not found and fast is not None:
+        found = _fast_violations(fast, instance)
+        log.warning("the validators disagree on a message for schema %s: %s", name,
+                    [(v.pointer, v.keyword) for v in found[:10]])
     unique = {(v.pointer, v.keyword, v.message): v for v in found}
     return sorted(unique.values(), key=lambda v: (v.pointer, v.keyword, v.message))[:MAX_REPORTED_VIOLATIONS]
+
+
+def clear_caches() -> None:
+    """Forget every loaded schema and validator (tests that point schema_dir elsewhere call this)."""
+    for cached in (_all_schemas, registry, validator, _fast_registry, _fast_validator, _pruned_explainer,
+                   _subschema_uris, _subschema_fast_validator):
+        cached.cache_clear()
+
+
+# -- the Python validator ---------------------------------------------------------------------------------
+# Draft 2020-12 with four keywords replaced: `pattern` and `patternProperties` read ECMA-262 (so "api\n" does
+# not match "^[a-z]+$"), and, so that refusing a hostile message costs little, cheap checks come first: a list
+# longer than its maxItems is refused for its length without its items being examined, a string longer than its
+# maxLength is not matched against its pattern, and uniqueItems is checked in linear time.
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "string"):
+        return
+    if isinstance(schema.get("maxLength"), int) and len(instance) > schema["maxLength"]:
+        return  # maxLength reports it; a megabyte string is not worth a regex run
+    if not ecma_regex.search(pattern, instance):
+        yield ValidationError("does not match the pattern")
+
+
+def _ecma_pattern_properties(validator: Any, patterns: Mapping[str, Any], instance: Any,
+                             schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if ecma_regex.search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _items_within_max(validator: Any, items: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "array") and isinstance(schema.get("maxItems"), int) \
+            and len(instance) > schema["maxItems"]:
+        return  # maxItems reports it: a list over its limit is refused for its length alone
+    yield from _DRAFT_ITEMS(validator, items, instance, schema)
+
+
+def _linear_unique_items(validator: Any, unique: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    if unique and validator.is_type(instance, "array") and repeated_items(instance):
+        yield ValidationError("has repeated items")
+
+
+def repeated_items(items: list[Any]) -> list[tuple[int, int]]:
+    """(index, index of its first occurrence) for every item equal, as JSON, to an earlier one, in linear time.
+    JSON equality: 1 and 1.0 are one number, true is not 1, object key order does not matter."""
+    first: dict[Any, int] = {}
+    repeats = []
+    for index, item in enumerate(items):
+        key = _equality_key(item)
+        if key in first:
+            repeats.append((index, first[key]))
+        else:
+            first[key] = index
+    return repeats
+
+
+def _equality_key(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)  # Python compares int and float exactly, and hashes equal numbers alike
+    if isinstance(value, str):
+        return ("string", value)
+    if isinstance(value, list):
+        return ("array", tuple(_equality_key(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((key, _equality_key(item)) for key, item in value.items()))
+    return ("other", repr(value))
+
+
+_DRAFT_ITEMS = Draft202012Validator.VALIDATORS["items"]
+_PythonValidator = validators.extend(Draft202012Validator, {
+    "pattern": _ecma_pattern,
+    "patternProperties": _ecma_pattern_properties,
+    "items": _items_within_max,
+    "uniqueItems": _linear_unique_items,
+})
+
+
+def _evolve_keeping_class(self: Any, **changes: Any) -> Any:
+    # jsonschema's evolve picks a class from a subschema's $schema; ours must stay ours, or its keywords would be lost.
+    cls = type(self)
+    changes.setdefault("schema", self.schema)
+    for field in attrs.fields(cls):
+        if field.init and field.alias not in changes:
+            changes[field.alias] = getattr(self, field.name)
+    return cls(**changes)
+
+
+_PythonValidator.evolve = _evolve_keeping_class
+
+
+# -- explaining only where jsonschema-rs says something is wrong ----------------------------------------------
+# The pure-Python walk of a 4 MiB message takes seconds even when one value at its end is wrong. The explainer
+# asks jsonschema-rs, before descending into any part of the message, whether that part is valid against that
+# subschema; a valid part is skipped. The walk then costs the path to each violation, not the whole message.
+
+_PrunedExplainer = validators.extend(_PythonValidator, {})
+_PrunedExplainer.evolve = _evolve_keeping_class
+_PYTHON_DESCEND = _PythonValidator.descend
+
+
+def _pruned_descend(self: Any, instance: Any, schema: Any, path: Any = None, schema_path: Any = None,
+                    resolver: Any = None) -> Iterator[ValidationError]:
+    if isinstance(schema, dict):
+        fast = _subschema_fast_validator(id(schema))
+        if fast is not None and fast.is_valid(instance):
+            return
+    yield from _PYTHON_DESCEND(self, instance, schema, path=path, schema_path=schema_path, resolver=resolver)
+
+
+_PrunedExplainer.descend = _pruned_descend
+
+
+@lru_cache(maxsize=None)
+def _pruned_explainer(name: str) -> Any:
+    return _PrunedExplainer(load_schema(name), registry=registry())
+
+
+@lru_cache(maxsize=1)
+def _subschema_uris() -> dict[int, str]:
+    """id() of every subschema object in the loaded documents -> its absolute URI (document $id + JSON pointer).
+    The documents stay cached, so the ids stay theirs."""
+    uris: dict[int, str] = {}
+    for document in _all_schemas().values():
+        stack: list[tuple[Any, str]] = [(document, "")]
+        while stack:
+            node, where = stack.pop()
+            if isinstance(node, dict):
+                uris[id(node)] = document["$id"] + "#" + quote(where, safe="/$-_.~!*'()+,;=:@")
+                stack.extend((child, f"{where}/{_escape_pointer(key)}") for key, child in node.items())
+            elif isinstance(node, list):
+                stack.extend((child, f"{where}/{index}") for index, child in enumerate(node))
+    return uris
+
+
+def _escape_pointer(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+@lru_cache(maxsize=None)
+def _subschema_fast_validator(schema_id: int) -> Any:
+    uri = _subschema_uris().get(schema_id)
+    if uri is None:
+        return None  # not a part of a loaded document (cannot happen for our schemas): no shortcut, just slower
+    import jsonschema_rs
+
+    try:
+        return jsonschema_rs.Draft202012Validator({"$ref": uri}, registry=_fast_registry())
+    except Exception:  # a location jsonschema-rs will not compile alone: explain it the slow way
+        return None
+
+
+def _fast_violations(fast: Any, instance: Any) -> list[Violation]:
+    """Violations as jsonschema-rs locates them: only used when the Python explanation found none."""
+    found = []
+    for error in fast.iter_errors(instance):
+        schema_path = list(error.schema_path)
+        keyword = str(schema_path[-1]) if schema_path else "schema"
+        value = getattr(error.kind, "pattern", None) if keyword == "pattern" else None
+        message = _MESSAGES["pattern"](value) if value is not None else "breaks this rule of the schema"
+        found.append(Violation(pointer(error.instance_path), keyword, message))
+        if len(found) >= MAX_REPORTED_VIOLATIONS:
+            break
+    return found or [Violation("", "schema", "breaks this rule of the schema")]
 
 
 def pointer(parts: Iterable[Any]) -> str:
@@ -124,6 +322,13 @@ def _explain(error: ValidationError, base_uri: str) -> Iterator[Violation]:
             if missing not in instance:
                 yield Violation(pointer([*here, missing]), keyword, "is required")
         return
+    if keyword == "uniqueItems":
+        repeats = repeated_items(error.instance) if isinstance(error.instance, list) else []
+        for index, earlier in repeats:
+            yield Violation(pointer([*here, index]), keyword, f"repeats the item at {pointer([*here, earlier])}")
+        if not repeats:
+            yield Violation(pointer(here), keyword, "must not repeat an item")
+        return
     if keyword in ("additionalProperties", "unevaluatedProperties"):
         instance = error.instance if isinstance(error.instance, dict) else {}
         try:
@@ -141,8 +346,8 @@ def _unexpected_keys(error: ValidationError, instance: dict[str, Any], base_uri:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties":
         known = set(schema.get("properties", {}))
-        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
-        return [k for k in instance if k not in known and not any(p.search(k) for p in patterns)]
+        patterns = list(schema.get("patternProperties", {}))
+        return [k for k in instance if k not in known and not any(ecma_regex.search(p, k) for p in patterns)]
     # unevaluatedProperties: everything neither the schema nor the schemas its allOf refers to describes.
     evaluated = set(schema.get("properties", {}))
     # A nested subschema has no $id of its own; its local refs are relative to the schema being validated.

@@ -17,7 +17,7 @@ SCHEMES = ("grpc", "grpcs", "http", "https")
 EMBEDDED = "embedded"
 
 # host:port with no scheme: a name or IPv4 address, or a bracketed IPv6 address, then a port.
-_BARE_ADDRESS = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$")
+_BARE_ADDRESS = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}\Z")
 
 
 @dataclass(frozen=True)

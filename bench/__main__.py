@@ -26,6 +26,7 @@ def discover(selected: list[str]) -> list[str]:
 def main(argv: list[str]) -> int:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     rows: list[tuple[str, ...]] = []
+    tables: list[str] = []  # a bench may also lay its figures out as a table of its own (module.table)
     for module_name in discover(argv):
         module = importlib.import_module(f"bench.{module_name}")
         if not callable(getattr(module, "run", None)):
@@ -36,10 +37,14 @@ def main(argv: list[str]) -> int:
         targets = getattr(module, "TARGETS", {})  # optional: figure name -> the bar it is held to
         rows.extend((key, name, _format(value), targets.get(name, ""), _verdict(value, targets.get(name, "")))
                     for name, value in figures.items())
+        if callable(getattr(module, "table", None)):
+            tables.append(module.table(figures))
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     widths = [max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(HEADER)]
     for row in [HEADER, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for text in tables:
+        print("\n" + text)
     print(f"\nwritten to {RESULTS.relative_to(BENCH_DIR.parent)}")
     return 0
 

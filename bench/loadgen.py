@@ -104,6 +104,19 @@ class Server:
                 pass
         return total
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server and its children have used so far: what a request costs the
+        server, which other processes' load on a shared machine disturbs far less than wall time."""
+        total = 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        for pid in [self.process.pid, *_children(self.process.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
+        return total
+
     def log_text(self) -> str:
         return Path(self.log.name).read_text()
 

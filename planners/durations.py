@@ -11,7 +11,7 @@ _UNIT_SECONDS = {
     "d": 86400, "day": 86400, "days": 86400,
     "w": 604800, "week": 604800, "weeks": 604800,
 }
-_DURATION = re.compile(r"^([1-9][0-9]{0,11})(s|sec|m|min|mins|h|hour|hours|d|day|days|w|week|weeks)$")
+_DURATION = re.compile(r"^([1-9][0-9]{0,11})(s|sec|m|min|mins|h|hour|hours|d|day|days|w|week|weeks)\Z")
 
 # Largest unit first so that 86400 s prints as "1d", not "24h".
 _PROMETHEUS_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))

@@ -32,6 +32,7 @@ def private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
     monkeypatch.delenv("ACP_STATE", raising=False)
     monkeypatch.delenv("ACP_PROMETHEUS_URL", raising=False)
+    monkeypatch.delenv("ACP_ALERTMANAGER_URL", raising=False)
     return state_home
 
 

@@ -133,4 +133,4 @@ def reset_database(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("DROP TABLE IF EXISTS message_log, system_state, schema_version")
+        connection.execute("DROP TABLE IF EXISTS message_log, system_state, response_body, schema_version")

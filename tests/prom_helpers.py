@@ -41,12 +41,13 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class Series:
-    """One series: its OpenMetrics family, type, labels, and the value at each step (step 0 first)."""
+    """One series: its OpenMetrics family, type, labels, and the value at each step (step 0 first; None: no sample
+    at that step, so a gauge can come and go as ALERTS does)."""
 
     family: str
     kind: str  # "counter" (sample name gets _total) or "gauge"
     labels: Mapping[str, str]
-    values: tuple[float, ...]
+    values: tuple[float | None, ...]
 
     @property
     def sample_name(self) -> str:
@@ -72,7 +73,7 @@ def openmetrics(series: list[Series], start: int) -> str:
         for one in members:
             labels = ",".join(f'{key}="{value}"' for key, value in sorted(one.labels.items()))
             lines.extend(f"{one.sample_name}{{{labels}}} {value:g} {start + n * STEP_SECONDS}"
-                         for n, value in enumerate(one.values))
+                         for n, value in enumerate(one.values) if value is not None)
     return "\n".join(lines) + "\n# EOF\n"
 
 

@@ -173,3 +173,14 @@ def test_promtool_catches_a_threshold_that_fires_at_one_x():
     assert ">= 0.001" in text
     with pytest.raises(pytest.fail.Exception, match="exactly 1x"):
         run_promtool_tests({"slo.yml": text, "slo-test.yml": rule_tests(spec, "slo.yml")}, "slo-test.yml")
+
+
+def test_rule_groups_are_built_once_per_spec_but_every_caller_gets_its_own_copy():
+    spec = availability_spec()
+    first = rule_groups(spec)
+    first[0]["rules"][0]["labels"]["mutated"] = "yes"
+    first[0]["rules"].pop()
+    second = rule_groups(spec)
+    assert "mutated" not in second[0]["rules"][0]["labels"] and len(second[0]["rules"]) == len(first[0]["rules"]) + 1
+    other = rule_groups(availability_spec(dashboard_url="https://grafana.example/d/other"))
+    assert all(r["annotations"]["dashboard"] == "https://grafana.example/d/other" for r in other[0]["rules"] if "alert" in r)

@@ -52,6 +52,10 @@ def test_the_cli_spells_the_same_defaults_as_the_modules_it_avoids_importing() -
     assert cli_serve.DEFAULT_GRPC_LISTEN == transport_serve.DEFAULT_GRPC_LISTEN
     assert cli_serve.DEFAULT_HTTP_LISTEN == transport_serve.DEFAULT_HTTP_LISTEN
     assert cli_serve.DEFAULT_MAX_MESSAGE_BYTES == DEFAULT_MAX_MESSAGE_BYTES
+    from acp.cli.args import DEFAULT_STATE_RETENTION
+    from acp.store.retention import DEFAULT_RETENTION
+
+    assert DEFAULT_STATE_RETENTION == DEFAULT_RETENTION
 
 
 def test_the_version_is_the_package_metadatas() -> None:

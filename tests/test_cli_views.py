@@ -40,14 +40,14 @@ def test_a_new_format_without_a_view_is_shown_by_the_generic_view() -> None:
 
 
 def test_a_module_registers_a_view_for_a_new_status() -> None:
-    @views.view_of("GATE_DECISION")
-    def gate(data):  # what another engineer's views/gate.py would hold
-        return f"gate: {data['decision']}"
+    @views.view_of("ROLLBACK_PLAN")  # a format nobody has built: GATE_DECISION has its view now (views/gate.py)
+    def rollback(data):
+        return f"rollback: {data['decision']}"
 
     try:
-        assert rendered({"status": "GATE_DECISION", "decision": "deny"}).strip() == "gate: deny"
+        assert rendered({"status": "ROLLBACK_PLAN", "decision": "deny"}).strip() == "rollback: deny"
     finally:
-        views._VIEWS.pop("GATE_DECISION")
+        views._VIEWS.pop("ROLLBACK_PLAN")
 
 
 def test_two_views_for_one_status_are_refused() -> None:

@@ -18,7 +18,7 @@ from planners.context import PlanContext
 from planners.graph import ServiceGraph
 from planners.health.planner import parse_timestamp, percent_text, plan
 from planners.knowledge import health_rules
-from conftest import load_example
+from conftest import ROOT, load_example
 
 
 def report(request: dict[str, Any], stored: dict[str, Any] | None = None, system: str = "shop"):
@@ -240,7 +240,8 @@ def test_the_request_measurement_beats_the_live_one() -> None:
     assert (compliance["auth"]["actual"], compliance["auth"]["source"]) == (99.97, "prometheus")
     assert output.content["alert_health"]["firing"] == 2  # now, from Prometheus; the history said 1
     assert output.content["sources"] == {"inventory": None, "measurements": ["request", "prometheus"],
-                                         "alert_history": "request", "firing": "prometheus"}
+                                         "alert_history": "request", "firing": "prometheus", "burn_rates": None,
+                                         "scrape": None, "alert_history_live": None, "alert_states": None}
     assert_valid(output)
 
 
@@ -390,3 +391,19 @@ def test_a_calendar_impossible_timestamp_is_left_out_of_mttr() -> None:
     output = report({"cmd": "OBSERVABILITY_STATUS", "alert_history": history})
     assert output.content["alert_health"]["mttr_avg_minutes"] == 6
     assert ("INVALID_TIMESTAMP", "/alert_history/0") in [(w["code"], w.get("pointer")) for w in output.findings.warnings]
+
+
+# ------------------------------------------------------------------------------------------- the live example
+
+def live_capture() -> dict[str, Any]:
+    return json.loads((ROOT / "tests" / "fixtures" / "health" / "live_shop.json").read_text(encoding="utf-8"))
+
+
+def test_the_live_example_is_what_the_planner_answers_from_a_real_capture() -> None:
+    capture = live_capture()
+    output = report({"cmd": "OBSERVABILITY_STATUS", "system": "shop"}, {**capture["state"], "live": capture["live"]})
+    documented = schemas.load_schema("observability_health")["examples"][2]
+    assert as_response(output, documented["request_id"]) == documented
+    checkout = documented["slo_compliance"]["checkout"]
+    assert (checkout["burn"]["state"], checkout["partial"]) == ("burning", True)
+    assert documented["recommendations"][0]["kind"] == "slo_burning"

@@ -115,3 +115,101 @@ def test_any_valid_request_gets_a_valid_report(request: dict[str, Any]) -> None:
     """Requests drawn from the request schema itself, the shapes no hand-written case thought of."""
     response = respond(request, {})
     assert schemas.violations("observability_health", response) == []
+
+
+# ------------------------------------------------------------------------------------- with live sources
+
+RATIO = st.one_of(st.none(), st.sampled_from(["0", "0.0001", "0.001", "0.0144", "0.02", "0.5", "1", "NaN", "2"]),
+                  st.decimals(min_value=0, max_value=1, places=6).map(str))
+LABEL_TEXT = st.text(min_size=0, max_size=300)  # live label values are whatever Prometheus holds
+
+
+@st.composite
+def live_view(draw, names: list[str]) -> dict[str, Any]:
+    """A ctx.stored["live"] as the sources could answer, including values no planner should trust."""
+    windows = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+    live: dict[str, Any] = {"source": "prometheus"}
+    live["slos"] = [{"service": n, "slo": "availability", "window": "30d", "actual": draw(percent),
+                     "measured_with": "sli", "query": "q",
+                     "data_seconds": draw(st.one_of(st.none(), st.integers(0, 30 * 86400)))}
+                    for n in draw(st.lists(st.sampled_from(names), unique=True))]
+    live["burn_rates"] = [{"service": n, "slo": "availability", "windows": [
+        {"window": w, "error_ratio": draw(RATIO), "measured_with": draw(st.sampled_from(["sli", "recording_rule"]))}
+        for w in windows]} for n in draw(st.lists(st.sampled_from(names), unique=True))]
+    def alert(draw_labels: dict[str, str]) -> dict[str, Any]:
+        return {"alert": draw_labels.get("alertname"), "service": draw_labels.get("service"),
+                "severity": draw_labels.get("severity"), "tier": None, "labels": draw_labels}
+    labels = st.fixed_dictionaries({"alertname": st.sampled_from(["A", "B", "Weird name", "x:y"]),
+                                    "service": st.one_of(st.sampled_from(names), LABEL_TEXT),
+                                    "severity": st.sampled_from(["critical", "warning", "page"])})
+    live["firing_alerts"] = [alert(draw(labels)) for _ in range(draw(st.integers(0, 3)))]
+    live["scrape_targets"] = [{"job": draw(st.one_of(st.none(), LABEL_TEXT)),
+                               "service": draw(st.one_of(st.none(), st.sampled_from(names), LABEL_TEXT)),
+                               "targets": draw(st.integers(0, 3)), "up": draw(st.integers(0, 3))}
+                              for _ in range(draw(st.integers(0, 4)))]
+    live["alert_history"] = {"window": "1d", "alerts": [
+        {"labels": draw(labels), "starts": draw(st.integers(0, 5)), "firing_minutes": draw(st.integers(0, 100))}
+        for _ in range(draw(st.integers(0, 3)))]}
+    if draw(st.booleans()):
+        live["alertmanager"] = {
+            "alerts": [{"alert": a["labels"]["alertname"], "labels": a["labels"],
+                        "state": draw(st.sampled_from(["active", "suppressed", "unprocessed"])),
+                        "silenced": draw(st.booleans()), "inhibited": draw(st.booleans()),
+                        "receivers": draw(st.lists(st.sampled_from(["pager", "chat"]), unique=True)),
+                        "starts_at": None} for a in [alert(draw(labels)) for _ in range(draw(st.integers(0, 3)))]],
+            "silences": [{"state": "active", "matchers": [{"name": "alertname", "value": draw(st.sampled_from(
+                ["A", "B.*", "(", ""])), "regex": draw(st.booleans()), "equal": draw(st.booleans())}]}
+                for _ in range(draw(st.integers(0, 2)))]}
+    return live
+
+
+@st.composite
+def live_scenario(draw) -> tuple[dict[str, Any], dict[str, Any]]:
+    request, stored = draw(scenario())
+    names = sorted(set(NAMES[:4]) | set(stored.get("slos", {})))
+    stored["live"] = draw(live_view(names))
+    return request, stored
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(live_scenario())
+def test_live_reports_fit_the_schema_and_count_what_they_list(case) -> None:
+    request, stored = case
+    response = respond(request, stored)
+    assert schemas.violations("observability_health", response) == []
+    assert response == respond(request, stored)  # deterministic, byte for byte
+    health = response["alert_health"]
+    if "firing_now" in health:
+        assert health["firing"] == len(health["firing_now"])
+    for entry in response["slo_compliance"].values():
+        burn = entry["burn"]
+        holding = [t for t in burn["tiers"] if t["holds"]]
+        assert (burn["state"] == "burning") == any(t["pages"] for t in holding)
+        if burn["state"] == "at_risk":
+            assert holding and not any(t["pages"] for t in holding)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(live_scenario(), st.sampled_from(NAMES[:4]), st.booleans(), st.sampled_from(["allow", "deny", None]))
+def test_every_gate_decision_fits_its_schema_and_its_policy(case, service: str, fix: bool, unknown) -> None:
+    from planners.gate import plan as gate
+
+    request, stored = case
+    message: dict[str, Any] = {"cmd": "DEPLOYMENT_GATE", "service": service, "critical_fix": fix}
+    if unknown:
+        message["when_unknown"] = unknown
+    if "measurements" in request:
+        message["measurements"] = request["measurements"]
+    output = gate(copy.deepcopy(message), PlanContext(system="shop", stored=copy.deepcopy(stored)))
+    response = {"status": "GATE_DECISION", "acp_version": "1.0", "request_id": "g", "system": "shop",
+                **output.content, "warnings": output.findings.warnings, "assumptions": output.findings.assumptions}
+    response["hash"] = content_hash(response)
+    assert schemas.violations("gate_decision", response) == []
+    state, decision = response["policy_state"], response["decision"]
+    if state in ("exhausted", "burning"):
+        assert decision == ("allow" if fix else "deny")
+    elif state in ("warning", "healthy"):
+        assert decision == "allow"
+    else:
+        assert decision == (unknown or "deny")
+    assert (response["conditions"] != []) <= (decision == "allow")

@@ -85,8 +85,14 @@ def test_actuals_match_hand_computation(source: PrometheusSource) -> None:
         ("user-service", "availability"): 99.87,
     }
     assert measured["user-service", "availability"]["query"].startswith("slo:error_ratio:rate30d{")
-    assert measured["api-gateway", "availability"]["query"].startswith("(sum(rate(http_requests_total")
+    assert measured["user-service", "availability"]["measured_with"] == "recording_rule"
+    # no stored SLI templates in this state: the card's default availability SLI, as DEFINE_SLOS derives it
+    assert measured["api-gateway", "availability"]["measured_with"] == "default_sli"
+    assert "sum(rate(http_requests_total{service=\"api-gateway\",status=~\"5..\"}[30d]))" in \
+        measured["api-gateway", "availability"]["query"]
     assert all(m["window"] == "30d" for m in measured.values())
+    # three hours of data in a 30-day window, sampled every 5 minutes: at most one step and a scrape short of it
+    assert all(STEPS * 60 - 6 * 60 <= m["data_seconds"] <= STEPS * 60 for m in measured.values())
 
 
 def test_only_firing_alerts_count(source: PrometheusSource) -> None:
@@ -94,6 +100,8 @@ def test_only_firing_alerts_count(source: PrometheusSource) -> None:
     assert [(a["alert"], a["service"], a["severity"]) for a in firing] == [
         ("PaymentServiceErrorBudgetBurn", "payment-service", "critical")]
     assert firing[0]["active_at"]
+    assert firing[0]["labels"] == {"alertname": "PaymentServiceErrorBudgetBurn", "service": "payment-service",
+                                   "severity": "critical"}
 
 
 def test_instrumented_services_are_those_with_request_metrics(source: PrometheusSource) -> None:
@@ -121,17 +129,31 @@ def test_health_report_from_the_live_source(source: PrometheusSource) -> None:
         "instrumented_services": 3, "total_services": 4, "coverage_percent": 75, "missing": ["admin-portal"],
         "missing_detail": [{"service": "admin-portal", "blast_radius": blast, "tier": None}], "unknown": [],
         "components": {"monitored": 0, "total": 1, "unmonitored": [], "unmonitored_detail": [],
-                       "unknown": ["postgresql"]}}
+                       "unknown": ["postgresql"]},
+        # nothing is scraped in this Prometheus (no `up` series): every listed service and every one with an SLO
+        "scraped": {"jobs": [], "services": [], "not_in_setup": [], "down": [],
+                    "not_scraped": ["admin-portal", "api-gateway", "payment-service", "search", "user-service"]}}
     assert report["alert_health"]["firing"] == 1 and report["sources"]["firing"] == "prometheus"
     assert report["alert_health"]["firing_now"] == [{"alert": "PaymentServiceErrorBudgetBurn",
-                                                    "service": "payment-service"}]
+                                                    "service": "payment-service", "severity": "critical",
+                                                    "tier": None}]
     response = {"status": "OBSERVABILITY_HEALTH", "acp_version": "1.0", "request_id": "live-1", "system": "shop",
                 **report, "warnings": output.findings.warnings, "assumptions": output.findings.assumptions}
     response["hash"] = content_hash(response)
     assert schemas.violations("observability_health", response) == []
-    assert [r["kind"] for r in report["recommendations"][:3]] == [
-        "budget_exhausted", "budget_exhausted", "uninstrumented_service"]
-    assert report["recommendations"][0]["evidence"]["service"] == "payment-service"  # -120 % before -30 %
+    # user-service's only recorded series is the 30d ratio; its alert windows fall back to its raw counters,
+    # where half the requests fail: a 500x burn, so it comes first
+    burning = report["recommendations"][0]
+    assert (burning["kind"], burning["evidence"]["service"], burning["evidence"]["measured_with"]) == (
+        "slo_burning", "user-service", "default_sli")
+    assert burning["evidence"]["burn_rate"] == 500
+    assert [r["kind"] for r in report["recommendations"][1:5]] == [
+        "budget_exhausted", "budget_exhausted", "slo_at_risk", "uninstrumented_service"]
+    assert report["recommendations"][1]["evidence"]["service"] == "payment-service"  # -120 % before -30 %
+    # 11 of 10000 at a 99.95 % target: 2.2x on every window, above ticket_slow's 1x, below ticket_fast's 3x
+    payment = report["slo_compliance"]["payment-service"]["burn"]
+    assert (payment["state"], payment["tier"], payment["burn_rate"]) == ("at_risk", "ticket_slow", 2.2)
+    assert report["slo_compliance"]["search"]["burn"]["state"] == "unknown"
 
 
 def test_unreachable_prometheus_is_a_clear_unavailable_error() -> None:
@@ -165,15 +187,22 @@ def test_objectives_come_from_specifications_then_alerting() -> None:
     state = {"slos": STATE["slos"], "alerting": {
         "api_availability": {"slo": {"name": "api_availability", "service": "checkout", "target": 99.9, "window": "28d"}},
         "availability": {"slo": {"name": "availability", "service": "search", "target": 99.0, "window": "7d"}}}}
-    found = objectives_of(state)
-    assert Objective("checkout", "api_availability", "28d") in found
-    assert [o for o in found if o.service == "search"] == [Objective("search", "availability", "30d", "availability")]
-    assert found == sorted(found, key=lambda o: (o.service, o.slo))
+    found = {(o.service, o.slo): o for o in objectives_of(state)}
+    checkout = found["checkout", "api_availability"]
+    assert (checkout.window, checkout.target, checkout.origin) == ("28d", 99.9, "stored_alerting")
+    # the alerting configuration stored no tiers: the table's 28d tiers, so its windows are the 28d ones
+    assert checkout.alert_windows == ["5m", "30m", "1h", "2h", "6h", "1d", "4d"]
+    search = found["search", "availability"]  # the specification wins over the alerting configuration
+    assert (search.window, search.kind, search.target, search.origin) == ("30d", "availability", 99.5,
+                                                                         "stored_specification")
+    assert list(found) == sorted(found)
 
 
 def test_label_values_that_could_break_promql_are_refused(source: PrometheusSource) -> None:
     with pytest.raises(ValueError, match="safe label value"):
         source.measure([Objective('x"} or vector(1) #', "availability", "30d")])
+    with pytest.raises(ValueError, match="safe label value"):
+        source.recorded_error_ratios(['a|.*'])
 
 
 def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_shown() -> None:
@@ -206,3 +235,24 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_shown() -> None
         server.shutdown()
         server.server_close()
     assert seen[0] == "Basic " + base64.b64encode(b"reader:p@ss").decode()
+
+
+def test_one_report_asks_each_query_once_at_one_instant(prometheus_url: str) -> None:
+    source = PrometheusSource(prometheus_url, timeout=5.0)
+    asked: list[dict[str, str]] = []
+    real_get = source.api.get
+
+    def counting(path, params=None, error_field=None):
+        asked.append(dict(params or {}))
+        return real_get(path, params, error_field)
+
+    source.api.get = counting  # type: ignore[method-assign]
+    state = {**STATE, "slos": {**STATE["slos"], "orders": {"slos": [  # two SLOs sharing one SLI total
+        {"name": "availability", "kind": "availability", "target_percent": 99.9, "window": "30d"},
+        {"name": "checkout_availability", "kind": "availability", "target_percent": 99.5, "window": "30d"}]}}}
+    live = source.live(state)
+    queries = [p["query"] for p in asked if "query" in p]
+    assert len(queries) == len(set(queries))
+    times = {p.get("time") for p in asked if "query" in p and p["query"] != "time()"}
+    assert times == {repr(float(live["evaluated_at"]))}  # the server's clock, read once
+    assert source.at is None and source._answers is None  # the source itself is left as it was

@@ -148,12 +148,10 @@ def test_unknown_properties_are_located_inside_nested_closed_objects(tmp_path, m
     for path in schemas.schema_dir().glob("*.json"):
         (tmp_path / path.name).write_text(path.read_text())
     monkeypatch.setattr(schemas, "schema_dir", lambda: tmp_path)
-    for cached in (schemas._all_schemas, schemas.registry, schemas.validator):
-        cached.cache_clear()
+    schemas.clear_caches()
     try:
         found = schemas.violations("nested_probe", {"inner": {"a": 1, "b": 2, "c": 3}})
         assert [(v.pointer, v.keyword) for v in found] == [("/inner/c", "unevaluatedProperties")]
     finally:
         monkeypatch.undo()
-        for cached in (schemas._all_schemas, schemas.registry, schemas.validator):
-            cached.cache_clear()
+        schemas.clear_caches()

@@ -21,7 +21,7 @@ from referencing.jsonschema import DRAFT202012
 from acp import Engine
 from acp.client import Client
 from acp.errors import CATALOGUE
-from acp.limits import Limits
+from acp.limits import OVERSIZE_ANSWER_FACTOR, Limits
 from acp.store import open_store
 from acp.v1 import acp_pb2, acp_pb2_grpc
 from test_server_support import ROOT, ServerProcess, http_call
@@ -166,13 +166,17 @@ def test_oversized_messages_are_refused_before_parsing(stub, server):
     code, response = grpc_send(stub, oversized)
     assert code == grpc.StatusCode.INVALID_ARGUMENT and response["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
-    # Far past the limit gRPC itself refuses the frame, before any handler runs.
+    # Up to OVERSIZE_ANSWER_FACTOR times the limit the handler still answers with the ACP error ...
+    code, response = grpc_send(stub, "x" * (MAX_BYTES * 2))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and response["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    # ... far past it gRPC itself refuses the frame, before any handler runs.
+    far_past = "x" * (MAX_BYTES * (OVERSIZE_ANSWER_FACTOR + 1))
     with pytest.raises(grpc.RpcError) as refused:
-        stub.Send(acp_pb2.AcpMessage(json="x" * (MAX_BYTES * 2)), timeout=10)
+        stub.Send(acp_pb2.AcpMessage(json=far_past), timeout=10)
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     # ... which the project's client still reads as the size refusal it is, not as overload.
     with Client(f"grpc://{server.grpc}") as client:
-        answer = client.send("x" * (MAX_BYTES * 2))
+        answer = client.send(far_past)
     assert answer["error"]["code"] == "PAYLOAD_TOO_LARGE" and answer["error"]["retryable"] is False
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
+import sqlite3
 import ssl
 import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import grpc
 import pytest
@@ -23,19 +25,32 @@ from acp.client import Client, RetryPolicy
 from acp.v1 import acp_pb2, acp_pb2_grpc
 from test_server_support import ROOT, ServerProcess, http_call
 
-SETUP = json.loads((ROOT / "examples" / "observability_setup.json").read_text())
 
 
-def heavy_request(request_id: str, services: int = 1000) -> dict[str, Any]:
-    """Slow enough to still be in progress when SIGTERM arrives; validate_only keeps it independent of the
-    planners' speed (validation of a thousand services is the work)."""
-    message = json.loads(json.dumps(SETUP))
-    message["infrastructure"]["services"] = [f"svc-{i:05d}" for i in range(services)]
-    return {**message, "request_id": request_id, "validate_only": True}
+SLOS = json.loads((ROOT / "examples" / "define_slos.json").read_text())
 
 
-def test_sigterm_during_a_burst_answers_every_accepted_request_and_exits_0():
-    server = ServerProcess("--grace-period", "30")
+def slos_request(request_id: str) -> dict[str, Any]:
+    """A message that records state: with the store's write lock held by the test, it plans, then waits in its
+    commit until the test lets go. So it is still in progress whenever the test needs it to be, on any machine."""
+    return {**SLOS, "request_id": request_id}
+
+
+@contextlib.contextmanager
+def store_held(path: Path) -> Iterator[None]:
+    """Hold the SQLite write lock of a server's state file (as another worker in the middle of a write would)."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_sigterm_during_a_burst_answers_every_accepted_request_and_exits_0(tmp_path: Path):
+    state = tmp_path / "state.db"
+    server = ServerProcess("--grace-period", "30", "--state", str(state))
     requests = {f"burst-{transport}-{i}": transport for i in range(8) for transport in ("grpc", "http")}
     outcomes: dict[str, Any] = {}
     started = threading.Barrier(len(requests) + 1)
@@ -48,7 +63,7 @@ def test_sigterm_during_a_burst_answers_every_accepted_request_and_exits_0():
         connection.connect()  # accepted before the signal: these requests must be answered
 
     def send(request_id: str, transport: str) -> None:
-        body = json.dumps(heavy_request(request_id))
+        body = json.dumps(slos_request(request_id))
         started.wait()
         try:
             if transport == "grpc":
@@ -62,47 +77,44 @@ def test_sigterm_during_a_burst_answers_every_accepted_request_and_exits_0():
             outcomes[request_id] = ("failed", repr(error))
 
     threads = [threading.Thread(target=send, args=item) for item in requests.items()]
-    for thread in threads:
-        thread.start()
-    started.wait()
-    _wait_until_accepted(server, len(requests))
-    server.process.send_signal(15)
-    server.wait_for("draining", timeout=10)
-    time.sleep(0.3)
-    with pytest.raises(grpc.RpcError) as refused:
-        stub.Send(acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}'), timeout=5)
-    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    with store_held(state):  # no request of the burst can finish before the signal
+        for thread in threads:
+            thread.start()
+        started.wait()
+        _wait_until_in_flight(server, len(requests))
+        server.process.send_signal(15)
+        server.wait_for("draining", timeout=10)
+        _wait_until_refused(stub)
     for thread in threads:
         thread.join(timeout=60)
     code = server.stop()
     channel.close()
 
     assert code == 0, server.log_text()
-    expected = {rid: Engine().handle(heavy_request(rid)) for rid in requests}
+    expected = {rid: Engine().handle(slos_request(rid)) for rid in requests}
     assert outcomes == {rid: ("ok", expected[rid]) for rid in requests}, server.log_text()
-    # The drain was real: some answers were finished after the server began shutting down.
+    # The drain was real: every answer was finished after the server began shutting down.
     lines = server.events()
     draining_at = next(i for i, line in enumerate(lines) if line.get("event") == "draining")
-    answered_after = [line for line in lines[draining_at:] if line.get("event") == "request"
-                      and line["request_id"].startswith("burst-")]
-    assert answered_after
+    answered_after = {line["request_id"] for line in lines[draining_at:] if line.get("event") == "request"
+                      and line["request_id"].startswith("burst-")}
+    assert answered_after == set(requests)
     # ... and nothing is accepted once it has: a fresh HTTP connection is refused.
     with pytest.raises(OSError):
         socket.create_connection(_split(server.http), timeout=2).close()
 
 
-def _wait_until_accepted(server: ServerProcess, count: int) -> None:
-    """Until the server has taken every request in (in progress or answered): only then is each one
-    "accepted", and the signal tests the drain rather than a race with the senders."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        _, _, body = http_call(server.http, "GET", "/metrics")
-        seen = sum(sample.value for family in text_string_to_metric_families(body.decode()) for sample in family.samples
-                   if sample.name in ("acp_requests_in_flight", "acp_requests_total"))
-        if seen >= count:
+def _wait_until_refused(stub) -> None:
+    """New calls are refused as soon as the server drains (the log line comes a moment before the switch)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            stub.Send(acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}'), timeout=5)
+        except grpc.RpcError as refused:
+            assert refused.code() == grpc.StatusCode.UNAVAILABLE
             return
+        assert time.monotonic() < deadline, "a draining server still took new calls"
         time.sleep(0.01)
-    raise AssertionError("the burst never reached the server")
 
 
 def _split(address: str) -> tuple[str, int]:
@@ -242,28 +254,32 @@ def test_workers_share_the_ports_and_their_metrics():
         assert server.stop() == 0
 
 
-def test_overload_is_resource_exhausted_and_429_and_the_client_reads_it_as_retryable():
-    server = ServerProcess("--max-concurrent-rpcs", "1")
+def test_overload_is_resource_exhausted_and_429_and_the_client_reads_it_as_retryable(tmp_path: Path):
+    state = tmp_path / "state.db"
+    server = ServerProcess("--max-concurrent-rpcs", "1", "--state", str(state))
     try:
-        body = json.dumps(heavy_request("hold-the-slot", services=6000))  # about a second of validation
         with grpc.insecure_channel(server.grpc) as channel:
             stub = acp_pb2_grpc.AgentCoordinationStub(channel)
-            holders = [threading.Thread(target=stub.Send, args=(acp_pb2.AcpMessage(json=body),), kwargs={"timeout": 30}),
-                       threading.Thread(target=http_call, args=(server.http, "POST", "/v1/messages", body.encode()))]
-            for holder in holders:
-                holder.start()
-            _wait_until_in_flight(server, 2)
-            with pytest.raises(grpc.RpcError) as refused:
-                stub.Send(acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}'), timeout=10)
-            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-            status, headers, reply = http_call(server.http, "POST", "/v1/messages", b'{"cmd": "DESCRIBE"}')
-            assert status == 429 and headers["retry-after"] == "1"
-            assert json.loads(reply)["error"]["code"] == "OVERLOADED" and json.loads(reply)["error"]["retryable"]
-            no_retries = RetryPolicy(attempts=1)
-            for target in (f"grpc://{server.grpc}", f"http://{server.http}"):
-                with Client(target, retry=no_retries) as client:
-                    answer = client.send({"cmd": "DESCRIBE"})
-                assert answer["error"]["code"] == "OVERLOADED" and answer["error"]["retryable"] is True
+            with store_held(state):  # the two holders wait in their commit until the test lets go
+                grpc_body = json.dumps(slos_request("hold-grpc"))
+                http_body = json.dumps(slos_request("hold-http")).encode()
+                holders = [threading.Thread(target=stub.Send, args=(acp_pb2.AcpMessage(json=grpc_body),),
+                                            kwargs={"timeout": 60}),
+                           threading.Thread(target=http_call, args=(server.http, "POST", "/v1/messages", http_body))]
+                for holder in holders:
+                    holder.start()
+                _wait_until_in_flight(server, 2)
+                with pytest.raises(grpc.RpcError) as refused:
+                    stub.Send(acp_pb2.AcpMessage(json='{"cmd": "DESCRIBE"}'), timeout=10)
+                assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                status, headers, reply = http_call(server.http, "POST", "/v1/messages", b'{"cmd": "DESCRIBE"}')
+                assert status == 429 and headers["retry-after"] == "1"
+                assert json.loads(reply)["error"]["code"] == "OVERLOADED" and json.loads(reply)["error"]["retryable"]
+                no_retries = RetryPolicy(attempts=1)
+                for target in (f"grpc://{server.grpc}", f"http://{server.http}"):
+                    with Client(target, retry=no_retries) as client:
+                        answer = client.send({"cmd": "DESCRIBE"})
+                    assert answer["error"]["code"] == "OVERLOADED" and answer["error"]["retryable"] is True
             for holder in holders:
                 holder.join(timeout=30)
     finally:

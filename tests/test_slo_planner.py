@@ -126,6 +126,7 @@ def test_card_artifacts_are_all_there(card_response):
     assert sorted(files(card_response)) == sorted([
         "grafana/dashboards/slo-checkout-api.json",
         "openslo/checkout-api.yaml", "prometheus/rules/slo-checkout-api.yml", "prometheus/tests/slo-checkout-api.yml",
+        "progressive-delivery/argo-rollouts/checkout-api.yaml", "progressive-delivery/flagger/checkout-api.yaml",
         *(f"runbooks/{alert}.md" for alert in alerts),
         "sloth/checkout-api-7d.yaml", "sloth/checkout-api.yaml"])
 

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from acp.store import open_store
+from acp.store import MIGRATIONS, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESS_TIMEOUT_SECONDS = 60
@@ -31,7 +31,7 @@ def test_file_store_runs_wal_with_full_sync_and_a_busy_timeout(tmp_path: Path) -
 
 CRASHING_WRITER = """
     import os, sys, time
-    from acp.store import open_store
+    from acp.store import MIGRATIONS, open_store
     store = open_store(sys.argv[1])
     store.record(system="shop", request_id="acked-1", cmd="DEFINE_SLOS", request_hash="sha256:r",
                  request={"service": "api"}, response={"status": "SLO_SPECIFICATION", "service": "api", "v": 1})
@@ -62,7 +62,7 @@ def test_sigkill_right_after_the_acknowledgement_loses_nothing(tmp_path: Path) -
 
 CONCURRENT_WRITER = """
     import sys
-    from acp.store import open_store
+    from acp.store import MIGRATIONS, open_store
     store = open_store(sys.argv[1])
     worker = sys.argv[2]
     for n in range(int(sys.argv[3])):
@@ -97,5 +97,5 @@ def test_concurrent_opening_migrates_once(tmp_path: Path) -> None:
         _, errors = process.communicate(timeout=PROCESS_TIMEOUT_SECONDS)
         assert process.returncode == 0, errors
     store = open_store(str(path))
-    assert store.schema_versions() == [1]
+    assert store.schema_versions() == [m.version for m in MIGRATIONS]
     store.close()

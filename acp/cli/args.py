@@ -10,7 +10,7 @@ import os
 import sys
 from typing import NoReturn
 
-from acp.cli.exits import USAGE
+from acp.cli.exits import USAGE, UsageError
 
 OUTPUT_FORMATS = ("summary", "json", "yaml")
 
@@ -70,6 +70,21 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--key", metavar="PEM", default=None, help="with --server: key of --cert")
 
 
+DEFAULT_STATE_RETENTION = "7d"  # acp.store.retention.DEFAULT_RETENTION, spelled here so --help imports no store
+
+
+def state_retention(args: argparse.Namespace) -> str:
+    """--state-retention, checked when it is used (parsing it imports the store, which --help must not)."""
+    from acp.store.retention import parse_retention
+
+    text = getattr(args, "state_retention", None) or DEFAULT_STATE_RETENTION
+    try:
+        parse_retention(text)
+    except ValueError as exc:
+        raise UsageError(f"--state-retention {text}: {exc}") from None
+    return text
+
+
 def add_state_options(parser: argparse.ArgumentParser) -> None:
     """Where the embedded engine keeps what agents told it, and where it measures live."""
     group = parser.add_argument_group("state (embedded engine only; a server keeps its own)")
@@ -79,9 +94,19 @@ def add_state_options(parser: argparse.ArgumentParser) -> None:
              "(env ACP_STATE; default: $XDG_STATE_HOME/acp-observability/state.db, see 'acpctl state')",
     )
     group.add_argument(
+        "--state-retention", metavar="DURATION", default=os.environ.get("ACP_STATE_RETENTION", DEFAULT_STATE_RETENTION),
+        help="how long the message log keeps a row (90s, 30m, 24h, 7d, 2w or forever); current state is kept "
+             "regardless (env ACP_STATE_RETENTION; default %(default)s)",
+    )
+    group.add_argument(
         "--prometheus-url", metavar="URL", default=os.environ.get("ACP_PROMETHEUS_URL"),
-        help="measure SLO actuals and firing alerts from this Prometheus for OBSERVABILITY_STATUS "
-             "(env ACP_PROMETHEUS_URL)",
+        help="measure SLO actuals, burn rates, scrape targets and firing alerts from this Prometheus for "
+             "OBSERVABILITY_STATUS and DEPLOYMENT_GATE (env ACP_PROMETHEUS_URL)",
+    )
+    group.add_argument(
+        "--alertmanager-url", metavar="URL", default=os.environ.get("ACP_ALERTMANAGER_URL"),
+        help="count firing, inhibited and silenced alerts from this Alertmanager (API v2) for OBSERVABILITY_STATUS "
+             "and DEPLOYMENT_GATE (env ACP_ALERTMANAGER_URL)",
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from acp.cli.args import add_state_options, positive_int, positive_seconds
+from acp.cli.args import add_state_options, positive_int, positive_seconds, state_retention
 from acp.cli.exits import LocalFailure, UsageError
 
 # The same defaults as acp.transport.serve and acp.limits (tests/test_cli_startup.py holds them equal); spelt
@@ -89,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
         auth_token_file=args.auth_token_file, tls=TlsFiles(args.tls_cert, args.tls_key, args.tls_client_ca),
         max_message_bytes=args.max_message_bytes, max_concurrent_rpcs=args.max_concurrent_rpcs,
         grace_period=args.grace_period, log_level=args.log_level, validate_responses=args.validate_responses,
-        state=args.state, prometheus_url=args.prometheus_url,
+        state=args.state, state_retention=state_retention(args), prometheus_url=args.prometheus_url,
+        alertmanager_url=args.alertmanager_url,
     ))

@@ -40,11 +40,14 @@ def open_cli_store(args: argparse.Namespace) -> "Store":
     from acp.errors import AcpError
     from acp.store import describe_location, open_store
 
+    from acp.cli.args import state_retention
+
     location = getattr(args, "state", None)
+    retention = state_retention(args)
     check_location(location)
     where = describe_location(location)
     try:
-        store = open_store(location)
+        store = open_store(location, retention=retention)
     except AcpError as exc:  # the store's own message names it: "the state store (PostgreSQL at ...) ..."
         raise LocalFailure(f"{exc.message} (check --state)") from None
     except Exception as exc:  # sqlite3.Error, OSError, a newer schema: all mean this store cannot be used here

@@ -101,12 +101,15 @@ def _send_to_server(message: bytes, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def live_source(args: argparse.Namespace) -> Any:
-    url = getattr(args, "prometheus_url", None)
-    if not url:
+    prometheus, alertmanager = getattr(args, "prometheus_url", None), getattr(args, "alertmanager_url", None)
+    if not prometheus and not alertmanager:
         return None
-    from acp.sources.prometheus import PrometheusSource
+    from acp.sources import live_source as sources
 
-    return PrometheusSource(url)
+    try:
+        return sources(prometheus, alertmanager)
+    except ValueError as exc:  # a URL that is not http(s)://host: a usage error, said in one line
+        raise UsageError(f"--prometheus-url / --alertmanager-url: {exc}") from None
 
 
 def _reason(exc: BaseException) -> str:

@@ -23,7 +23,13 @@ from .defs import ResponseEnvelope
 
 
 class BlastRadius(RootModel[StrictInt]):
-    root: Annotated[StrictInt, Field(ge=0)]
+    root: Annotated[
+        StrictInt,
+        Field(
+            description='Components that depend on it, transitively; null when not in the stored setup.',
+            ge=0,
+        ),
+    ]
 
 
 class Tier(Enum):
@@ -44,8 +50,23 @@ class MissingDetailItem(BaseModel):
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
     ]
-    blast_radius: BlastRadius | None
-    tier: Tier | None
+    blast_radius: Annotated[
+        BlastRadius | None,
+        Field(
+            description='Components that depend on it, transitively; null when not in the stored setup.'
+        ),
+    ]
+    tier: Annotated[
+        Tier | None,
+        Field(description='Its tier, from the inventory or the stored setup.'),
+    ]
+
+
+class BlastRadius1(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
+        Field(description='Components that depend on it, transitively.', ge=0),
+    ]
 
 
 class UnmonitoredDetailItem(BaseModel):
@@ -60,35 +81,162 @@ class UnmonitoredDetailItem(BaseModel):
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
     ]
-    kind: defs.ComponentKind | None
-    blast_radius: BlastRadius | None
+    kind: Annotated[
+        defs.ComponentKind | None,
+        Field(description="The component's kind (postgresql, redis, kafka, ...)."),
+    ]
+    blast_radius: Annotated[
+        BlastRadius1 | None,
+        Field(description='Components that depend on it, transitively.'),
+    ]
 
 
 class Components(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    monitored: Annotated[StrictInt, Field(ge=0)]
-    total: Annotated[StrictInt, Field(ge=0)]
-    unmonitored: list[defs.Name]
-    unmonitored_detail: list[UnmonitoredDetailItem]
-    unknown: list[defs.Name]
+    monitored: Annotated[
+        StrictInt, Field(description='Components known to be monitored.', ge=0)
+    ]
+    total: Annotated[
+        StrictInt, Field(description='Databases, caches and queues listed.', ge=0)
+    ]
+    unmonitored: Annotated[
+        list[defs.Name],
+        Field(description='Unmonitored components, largest blast radius first.'),
+    ]
+    unmonitored_detail: Annotated[
+        list[UnmonitoredDetailItem],
+        Field(
+            description='The unmonitored components with their kind and blast radius.'
+        ),
+    ]
+    unknown: Annotated[
+        list[defs.Name],
+        Field(description='Components whose monitoring nobody reported.'),
+    ]
+
+
+class Job1(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(description='The job label.', max_length=256)]
+
+
+class Service(RootModel[StrictStr]):
+    root: Annotated[
+        StrictStr,
+        Field(
+            description="The service label; null for jobs that are not a service's (Prometheus, node, exporters).",
+            max_length=256,
+        ),
+    ]
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    job: Annotated[Job1 | None, Field(description='The job label.')]
+    service: Annotated[
+        Service | None,
+        Field(
+            description="The service label; null for jobs that are not a service's (Prometheus, node, exporters)."
+        ),
+    ]
+    targets: Annotated[
+        StrictInt, Field(description='Targets Prometheus scrapes for it.', ge=0)
+    ]
+    up: Annotated[
+        StrictInt,
+        Field(description='Targets whose last scrape succeeded (up == 1).', ge=0),
+    ]
+
+
+class Service2(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    service: Annotated[
+        StrictStr, Field(description='The service label.', max_length=256)
+    ]
+    targets: Annotated[StrictInt, Field(description='Its targets over all jobs.', ge=0)]
+    up: Annotated[StrictInt, Field(description='Of those, the ones up.', ge=0)]
+    in_setup: Annotated[StrictBool, Field(description='The stored setup lists it.')]
+    has_slo: Annotated[StrictBool, Field(description='It has a stored SLO.')]
+
+
+class NotInSetupItem(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(max_length=256)]
+
+
+class DownItem(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(max_length=256)]
+
+
+class Scraped(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    jobs: Annotated[
+        list[Job],
+        Field(
+            description='Every scrape job and `service` label with its target counts.',
+            examples=[[{'job': 'services', 'service': 'checkout', 'targets': 2, 'up': 2}]],
+        ),
+    ]
+    services: Annotated[
+        list[Service2],
+        Field(
+            description='One entry per scraped service, summed over its jobs.',
+            examples=[[{'service': 'checkout', 'targets': 2, 'up': 2, 'in_setup': True, 'has_slo': True}]],
+        ),
+    ]
+    not_in_setup: Annotated[
+        list[NotInSetupItem],
+        Field(
+            description='Scraped services the stored setup does not list.',
+            examples=[['recommendations']],
+        ),
+    ]
+    not_scraped: Annotated[
+        list[defs.Name],
+        Field(
+            description='Services the setup lists or that have a stored SLO, with no scrape target.',
+            examples=[['legacy-batch-job']],
+        ),
+    ]
+    down: Annotated[
+        list[DownItem],
+        Field(description='Scraped services whose every target is down.'),
+    ]
 
 
 class Coverage(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    instrumented_services: Annotated[StrictInt, Field(ge=0)]
-    total_services: Annotated[StrictInt, Field(ge=0)]
-    coverage_percent: defs.Percent | None
+    instrumented_services: Annotated[
+        StrictInt, Field(description='Services known to be instrumented.', ge=0)
+    ]
+    total_services: Annotated[
+        StrictInt,
+        Field(description='Services of the inventory, else of the stored setup.', ge=0),
+    ]
+    coverage_percent: Annotated[
+        defs.Percent | None,
+        Field(
+            description="instrumented / total x 100; null while any service's instrumentation is unknown."
+        ),
+    ]
     missing: Annotated[
         list[defs.Name],
         Field(
             description='Uninstrumented services, largest blast radius first, then by name.'
         ),
     ]
-    missing_detail: list[MissingDetailItem] | None = None
+    missing_detail: Annotated[
+        list[MissingDetailItem] | None,
+        Field(description='The missing services with their blast radius and tier.'),
+    ] = None
     unknown: Annotated[
         list[defs.Name] | None,
         Field(description='Services whose instrumentation nobody reported.'),
@@ -97,42 +245,160 @@ class Coverage(BaseModel):
         Components | None,
         Field(description='Databases, caches and queues: whether each is monitored.'),
     ] = None
+    scraped: Annotated[
+        Scraped | None,
+        Field(
+            description="What a live Prometheus scrapes (`up` by job and `service` label), joined with the stored setup and SLOs. A target is a service's when it carries the `service` label; other jobs are listed by job only."
+        ),
+    ] = None
 
 
 class TotalAlerts(RootModel[StrictInt]):
-    root: Annotated[StrictInt, Field(ge=0)]
+    root: Annotated[
+        StrictInt,
+        Field(
+            description="Firings in the request's alert history (one entry per firing).",
+            ge=0,
+        ),
+    ]
 
 
 class Firing(RootModel[StrictInt]):
-    root: Annotated[StrictInt, Field(ge=0)]
+    root: Annotated[
+        StrictInt,
+        Field(
+            description="Alerts firing now: Alertmanager's active alerts (neither inhibited nor silenced) when it is a source, else Prometheus's firing alerts, else the history's; always the length of firing_now when that is present.",
+            ge=0,
+        ),
+    ]
 
 
 class ActionabilityScore(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='Firings acknowledged and needing action / firings where both are known.',
+            ge=0.0,
+            le=1.0,
+        ),
+    ]
 
 
 class FalsePositiveRate(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='Firings that needed no action / firings where that is known.',
+            ge=0.0,
+            le=1.0,
+        ),
+    ]
 
 
 class MttrAvgMinutes(RootModel[StrictFloat]):
-    root: Annotated[StrictFloat, Field(ge=0.0)]
+    root: Annotated[
+        StrictFloat,
+        Field(description='Mean minutes from started_at to resolved_at.', ge=0.0),
+    ]
+
+
+class Acknowledged(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
+        Field(
+            description='Firings acknowledged (request history), or alert instances a silence matched (live); null when unknown.',
+            ge=0,
+        ),
+    ]
+
+
+class FalsePositives(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
+        Field(
+            description='Firings that needed no action (request history); null when unknown (live).',
+            ge=0,
+        ),
+    ]
+
+
+class Signal(Enum):
+    never_acknowledged = 'never_acknowledged'
+    low_precision = 'low_precision'
+    flapping = 'flapping'
+    firing_without_page = 'firing_without_page'
+
+
+class Source(Enum):
+    request = 'request'
+    prometheus = 'prometheus'
+    request_prometheus = 'request+prometheus'
 
 
 class NoisyAlert(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    alert: Annotated[StrictStr, Field(pattern='^[A-Za-z_][A-Za-z0-9_]{0,127}$')]
-    firings: Annotated[StrictInt, Field(ge=0)]
-    acknowledged: Annotated[StrictInt, Field(ge=0)]
-    false_positives: Annotated[StrictInt, Field(ge=0)]
-    services: list[defs.Name]
-    reason: Annotated[StrictStr, Field(min_length=1)]
+    alert: Annotated[
+        StrictStr,
+        Field(
+            description='An alert name as Prometheus allows it (a metric name).',
+            pattern='^[A-Za-z_:][A-Za-z0-9_:]{0,255}$',
+        ),
+    ]
+    firings: Annotated[
+        StrictInt,
+        Field(
+            description="Firings in the request's history, else starts in the ALERTS history.",
+            ge=0,
+        ),
+    ]
+    acknowledged: Annotated[
+        Acknowledged | None,
+        Field(
+            description='Firings acknowledged (request history), or alert instances a silence matched (live); null when unknown.'
+        ),
+    ]
+    false_positives: Annotated[
+        FalsePositives | None,
+        Field(
+            description='Firings that needed no action (request history); null when unknown (live).'
+        ),
+    ]
+    services: Annotated[
+        list[defs.Name], Field(description='The services it fired for.')
+    ]
+    reason: Annotated[
+        StrictStr, Field(description='Why it is noisy, in words.', min_length=1)
+    ]
+    signals: Annotated[
+        list[Signal] | None,
+        Field(
+            description='Why it is noisy: never acknowledged; needed action in fewer than 80 % of its firings; flapping (started firing 3 or more times in the review window); firing with a paging severity while Alertmanager does not hold it or routes it to no paging receiver.',
+            examples=[['flapping']],
+        ),
+    ] = None
+    source: Annotated[
+        Source | None,
+        Field(
+            description="Which history showed the noise: the request's alert_history, the live sources, or both."
+        ),
+    ] = None
 
 
-class Service(RootModel[StrictStr]):
-    root: Annotated[StrictStr, Field(max_length=256)]
+class Service3(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(description='Its service label.', max_length=256)]
+
+
+class Severity(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(description='Its severity label.', max_length=256)]
+
+
+class Tier7(RootModel[StrictStr]):
+    root: Annotated[
+        StrictStr,
+        Field(description='Its tier label (burn-rate alerts).', max_length=256),
+    ]
 
 
 class FiringNowItem(BaseModel):
@@ -142,28 +408,141 @@ class FiringNowItem(BaseModel):
     alert: Annotated[
         StrictStr,
         Field(
-            description='The alertname label as Prometheus reports it.',
+            description='The alertname label as the source reports it.',
             max_length=256,
             min_length=1,
         ),
     ]
-    service: Service | None
+    service: Annotated[Service3 | None, Field(description='Its service label.')]
+    severity: Annotated[Severity | None, Field(description='Its severity label.')] = (
+        None
+    )
+    tier: Annotated[
+        Tier7 | None, Field(description='Its tier label (burn-rate alerts).')
+    ] = None
+
+
+class Tier8(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(description='Its tier label.', max_length=256)]
+
+
+class SuppressedItem(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    alert: Annotated[
+        StrictStr, Field(description='The alertname.', max_length=256, min_length=1)
+    ]
+    service: Annotated[Service3 | None, Field(description='Its service label.')]
+    severity: Annotated[Severity | None, Field(description='Its severity label.')]
+    tier: Annotated[Tier8 | None, Field(description='Its tier label.')]
+    inhibited: Annotated[StrictBool, Field(description='Another alert inhibits it.')]
+    silenced: Annotated[StrictBool, Field(description='A silence matches it.')]
+
+
+class Alertmanager(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    firing: Annotated[
+        StrictInt,
+        Field(
+            description='Alerts in state active: neither inhibited nor silenced.', ge=0
+        ),
+    ]
+    inhibited: Annotated[
+        StrictInt, Field(description='Alerts with a non-empty inhibitedBy.', ge=0)
+    ]
+    silenced: Annotated[
+        StrictInt, Field(description='Alerts with a non-empty silencedBy.', ge=0)
+    ]
+    unprocessed: Annotated[
+        StrictInt, Field(description='Alerts Alertmanager has not processed yet.', ge=0)
+    ]
+    total: Annotated[
+        StrictInt, Field(description='Every alert Alertmanager holds.', ge=0)
+    ]
+    prometheus_firing: Annotated[
+        StrictInt | None,
+        Field(
+            description='Alerts Prometheus reports firing (muted ones included), when Prometheus is a source.',
+            ge=0,
+        ),
+    ] = None
+    suppressed: Annotated[
+        list[SuppressedItem],
+        Field(
+            description='The muted alerts, each saying whether it is inhibited, silenced or both.'
+        ),
+    ]
 
 
 class AlertHealth(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    total_alerts: TotalAlerts | None
-    firing: Firing | None
-    actionability_score: ActionabilityScore | None
-    false_positive_rate: FalsePositiveRate | None
-    mttr_avg_minutes: MttrAvgMinutes | None
-    configured_alert_rules: Annotated[StrictInt | None, Field(ge=0)] = None
-    noisy_alerts: list[NoisyAlert] | None = None
+    total_alerts: Annotated[
+        TotalAlerts | None,
+        Field(
+            description="Firings in the request's alert history (one entry per firing)."
+        ),
+    ]
+    firing: Annotated[
+        Firing | None,
+        Field(
+            description="Alerts firing now: Alertmanager's active alerts (neither inhibited nor silenced) when it is a source, else Prometheus's firing alerts, else the history's; always the length of firing_now when that is present."
+        ),
+    ]
+    actionability_score: Annotated[
+        ActionabilityScore | None,
+        Field(
+            description='Firings acknowledged and needing action / firings where both are known.'
+        ),
+    ]
+    false_positive_rate: Annotated[
+        FalsePositiveRate | None,
+        Field(
+            description='Firings that needed no action / firings where that is known.'
+        ),
+    ]
+    mttr_avg_minutes: Annotated[
+        MttrAvgMinutes | None,
+        Field(description='Mean minutes from started_at to resolved_at.'),
+    ]
+    configured_alert_rules: Annotated[
+        StrictInt | None,
+        Field(
+            description='Distinct alert rules in the stored alerting configurations.',
+            ge=0,
+        ),
+    ] = None
+    noisy_alerts: Annotated[
+        list[NoisyAlert] | None,
+        Field(
+            description='Alerts that are noise, most firings first (planners/health/noise.py).'
+        ),
+    ] = None
     firing_now: Annotated[
         list[FiringNowItem] | None,
-        Field(description='Alerts the live source reports firing.'),
+        Field(
+            description='The alerts counted in `firing`, one entry per alert instance, from the source sources.firing names.',
+            examples=[[{'alert': 'CheckoutAvailabilityErrorBudgetBurn', 'service': 'checkout', 'severity': 'critical', 'tier': 'page_fast'}]],
+        ),
+    ] = None
+    alertmanager: Annotated[
+        Alertmanager | None,
+        Field(
+            description='What Alertmanager holds now (API v2 /api/v2/alerts), counted apart: `firing` (state active), `inhibited` (inhibitedBy not empty), `silenced` (silencedBy not empty; an alert both inhibited and silenced counts in both), `unprocessed`, and `total`; `prometheus_firing` is what Prometheus itself reports firing, muted alerts included.',
+            examples=[{'firing': 1, 'inhibited': 1, 'silenced': 0, 'unprocessed': 0, 'total': 2, 'prometheus_firing': 2, 'suppressed': [{'alert': 'CheckoutHighLatency', 'service': 'checkout', 'severity': 'warning', 'tier': None, 'inhibited': True, 'silenced': False}]}],
+        ),
+    ] = None
+    review_window: Annotated[
+        StrictStr | None,
+        Field(
+            description="How far back Prometheus's ALERTS history was read for noisy alerts.",
+            examples=['1d'],
+            pattern='^[1-9][0-9]{0,5}(s|m|h|d|w|sec|min|mins|hour|hours|day|days|week|weeks)$',
+        ),
     ] = None
 
 
@@ -182,22 +561,101 @@ class AlertHistoryEnum(StrEnum):
 
 
 class AlertHistory(RootModel[AlertHistoryEnum | None]):
-    root: AlertHistoryEnum | None = None
+    root: Annotated[
+        AlertHistoryEnum | None,
+        Field(description='Whether the request carried an alert history.'),
+    ] = None
 
 
-class Firing1(Enum):
+class Firing2(Enum):
     request = 'request'
     prometheus = 'prometheus'
+    alertmanager = 'alertmanager'
+
+
+class BurnRates1Enum(StrEnum):
+    prometheus = 'prometheus'
+
+
+class BurnRates(RootModel[BurnRates1Enum | None]):
+    root: Annotated[
+        BurnRates1Enum | None, Field(description='Where the live burn rates come from.')
+    ] = None
+
+
+class Scrape1Enum(StrEnum):
+    prometheus = 'prometheus'
+
+
+class Scrape(RootModel[Scrape1Enum | None]):
+    root: Annotated[
+        Scrape1Enum | None, Field(description='Where coverage.scraped comes from.')
+    ] = None
+
+
+class AlertHistoryLive1Enum(StrEnum):
+    prometheus = 'prometheus'
+
+
+class AlertHistoryLive(RootModel[AlertHistoryLive1Enum | None]):
+    root: Annotated[
+        AlertHistoryLive1Enum | None,
+        Field(description='Where the live alert history (ALERTS) comes from.'),
+    ] = None
+
+
+class AlertStates1Enum(StrEnum):
+    alertmanager = 'alertmanager'
+
+
+class AlertStates(RootModel[AlertStates1Enum | None]):
+    root: Annotated[
+        AlertStates1Enum | None,
+        Field(description='Where firing, inhibited and silenced counts come from.'),
+    ] = None
 
 
 class Sources(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    inventory: Inventory | None
-    measurements: list[Measurement]
-    alert_history: AlertHistory | None
-    firing: Firing1 | None
+    inventory: Annotated[
+        Inventory | None, Field(description='Where the services come from.')
+    ]
+    measurements: Annotated[
+        list[Measurement], Field(description='Where the SLO actuals come from.')
+    ]
+    alert_history: Annotated[
+        AlertHistory | None,
+        Field(description='Whether the request carried an alert history.'),
+    ]
+    firing: Annotated[Firing2 | None, Field(description='Where `firing` comes from.')]
+    burn_rates: Annotated[
+        BurnRates | None,
+        Field(
+            description='Where the live burn rates come from.', examples=['prometheus']
+        ),
+    ] = None
+    scrape: Annotated[
+        Scrape | None,
+        Field(
+            description='Where coverage.scraped comes from.', examples=['prometheus']
+        ),
+    ] = None
+    alert_history_live: Annotated[
+        AlertHistoryLive | None,
+        Field(
+            description='Where the live alert history (ALERTS) comes from.',
+            examples=['prometheus'],
+        ),
+    ] = None
+    alert_states: Annotated[
+        AlertStates | None,
+        Field(
+            description='Where firing, inhibited and silenced counts come from.',
+            examples=['alertmanager'],
+        ),
+    ] = None
 
 
 class BudgetRemaining(RootModel[StrictStr]):
@@ -227,55 +685,26 @@ class State(Enum):
     unknown = 'unknown'
 
 
-class Source(Enum):
+class Source4(Enum):
     request = 'request'
     prometheus = 'prometheus'
     stored_specification = 'stored_specification'
 
 
-class Objective(BaseModel):
+class DataCoverage(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    slo: defs.Name | None = None
-    target: defs.TargetPercent | None
-    actual: defs.Percent | None
-    window: defs.Duration | None = None
-    budget_remaining: BudgetRemaining | None
-    budget_remaining_fraction: BudgetRemainingFraction | None = None
-    state: Annotated[
-        State | None,
-        Field(
-            description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
-        ),
-    ] = None
-    source: Source | None = None
-
-
-class ServiceCompliance(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    slo: defs.Name | None = None
-    target: defs.TargetPercent | None
-    actual: defs.Percent | None
-    window: defs.Duration | None = None
-    budget_remaining: BudgetRemaining | None
-    budget_remaining_fraction: BudgetRemainingFraction | None = None
-    state: Annotated[
-        State | None,
-        Field(
-            description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
-        ),
-    ] = None
-    source: Source | None = None
-    objectives: Annotated[
-        list[Objective] | None,
-        Field(
-            description='Every objective of the service when it has several.',
-            min_length=2,
-        ),
-    ] = None
+    seconds: Annotated[
+        StrictInt, Field(description='Seconds of the window that hold data.', ge=0)
+    ]
+    duration: Annotated[
+        StrictStr, Field(description='The same, for people.', min_length=1)
+    ]
+    fraction_of_window: Annotated[
+        StrictFloat,
+        Field(description="seconds / the window's seconds.", ge=0.0, le=1.0),
+    ]
 
 
 class Recommendation1(RootModel[StrictStr]):
@@ -296,12 +725,15 @@ class Priority(Enum):
 
 
 class Kind(Enum):
+    slo_burning = 'slo_burning'
     budget_exhausted = 'budget_exhausted'
+    slo_at_risk = 'slo_at_risk'
     uninstrumented_service = 'uninstrumented_service'
     noisy_alert = 'noisy_alert'
     alert_quality = 'alert_quality'
     budget_warning = 'budget_warning'
     unmonitored_component = 'unmonitored_component'
+    unlisted_scraped_service = 'unlisted_scraped_service'
     missing_slo = 'missing_slo'
 
 
@@ -309,9 +741,20 @@ class Recommendation2(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    priority: Priority
-    kind: Kind
-    message: Annotated[StrictStr, Field(min_length=1)]
+    priority: Annotated[
+        Priority,
+        Field(description='urgent, high, medium or low: what a reader sees first.'),
+    ]
+    kind: Annotated[
+        Kind,
+        Field(
+            description='In the order the report lists them (planners/knowledge/health_rules.py): slo_burning (a page tier holds: names tier, burn rate, time to exhaust, runbook, failing hard dependencies and hard dependents), budget_exhausted, slo_at_risk (a ticket tier holds), uninstrumented_service, noisy_alert, alert_quality, budget_warning, unmonitored_component, unlisted_scraped_service (scraped, not in the setup), missing_slo.'
+        ),
+    ]
+    message: Annotated[
+        StrictStr,
+        Field(description='The recommendation in one sentence.', min_length=1),
+    ]
     evidence: Annotated[
         dict[str, StrictStr | StrictFloat | StrictBool | list[StrictStr] | None],
         Field(description='The figures the recommendation rests on.', min_length=1),
@@ -319,10 +762,375 @@ class Recommendation2(BaseModel):
     actions: Annotated[
         list[StrictStr] | None,
         Field(
-            description="The error-budget policy's actions for this state.",
+            description="What to do: the runbook and the failing dependencies to look at for a burning SLO; the error-budget policy's actions for a budget state.",
             min_length=1,
         ),
     ] = None
+
+
+class State4(Enum):
+    burning = 'burning'
+    at_risk = 'at_risk'
+    healthy = 'healthy'
+    unknown = 'unknown'
+
+
+class Tier9(Enum):
+    page_fast = 'page_fast'
+    page_slow = 'page_slow'
+    ticket_fast = 'ticket_fast'
+    ticket_slow = 'ticket_slow'
+
+
+class Severity10(RootModel[StrictStr]):
+    root: Annotated[
+        StrictStr,
+        Field(
+            description="That tier's severity in the specification.",
+            examples=['critical'],
+            max_length=256,
+        ),
+    ]
+
+
+class Factor(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(description="That tier's burn-rate factor.", examples=[14.4], ge=0.0),
+    ]
+
+
+class BurnRate(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description="The burn rate over that tier's long window: error ratio / (1 - target/100).",
+            examples=[20],
+            ge=0.0,
+        ),
+    ]
+
+
+class TimeToExhaustSeconds(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
+        Field(
+            description="How long a full window's error budget lasts at burn_rate (window / burn_rate), as SLO_SPECIFICATION's gap defines it; null when nothing is being spent.",
+            examples=[129600],
+            ge=0,
+        ),
+    ]
+
+
+class MeasuredWith(Enum):
+    recording_rule = 'recording_rule'
+    sli = 'sli'
+    default_sli = 'default_sli'
+    mixed = 'mixed'
+
+
+class BurnRate3(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='error_ratio / (1 - target/100); null: no samples in the window.',
+            ge=0.0,
+        ),
+    ]
+
+
+class ErrorRatio(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='Bad events / all events over the window; null: no samples.',
+            ge=0.0,
+            le=1.0,
+        ),
+    ]
+
+
+class MeasuredWith1(Enum):
+    recording_rule = 'recording_rule'
+    sli = 'sli'
+    default_sli = 'default_sli'
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    window: Annotated[
+        StrictStr,
+        Field(
+            description='An alert window of the tiers, as the recorded series names it.',
+            pattern='^[0-9]+[smhdw]$',
+        ),
+    ]
+    burn_rate: Annotated[
+        BurnRate3 | None,
+        Field(
+            description='error_ratio / (1 - target/100); null: no samples in the window.'
+        ),
+    ]
+    error_ratio: Annotated[
+        ErrorRatio | None,
+        Field(description='Bad events / all events over the window; null: no samples.'),
+    ]
+    measured_with: Annotated[
+        MeasuredWith1 | None,
+        Field(description='Which series answered for this window.'),
+    ]
+
+
+class LongBurnRate(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='The burn rate over its long window; null: no samples.', ge=0.0
+        ),
+    ]
+
+
+class ShortBurnRate(RootModel[StrictFloat]):
+    root: Annotated[
+        StrictFloat,
+        Field(
+            description='The burn rate over its short window; null: no samples.', ge=0.0
+        ),
+    ]
+
+
+class Tier10(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    tier: Annotated[Tier9, Field(description="The tier's name in the specification.")]
+    severity: Annotated[
+        StrictStr,
+        Field(description='Its severity in the specification.', max_length=256),
+    ]
+    pages: Annotated[
+        StrictBool,
+        Field(
+            description="A page tier (the table's critical rows); the others open tickets."
+        ),
+    ]
+    long_window: Annotated[
+        StrictStr, Field(description='Its long window.', pattern='^[0-9]+[smhdw]$')
+    ]
+    short_window: Annotated[
+        StrictStr, Field(description='Its short window.', pattern='^[0-9]+[smhdw]$')
+    ]
+    factor: Annotated[
+        StrictFloat,
+        Field(
+            description='Its burn-rate factor: budget share x SLO window / long window.',
+            ge=0.0,
+        ),
+    ]
+    long_burn_rate: Annotated[
+        LongBurnRate | None,
+        Field(description='The burn rate over its long window; null: no samples.'),
+    ]
+    short_burn_rate: Annotated[
+        ShortBurnRate | None,
+        Field(description='The burn rate over its short window; null: no samples.'),
+    ]
+    holds: Annotated[
+        StrictBool | None,
+        Field(
+            description='Both windows above the factor; null when a window without samples would decide it.'
+        ),
+    ]
+
+
+class Burn(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    state: Annotated[
+        State4,
+        Field(
+            description='burning, at_risk, healthy or unknown (see above).',
+            examples=['burning'],
+        ),
+    ]
+    reason: Annotated[
+        StrictStr,
+        Field(
+            description='Why the state is what it is, with the figures.',
+            examples=['page_fast holds: 20x over 1h and 20x over 5m, both above its 14.4x'],
+            min_length=1,
+        ),
+    ]
+    tier: Annotated[
+        Tier9 | None,
+        Field(
+            description='The tier the state rests on: the fastest holding tier, or (healthy) the fastest one measured.',
+            examples=['page_fast'],
+        ),
+    ]
+    severity: Annotated[
+        Severity10 | None,
+        Field(
+            description="That tier's severity in the specification.",
+            examples=['critical'],
+        ),
+    ]
+    factor: Annotated[
+        Factor | None,
+        Field(description="That tier's burn-rate factor.", examples=[14.4]),
+    ]
+    burn_rate: Annotated[
+        BurnRate | None,
+        Field(
+            description="The burn rate over that tier's long window: error ratio / (1 - target/100).",
+            examples=[20],
+        ),
+    ]
+    time_to_exhaust_seconds: Annotated[
+        TimeToExhaustSeconds | None,
+        Field(
+            description="How long a full window's error budget lasts at burn_rate (window / burn_rate), as SLO_SPECIFICATION's gap defines it; null when nothing is being spent.",
+            examples=[129600],
+        ),
+    ]
+    time_to_exhaust: Annotated[
+        StrictStr | None, Field(description='The same, for people.', examples=['1.5 d'])
+    ]
+    measured_with: Annotated[
+        MeasuredWith | None,
+        Field(
+            description='How the windows were measured (see windows[].measured_with); `mixed` when windows differ.',
+            examples=['sli'],
+        ),
+    ]
+    windows: Annotated[
+        list[Window],
+        Field(
+            description='Every alert window of the tiers, shortest first.',
+            examples=[[{'window': '5m', 'burn_rate': 20, 'error_ratio': 0.02, 'measured_with': 'sli'}]],
+        ),
+    ]
+    tiers: Annotated[
+        list[Tier10],
+        Field(
+            description="The specification's enabled tiers, fastest first, each with its check.",
+            examples=[[{'tier': 'page_fast', 'severity': 'critical', 'pages': True, 'long_window': '1h', 'short_window': '5m', 'factor': 14.4, 'long_burn_rate': 20, 'short_burn_rate': 20, 'holds': True}]],
+        ),
+    ]
+
+
+class Objective(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    slo: Annotated[
+        defs.Name | None,
+        Field(description="The SLO's name; null for a measurement that names none."),
+    ] = None
+    target: Annotated[
+        defs.TargetPercent | None, Field(description='The objective in percent.')
+    ]
+    actual: Annotated[
+        defs.Percent | None,
+        Field(
+            description='The measured percent of good events over the window (over what exists of it when partial).'
+        ),
+    ]
+    window: Annotated[defs.Duration | None, Field(description='The SLO window.')] = None
+    budget_remaining: Annotated[
+        BudgetRemaining | None,
+        Field(description="The card's percent text of budget_remaining_fraction."),
+    ]
+    budget_remaining_fraction: Annotated[
+        BudgetRemainingFraction | None,
+        Field(description='1 - (1 - actual/100) / (1 - target/100).'),
+    ] = None
+    state: Annotated[
+        State | None,
+        Field(
+            description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
+        ),
+    ] = None
+    source: Annotated[
+        Source4 | None, Field(description='Where the actual came from.')
+    ] = None
+    partial: Annotated[
+        StrictBool | None,
+        Field(
+            description='True when the live source holds less data than the SLO window: actual and budget are then computed over the data that exist (as if the rest of the window went the same way) and a PARTIAL_WINDOW warning says so; null when nobody knows.',
+            examples=[True],
+        ),
+    ] = None
+    data_coverage: Annotated[
+        DataCoverage | None,
+        Field(
+            description='How much of the SLO window the live source holds data for (sampled in steps of the window / 10,000, whole minutes); null when the figure did not come from a live source.',
+            examples=[{'seconds': 10500, 'duration': '2.92 h', 'fraction_of_window': 0.0041}],
+        ),
+    ] = None
+    burn: Burn | None = None
+
+
+class ServiceCompliance(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    slo: Annotated[
+        defs.Name | None,
+        Field(description="The SLO's name; null for a measurement that names none."),
+    ] = None
+    target: Annotated[
+        defs.TargetPercent | None, Field(description='The objective in percent.')
+    ]
+    actual: Annotated[
+        defs.Percent | None,
+        Field(
+            description='The measured percent of good events over the window (over what exists of it when partial).'
+        ),
+    ]
+    window: Annotated[defs.Duration | None, Field(description='The SLO window.')] = None
+    budget_remaining: Annotated[
+        BudgetRemaining | None,
+        Field(description="The card's percent text of budget_remaining_fraction."),
+    ]
+    budget_remaining_fraction: Annotated[
+        BudgetRemainingFraction | None,
+        Field(description='1 - (1 - actual/100) / (1 - target/100).'),
+    ] = None
+    state: Annotated[
+        State | None,
+        Field(
+            description="The card's error-budget policy: healthy > 25 %, warning 10-25 %, exhausted < 10 %."
+        ),
+    ] = None
+    source: Annotated[
+        Source4 | None, Field(description='Where the actual came from.')
+    ] = None
+    objectives: Annotated[
+        list[Objective] | None,
+        Field(
+            description='Every objective of the service when it has several.',
+            min_length=2,
+        ),
+    ] = None
+    partial: Annotated[
+        StrictBool | None,
+        Field(
+            description='True when the live source holds less data than the SLO window: actual and budget are then computed over the data that exist (as if the rest of the window went the same way) and a PARTIAL_WINDOW warning says so; null when nobody knows.',
+            examples=[True],
+        ),
+    ] = None
+    data_coverage: Annotated[
+        DataCoverage | None,
+        Field(
+            description='How much of the SLO window the live source holds data for (sampled in steps of the window / 10,000, whole minutes); null when the figure did not come from a live source.',
+            examples=[{'seconds': 10500, 'duration': '2.92 h', 'fraction_of_window': 0.0041}],
+        ),
+    ] = None
+    burn: Burn | None = None
 
 
 class ObservabilityHealthResponse(ResponseEnvelope):
@@ -330,13 +1138,28 @@ class ObservabilityHealthResponse(ResponseEnvelope):
         extra='forbid',
     )
     status: Annotated[Literal['OBSERVABILITY_HEALTH'], Field(pattern='^[A-Z][A-Z_]*$')]
-    coverage: Coverage
+    coverage: Annotated[
+        Coverage,
+        Field(
+            description='Which services are instrumented and which components monitored (planners/health/coverage.py).'
+        ),
+    ]
     slo_compliance: Annotated[
         dict[Annotated[str, StringConstraints(pattern=r'^[a-z][a-z0-9_-]{0,62}$', strict=True)], ServiceCompliance],
         Field(description='Per service.'),
     ]
-    alert_health: AlertHealth
-    recommendations: list[Recommendation1 | Recommendation2]
+    alert_health: Annotated[
+        AlertHealth,
+        Field(
+            description="Alert health from the request's history and the live sources (planners/health/alerts.py)."
+        ),
+    ]
+    recommendations: Annotated[
+        list[Recommendation1 | Recommendation2],
+        Field(
+            description='What to do next, in the order of planners/knowledge/health_rules.py.'
+        ),
+    ]
     sources: Annotated[
         Sources | None, Field(description='Where the figures came from.')
     ] = None

@@ -166,7 +166,7 @@ class Links(BaseModel):
     dashboard: StrictStr
 
 
-class Tier6(Enum):
+class Tier14(Enum):
     page_fast = 'page_fast'
     page_slow = 'page_slow'
     ticket_fast = 'ticket_fast'
@@ -182,7 +182,7 @@ class Tier(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    tier: Tier6
+    tier: Tier14
     severity: Severity
     long_window: Annotated[StrictStr, Field(pattern='^[0-9]+(ms|s|m|h|d|w|y)$')]
     short_window: Annotated[StrictStr, Field(pattern='^[0-9]+(ms|s|m|h|d|w|y)$')]
@@ -259,7 +259,7 @@ class State(Enum):
     exhausted = 'exhausted'
 
 
-class State3(BaseModel):
+class State6(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
@@ -268,7 +268,7 @@ class State3(BaseModel):
     actions: Annotated[list[StrictStr], Field(min_length=1)]
 
 
-class State5(Enum):
+class State8(Enum):
     healthy = 'healthy'
     warning = 'warning'
     exhausted = 'exhausted'
@@ -293,7 +293,7 @@ class CurrentItem(BaseModel):
             pattern='^-?[0-9]+(\\.[0-9]+)?$',
         ),
     ]
-    state: State5
+    state: State8
     actions: list[StrictStr]
 
 
@@ -302,7 +302,7 @@ class Policy(BaseModel):
         extra='forbid',
     )
     formula: StrictStr
-    states: Annotated[list[State3], Field(max_length=3, min_length=3)]
+    states: Annotated[list[State6], Field(max_length=3, min_length=3)]
     current: list[CurrentItem]
 
 

@@ -1,225 +1,290 @@
-"""A live source: SLO actuals, firing alerts and instrumented services read from a Prometheus HTTP API.
+"""A live source: SLO actuals and burn rates, how much of each window holds data, scrape targets, firing
+alerts and the alert history, read from a Prometheus HTTP API.
 
-The health planner stays pure; the engine calls `PrometheusSource.live(state)` before planning and passes the
-result as ctx.stored["live"]. Its shape (every key optional to the planner; a missing key means "unknown"):
+The health and gate planners stay pure; the engine calls `PrometheusSource.live(state)` before planning and
+passes the result as ctx.stored["live"]. Its shape (every key optional to the planners; missing = unknown):
 
     {
       "source": "prometheus",
-      "slos": [                       # one entry per objective Prometheus has data for
-        {"service": "api-gateway", "slo": "availability", "window": "30d",
-         "actual": 99.92,             # percent good over the window; float noise below 1e-9 % dropped
-         "query": "<the PromQL that measured it>"}
+      "evaluated_at": 1764064800.0,   # the time every query was evaluated at (Unix seconds)
+      "slos": [                       # one entry per stored objective Prometheus has data for
+        {"service": "api-gateway",    # null: an SLO over the whole system (its series carry no service label)
+         "slo": "availability", "window": "30d",
+         "actual": 99.92,             # percent good over the window (over what exists of it); 1e-9 % noise dropped
+         "measured_with": "recording_rule" | "sli" | "default_sli", "query": "<the PromQL>",
+         "data_seconds": 10500}       # how much of the window holds data (null: unknown), see queries.py
+      ],
+      "burn_rates": [                 # one entry per stored objective, every alert window of its tiers
+        {"service": ..., "slo": ..., "windows": [
+          {"window": "5m", "error_ratio": "0.02" | null, "measured_with": "recording_rule" | ... | null}]}
       ],
       "firing_alerts": [              # /api/v1/alerts entries in state "firing" (pending ones are not firing)
         {"alert": "PaymentServiceErrorBudgetBurn", "service": "payment-service", "severity": "critical",
-         "active_at": "2026-11-25T10:00:00Z"}
+         "tier": "page_fast", "active_at": "2026-11-25T10:00:00Z", "labels": {...}}
       ],
-      "instrumented_services": ["api-gateway", ...]   # services with http_requests_total in the last hour
+      "instrumented_services": ["api-gateway", ...],   # services with http_requests_total in the last hour
+      "scrape_targets": [{"job": "api", "service": "api-gateway" | null, "targets": 2, "up": 1}],
+      "alert_history": {"window": "1d", "alerts": [{"labels": {...}, "starts": 3, "firing_minutes": 12}]}
     }
 
-How an actual is measured, first that answers wins:
-  1. the SLO planner's recording rule `slo:error_ratio:rate<window>{service, slo}` (planners.slo.burn_rate), so the
-     figure is the one the burn-rate alerts see;
-  2. for availability objectives, the plain ratio of 5xx responses over http_requests_total in the window (the
-     card's metric and labels), when the rules are not deployed.
-Objectives come from the stored state: each stored SLO specification's objectives and each stored alerting
-configuration's SLO. An objective neither query answers is left out (the planner reports it as unknown).
+How each figure is measured is in acp.sources.queries. Objectives come from the stored state
+(planners.health.specs): each SLO specification's objectives and each alerting configuration's SLO.
 
 An unreachable or broken Prometheus is acp.errors.Unavailable (retryable), naming the host, never credentials.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import re
-import socket
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
+import copy
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from acp.errors import Unavailable
-from planners.conventions import slo_error_ratio_record as error_ratio_record
-from planners.durations import parse_duration, prometheus_duration
+from acp.sources import queries as q
+from acp.sources.http_json import DEFAULT_TIMEOUT_SECONDS, JsonApi
+from planners import conventions
+from planners.health.specs import StoredObjective, stored_objectives
+from planners.knowledge.health_rules import ALERT_REVIEW_WINDOW
 
-DEFAULT_TIMEOUT_SECONDS = 5.0
-INSTRUMENTED_LOOKBACK = "1h"  # a service that sent no request metrics for an hour is not observed now
 ACTUAL_PLACES = Decimal("1e-9")  # PromQL divides in float64; digits past this are rounding noise, not signal
-MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+MAX_LABEL_VALUE_CHARS = 256  # what a report repeats of a label value Prometheus holds (the schema's cap)
 
-# The card's request metric and its labels (reference card: http_requests_total, labels method/status/endpoint;
-# `service` is the label the generated scrape configs add).
-REQUESTS_METRIC = "http_requests_total"
-SERVER_ERRORS = 'status=~"5.."'
+Recorded = dict[tuple["str | None", str, str], "Decimal | None"]
 
-_LABEL_VALUE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")  # defs.json name: nothing in it can break a PromQL string
-
-
-@dataclass(frozen=True)
-class Objective:
-    service: str
-    slo: str
-    window: str
-    kind: str | None = None
+# Kept importable under their old names: older callers and tests read them from here.
+Objective = StoredObjective
+objectives_of = stored_objectives
 
 
 class PrometheusSource:
     """`PrometheusSource("http://prometheus:9090").live(store.state(system))` -> the ctx.stored["live"] dict.
 
     at: evaluate every query at this Unix time instead of the server's now (tests and reproducible reports).
+    alert_window: how far back the ALERTS history is read (planners.knowledge.health_rules.ALERT_REVIEW_WINDOW).
     """
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, *, at: float | None = None) -> None:
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError("a Prometheus URL is http(s)://[user:password@]host[:port][/path]")
-        host = parsed.hostname + (f":{parsed.port}" if parsed.port else "")
-        # Credentials in the URL become a basic-auth header (urllib would not send them) and leave every message.
-        self._headers = {"Accept": "application/json"}
-        if parsed.username is not None:
-            pair = f"{urllib.parse.unquote(parsed.username)}:{urllib.parse.unquote(parsed.password or '')}"
-            self._headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
-        self.url = urllib.parse.urlunsplit((parsed.scheme, host, parsed.path.rstrip("/"), "", ""))
-        self.timeout = timeout
-        self.at = at
-        self._where = f"{parsed.scheme}://{host}"
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, *, at: float | None = None,
+                 alert_window: str = ALERT_REVIEW_WINDOW) -> None:
+        self.api = JsonApi(url, "Prometheus", timeout)
+        self.url, self.timeout, self.at = self.api.url, timeout, at
+        self.alert_window = alert_window
+        self._answers: dict[str, list[dict[str, Any]]] | None = None  # set while one live() call runs
 
     # ---- what the engine calls -----------------------------------------------------------------------
 
     def live(self, state: Mapping[str, Any] | None) -> dict[str, Any]:
-        objectives = objectives_of(state or {})
+        objectives = stored_objectives(state or {})
+        pinned = copy.copy(self)  # every query of one report is evaluated at one instant...
+        pinned.at = evaluated_at = self.at if self.at is not None else self._server_time()
+        pinned._answers = {}  # ...so a query two SLOs share (one SLI's total, say) is asked once
+        recorded = pinned.recorded_error_ratios({o.service_label for o in objectives})
         return {
             "source": "prometheus",
-            "slos": self.measure(objectives),
-            "firing_alerts": self.firing_alerts(),
-            "instrumented_services": self.instrumented_services(),
+            "evaluated_at": evaluated_at,
+            "slos": pinned.measure(objectives, recorded),
+            "burn_rates": pinned.burn_rates(objectives, recorded),
+            "firing_alerts": pinned.firing_alerts(),
+            "instrumented_services": pinned.instrumented_services(),
+            "scrape_targets": pinned.scrape_targets(),
+            "alert_history": pinned.alert_history(),
         }
 
-    # ---- measurements ------------------------------------------------------------------------------
+    # ---- SLOs --------------------------------------------------------------------------------------
 
-    def measure(self, objectives: Iterable[Objective]) -> list[dict[str, Any]]:
+    def measure(self, objectives: Iterable[StoredObjective],
+                recorded: Recorded | None = None) -> list[dict[str, Any]]:
+        """Each objective's actual over its window, and how much of the window holds data."""
         measured = []
-        for objective in sorted(set(objectives), key=lambda o: (o.service, o.slo, o.window)):
-            for query in queries_for(objective):
-                ratio = self._scalar(query)
-                # Outside [0, 1] is no error ratio (a counter reset inside a short window can do it): not measured.
-                if ratio is not None and 0 <= ratio <= 1:
-                    measured.append({"service": objective.service, "slo": objective.slo, "window": objective.window,
-                                     "actual": actual_percent(ratio), "query": query})
-                    break
+        for objective in _unique(objectives):
+            found = self._error_ratio(objective, objective.window, recorded)
+            if found is None:
+                continue
+            ratio, how, query = found
+            measured.append({"service": objective.service_label, "slo": objective.slo, "window": objective.window,
+                             "actual": actual_percent(ratio), "measured_with": how, "query": query,
+                             "data_seconds": self.data_seconds(objective)})
         return measured
 
+    def burn_rates(self, objectives: Iterable[StoredObjective],
+                   recorded: Recorded | None = None) -> list[dict[str, Any]]:
+        """Each objective's error ratio over every alert window of its tiers (null where nothing answers)."""
+        entries = []
+        for objective in _unique(objectives):
+            windows = []
+            for window in objective.alert_windows:
+                found = self._error_ratio(objective, window, recorded)
+                windows.append({"window": window, "error_ratio": None if found is None else str(found[0]),
+                                "measured_with": None if found is None else found[1]})
+            entries.append({"service": objective.service_label, "slo": objective.slo, "windows": windows})
+        return entries
+
+    def data_seconds(self, objective: StoredObjective) -> int | None:
+        """Seconds of the SLO window that hold SLI data: from the first sampled step with a value to now."""
+        query = q.data_extent_query(objective)
+        if query is None:
+            return None
+        result = self.query(query)
+        if len(result) != 1:
+            return None
+        try:
+            at, earliest = Decimal(str(result[0]["value"][0])), Decimal(result[0]["value"][1])
+        except (InvalidOperation, KeyError, IndexError, TypeError):
+            return None
+        if not earliest.is_finite():
+            return None
+        seconds = int(at - earliest)
+        # Steps are aligned to multiples of the step: data older than the window starts within one step of it.
+        if seconds >= objective.window_seconds - q.data_extent_step_seconds(objective.window_seconds):
+            return objective.window_seconds
+        return max(0, seconds)
+
+    def recorded_error_ratios(self, services: Iterable[str | None]) -> Recorded:
+        """Every recorded slo:error_ratio:rate<window> of the services, in one query: {(service, slo, window): ratio}
+        (service None: a system-wide SLO's series, which carry no service label)."""
+        names = sorted(set(services), key=lambda name: name or "")
+        if not names:
+            return {}
+        found: Recorded = {}
+        for sample in self.query(q.recorded_error_ratios_query(names)):
+            metric = sample.get("metric") or {}
+            window = q.recorded_window(str(metric.get("__name__", "")))
+            key = (metric.get(conventions.SERVICE) or None, metric.get(conventions.SLO), window)
+            if window is None or key[1] is None:
+                continue
+            if key in found:  # two series for one SLO and window: duplicated rule files, no single figure
+                raise self.api.unavailable(f"holds more than one {metric.get('__name__')} series for "
+                                           f"{key[0]} {key[1]}", query=q.recorded_error_ratios_query(names))
+            found[key] = _decimal(sample)
+        return found
+
+    def _error_ratio(self, objective: StoredObjective, window: str,
+                     recorded: Recorded | None = None) -> tuple[Decimal, str, str] | None:
+        for how, query in q.error_ratio_queries(objective, window):
+            if how == q.RECORDING_RULE and recorded is not None:
+                ratio = recorded.get((objective.service_label, objective.slo, window))
+            else:
+                ratio = self._scalar(query)
+            # Outside [0, 1] is no error ratio (a counter reset inside a short window can do it): not measured.
+            if ratio is not None and 0 <= ratio <= 1:
+                return ratio, how, query
+        return None
+
+    # ---- alerts and targets ------------------------------------------------------------------------
+
     def firing_alerts(self) -> list[dict[str, Any]]:
-        data = self._get("/api/v1/alerts", {})
+        data = self._data("/api/v1/alerts", {})
         alerts = []
         for alert in data.get("alerts") or []:
             if alert.get("state") != "firing":
                 continue
-            labels = alert.get("labels") or {}
-            alerts.append({"alert": labels.get("alertname"), "service": labels.get("service"),
-                           "severity": labels.get("severity"), "active_at": alert.get("activeAt")})
-        return sorted(alerts, key=lambda a: (a["alert"] or "", a["service"] or "", a["active_at"] or ""))
+            labels = _labels(alert.get("labels"))
+            alerts.append({"alert": labels.get("alertname"), "service": labels.get(conventions.SERVICE),
+                           "severity": labels.get(conventions.SEVERITY), "tier": labels.get(conventions.TIER),
+                           "active_at": alert.get("activeAt"), "labels": labels})
+        return sorted(alerts, key=lambda a: (a["alert"] or "", a["service"] or "", a["active_at"] or "",
+                                             sorted(a["labels"].items())))
 
     def instrumented_services(self) -> list[str]:
-        query = f"count by (service) (count_over_time({REQUESTS_METRIC}[{INSTRUMENTED_LOOKBACK}]))"
-        return sorted({sample["metric"].get("service") for sample in self.query(query)} - {None, ""})
+        return sorted({sample["metric"].get(conventions.SERVICE) for sample in self.query(q.INSTRUMENTED)}
+                      - {None, ""})
+
+    def scrape_targets(self) -> list[dict[str, Any]]:
+        """Targets per (job, service label): how many Prometheus scrapes and how many answered the last scrape."""
+        up = {_group(sample): _count(sample) for sample in self.query(q.SCRAPE_TARGETS_UP)}
+        return [{"job": job, "service": service, "targets": _count(sample), "up": up.get((job, service), 0)}
+                for sample in self.query(q.SCRAPE_TARGETS) for job, service in [_group(sample)]]
+
+    def alert_history(self) -> dict[str, Any]:
+        """Per alert label set over the review window: starts and minutes spent firing."""
+        minutes = {_key(sample): _count(sample) for sample in self.query(q.alert_firing_minutes_query(self.alert_window))}
+        alerts = []
+        for sample in self.query(q.alert_starts_query(self.alert_window)):
+            labels = _labels(sample.get("metric"))
+            labels.pop("alertstate", None)
+            alerts.append({"labels": labels, "starts": _count(sample), "firing_minutes": minutes.get(_key(sample), 0)})
+        return {"window": self.alert_window, "alerts": sorted(alerts, key=lambda a: sorted(a["labels"].items()))}
 
     # ---- the HTTP API ------------------------------------------------------------------------------
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         """An instant query's vector: [{"metric": {labels}, "value": [time, "text"]}]."""
+        if self._answers is not None and promql in self._answers:
+            return self._answers[promql]
         params = {"query": promql}
         if self.at is not None:
             params["time"] = repr(float(self.at))
-        data = self._get("/api/v1/query", params)
+        data = self._data("/api/v1/query", params)
         if data.get("resultType") != "vector":
-            raise Unavailable(f"Prometheus at {self._where} answered a {data.get('resultType')} to an instant query",
-                              details={"source": "prometheus"})
-        return list(data.get("result") or [])
+            raise self.api.unavailable(f"answered a {data.get('resultType')} to an instant query")
+        result = list(data.get("result") or [])
+        if self._answers is not None:
+            self._answers[promql] = result
+        return result
+
+    def _server_time(self) -> float:
+        """Prometheus's own clock, so that every query of one report is evaluated at the same instant."""
+        data = self._data("/api/v1/query", {"query": "time()"})
+        try:
+            return float(data["result"][0])
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise self.api.unavailable("did not answer time() with a scalar") from None
 
     def _scalar(self, promql: str) -> Decimal | None:
         result = self.query(promql)
         if not result:
             return None
         if len(result) > 1:  # the queries aggregate or select one series; more means duplicated rule series
-            raise Unavailable(f"Prometheus at {self._where} returned {len(result)} series where one was expected",
-                              details={"source": "prometheus", "query": promql})
-        try:
-            value = Decimal(result[0]["value"][1])
-        except (InvalidOperation, KeyError, IndexError, TypeError):
-            return None
-        return value if value.is_finite() else None  # NaN: no traffic in the window, so nothing measured
+            raise self.api.unavailable(f"returned {len(result)} series where one was expected", query=promql)
+        return _decimal(result[0])
 
-    def _get(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
-        url = self.url + path + ("?" + urllib.parse.urlencode(params) if params else "")
-        request = urllib.request.Request(url, headers=self._headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
-                body = response.read(MAX_RESPONSE_BYTES + 1)
-        except urllib.error.HTTPError as exc:
-            body = exc.read(MAX_RESPONSE_BYTES + 1)
-            payload = _json(body)
-            reason = payload.get("error") if isinstance(payload, dict) else None
-            raise Unavailable(f"Prometheus at {self._where} answered HTTP {exc.code}"
-                              f"{': ' + str(reason)[:300] if reason else ''}",
-                              details={"source": "prometheus", "http_status": exc.code}) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise Unavailable(f"Prometheus at {self._where} cannot be reached within {self.timeout:g}s: "
-                              f"{type(reason).__name__}", details={"source": "prometheus"}) from None
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise Unavailable(f"Prometheus at {self._where} sent more than {MAX_RESPONSE_BYTES} bytes",
-                              details={"source": "prometheus"})
-        payload = _json(body)
+    def _data(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+        payload = self.api.get(path, params, error_field="error")
         if not isinstance(payload, dict) or payload.get("status") != "success":
-            raise Unavailable(f"Prometheus at {self._where} did not answer as the Prometheus HTTP API does",
-                              details={"source": "prometheus"})
-        return payload.get("data") or {}
+            raise self.api.unavailable("did not answer as the Prometheus HTTP API does")
+        data = payload.get("data")
+        return data if isinstance(data, dict) else {}
 
 
-def _json(body: bytes) -> Any:
+def _decimal(sample: Mapping[str, Any]) -> Decimal | None:
     try:
-        return json.loads(body)
-    except ValueError:
+        value = Decimal(sample["value"][1])
+    except (InvalidOperation, KeyError, IndexError, TypeError):
         return None
+    return value if value.is_finite() else None  # NaN: no traffic in the window, so nothing measured
 
 
-# ------------------------------------------------------------------------------------------------ queries
-
-def objectives_of(state: Mapping[str, Any]) -> list[Objective]:
-    """The objectives the store knows for a system: SLO specifications first, then alerting configurations."""
-    found: dict[tuple[str, str], Objective] = {}
-    for service, spec in sorted((state.get("slos") or {}).items()):
-        for slo in (spec or {}).get("slos") or []:
-            if slo.get("name") and slo.get("window"):
-                found.setdefault((service, slo["name"]), Objective(service, slo["name"], slo["window"],
-                                                                   slo.get("kind")))
-    for _, config in sorted((state.get("alerting") or {}).items()):
-        slo = (config or {}).get("slo") or {}
-        if slo.get("service") and slo.get("name") and slo.get("window"):
-            found.setdefault((slo["service"], slo["name"]), Objective(slo["service"], slo["name"], slo["window"]))
-    return [found[key] for key in sorted(found)]
+def _unique(objectives: Iterable[StoredObjective]) -> list[StoredObjective]:
+    return sorted(set(objectives), key=lambda o: (o.service, o.slo, o.window))
 
 
-def queries_for(objective: Objective) -> list[str]:
-    """PromQL for the objective's error ratio over its window, most faithful first."""
-    for value in (objective.service, objective.slo):
-        if not _LABEL_VALUE.match(value):
-            raise ValueError(f"not a safe label value: {value[:70]!r}")
-    window = prometheus_duration(parse_duration(objective.window))
-    selector = f'service="{objective.service}",slo="{objective.slo}"'
-    queries = [f"{error_ratio_record(window)}{{{selector}}}"]
-    if objective.kind in (None, "availability"):
-        total = f'sum(rate({REQUESTS_METRIC}{{service="{objective.service}"}}[{window}]))'
-        errors = f'sum(rate({REQUESTS_METRIC}{{service="{objective.service}",{SERVER_ERRORS}}}[{window}]))'
-        queries.append(f"({errors} or vector(0)) / ({total} > 0)")
-    return queries
+def _labels(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k)[:MAX_LABEL_VALUE_CHARS]: str(v)[:MAX_LABEL_VALUE_CHARS] for k, v in raw.items() if k != "__name__"}
+
+
+def _key(sample: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(_labels(sample.get("metric")).items()))
+
+
+def _group(sample: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    metric = sample.get("metric") or {}
+    return metric.get("job") or None, metric.get(conventions.SERVICE) or None
+
+
+def _count(sample: Mapping[str, Any]) -> int:
+    try:
+        value = Decimal(sample["value"][1])
+    except (InvalidOperation, KeyError, IndexError, TypeError):
+        return 0
+    return int(value) if value.is_finite() else 0
 
 
 def actual_percent(error_ratio: Decimal) -> float:
     """(1 - error ratio) x 100, cut to ACTUAL_PLACES: 0.0008 -> 99.92."""
     percent = ((1 - error_ratio) * 100).quantize(ACTUAL_PLACES).normalize()
     return float(percent)
+
+
+def queries_for(objective: StoredObjective) -> list[str]:
+    """PromQL for the objective's error ratio over its own window, most faithful first."""
+    return [query for _, query in q.error_ratio_queries(objective, objective.window)]

@@ -5,8 +5,11 @@ What is kept per `system` (DESIGN.md section 7):
     slos      {service: the latest SLO_SPECIFICATION content for that service}
     alerting  {slo or configuration name: the latest ALERT_RULES content}
 (content: the response without its envelope and without its artifacts)
-and an append-only message log (request_id, system, cmd, request hash, response hash, response, time) that
-answers a reused request_id without planning or writing twice. The log keeps no request body: only its hash.
+and an append-only message log (request_id, system, cmd, request hash, response hash, time) that answers a
+reused request_id without planning or writing twice. The log keeps no request body: only its hash. Response
+bodies are kept once per content in `response_body`, keyed by the hash of the response without its request_id, so
+a thousand identical answers cost one body and a thousand small log rows. With a retention, log rows older than
+it are deleted (never the ones current state came from), and so are the bodies no row refers to any more.
 
 A backend supplies a transaction (`_transaction`) and a placeholder style; the SQL below is the same for both.
 """
@@ -15,13 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
+import time
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
-from typing import Any, Mapping, NamedTuple, Protocol, Sequence, runtime_checkable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping, NamedTuple, Protocol, Sequence, runtime_checkable
 
 from acp.canonical import canonical_json
 from acp.store.redaction import without_secrets
+
+log = logging.getLogger("acp.store")
 
 
 class StoredAnswer(NamedTuple):
@@ -38,6 +46,12 @@ class Store(Protocol):
 
     def lookup(self, request_id: str) -> StoredAnswer | None:
         """The logged answer to request_id, with the hash of the request it answered."""
+
+    def prune(self) -> int:
+        """Apply the retention now; the number of log rows deleted (0 without a retention)."""
+
+    def check_writable(self, timeout: float) -> str | None:
+        """None when the store could take a write within `timeout` seconds, else the reason it cannot."""
 
     def state(self, system: str) -> dict:
         """{"setup": request | None, "slos": {service: content}, "alerting": {name: content}}."""
@@ -74,12 +88,33 @@ def state_entry(cmd: str, request: Mapping[str, Any], response: Mapping[str, Any
 
 
 def response_hash(response: Mapping[str, Any]) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(response).encode("utf-8")).hexdigest()
+    """The key of a response body: its canonical JSON without the request_id, which is the one field two sends of
+    the same content differ in. (The response's own `hash` is not trusted as the key: the store is handed dicts.)"""
+    content = {k: v for k, v in response.items() if k != "request_id"}
+    return "sha256:" + hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def body_text(response: Mapping[str, Any]) -> str:
+    """The stored body: the response as sent, key order kept so a retry gets the same bytes, its request_id
+    emptied in place (the log row holds it)."""
+    body = {k: ("" if k == "request_id" else v) for k, v in response.items()}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def with_request_id(body: dict[str, Any], request_id: str) -> dict[str, Any]:
+    if "request_id" in body:
+        body["request_id"] = request_id
+    return body
 
 
 def utc_now() -> str:
-    """When a message was accepted: for people reading the log; nothing orders by it."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """When a message was accepted: for people reading the log and for the retention."""
+    return timestamp(datetime.now(timezone.utc))
+
+
+def timestamp(moment: datetime) -> str:
+    # Fixed width, so that text order is time order (the retention compares the text).
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Cursor(Protocol):
@@ -89,8 +124,18 @@ class Cursor(Protocol):
 
 
 _INSERT_LOG = (
-    "INSERT INTO message_log (request_id, system, cmd, request_hash, response_hash, response, recorded_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING"
+    "INSERT INTO message_log (request_id, system, cmd, request_hash, response_hash, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING"
+)
+_INSERT_BODY = "INSERT INTO response_body (response_hash, body) VALUES (?, ?) ON CONFLICT (response_hash) DO NOTHING"
+# Rows past the retention, except those the current state was written by (system_state.request_id).
+_PRUNE_LOG = (
+    "DELETE FROM message_log WHERE recorded_at < ?"
+    " AND request_id NOT IN (SELECT request_id FROM system_state) RETURNING response_hash"
+)
+_PRUNE_BODY = (
+    "DELETE FROM response_body WHERE response_hash = ?"
+    " AND NOT EXISTS (SELECT 1 FROM message_log WHERE message_log.response_hash = ?)"
 )
 _UPSERT_STATE = (
     "INSERT INTO system_state (system, part, key, body, request_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
@@ -100,9 +145,29 @@ _UPSERT_STATE = (
 
 
 class SqlStore(ABC):
-    """record / lookup / state over the tables of `acp.store.migrations`; a backend adds connections."""
+    """record / lookup / state over the tables of `acp.store.migrations`; a backend adds connections.
+
+    retention: how long the log keeps a row (None: forever). Pruning runs after a record, at most once per
+    `prune_interval` seconds, in a transaction of its own, so an answer is never held up waiting for it.
+    clock: the time now, as an aware datetime (tests move it).
+    """
 
     placeholder = "?"
+    retention: timedelta | None = None
+    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(timezone.utc))
+    _last_prune: float = float("-inf")
+
+    def _configure_retention(self, retention: timedelta | None, clock: Callable[[], datetime] | None) -> None:
+        self.retention = retention
+        if clock is not None:
+            self.clock = clock
+        self._prune_lock = threading.Lock()
+
+    @property
+    def prune_interval(self) -> float:
+        if self.retention is None:
+            return float("inf")
+        return min(60.0, max(1.0, self.retention.total_seconds() / 100))
 
     @abstractmethod
     def _transaction(self, *, write: bool) -> AbstractContextManager[Cursor]:
@@ -121,27 +186,55 @@ class SqlStore(ABC):
         Returns False (and changes nothing) when request_id is already logged: two workers that raced on the
         same retry must not both overwrite state, and the first answer is the one a retry gets back.
         """
-        now = utc_now()
-        response_text = canonical_json(response)
+        now = timestamp(self.clock())
+        key = response_hash(response)
         entry = state_entry(cmd, request, response)
         with self._transaction(write=True) as cursor:
-            cursor.execute(self._sql(_INSERT_LOG), (request_id, system, cmd, request_hash,
-                                                    response_hash(response), response_text, now))
+            cursor.execute(self._sql(_INSERT_LOG), (request_id, system, cmd, request_hash, key, now))
             if cursor.rowcount == 0:
                 return False
+            cursor.execute(self._sql(_INSERT_BODY), (key, body_text(response)))
             if entry is not None:
-                part, key, body = entry
-                cursor.execute(self._sql(_UPSERT_STATE), (system, part, key, canonical_json(body), request_id, now))
+                part, state_key, body = entry
+                cursor.execute(self._sql(_UPSERT_STATE),
+                               (system, part, state_key, canonical_json(body), request_id, now))
+        self._prune_when_due()
         return True
 
     def lookup(self, request_id: str) -> StoredAnswer | None:
         with self._transaction(write=False) as cursor:
-            cursor.execute(self._sql("SELECT request_hash, response FROM message_log WHERE request_id = ?"),
-                           (request_id,))
+            cursor.execute(self._sql(
+                "SELECT message_log.request_hash, response_body.body FROM message_log JOIN response_body"
+                " ON response_body.response_hash = message_log.response_hash WHERE message_log.request_id = ?"),
+                (request_id,))
             row = cursor.fetchone()
         if row is None:
             return None
-        return StoredAnswer(row[0], _loads(row[1]))
+        return StoredAnswer(row[0], with_request_id(_loads(row[1]), request_id))
+
+    def prune(self) -> int:
+        if self.retention is None:
+            return 0
+        cutoff = timestamp(self.clock() - self.retention)
+        with self._transaction(write=True) as cursor:
+            cursor.execute(self._sql(_PRUNE_LOG), (cutoff,))
+            deleted = cursor.fetchall()
+            for key in sorted({row[0] for row in deleted}):
+                cursor.execute(self._sql(_PRUNE_BODY), (key, key))
+        return len(deleted)
+
+    def _prune_when_due(self) -> None:
+        if self.retention is None or time.monotonic() - self._last_prune < self.prune_interval:
+            return
+        if not self._prune_lock.acquire(blocking=False):
+            return  # another thread is pruning
+        try:
+            self._last_prune = time.monotonic()
+            self.prune()
+        except Exception:  # the answer is committed; a prune that failed is tried again next interval
+            log.warning("pruning the message log failed; it will be tried again", exc_info=True)
+        finally:
+            self._prune_lock.release()
 
     def state(self, system: str) -> dict:
         with self._transaction(write=False) as cursor:
@@ -159,12 +252,15 @@ class SqlStore(ABC):
     def answers(self, system: str) -> list[dict]:
         with self._transaction(write=False) as cursor:
             cursor.execute(self._sql(
-                "SELECT s.part, s.key, s.request_id, l.cmd, l.response FROM system_state s"
-                " JOIN message_log l ON l.request_id = s.request_id WHERE s.system = ? ORDER BY s.part, s.key"),
+                "SELECT s.part, s.key, s.request_id, l.cmd, b.body FROM system_state s"
+                " JOIN message_log l ON l.request_id = s.request_id"
+                " JOIN response_body b ON b.response_hash = l.response_hash"
+                " WHERE s.system = ? ORDER BY s.part, s.key"),
                 (system,))
             rows = cursor.fetchall()
-        return [{"part": part, "key": key, "request_id": request_id, "cmd": cmd, "response": _loads(response)}
-                for part, key, request_id, cmd, response in rows]
+        return [{"part": part, "key": key, "request_id": request_id, "cmd": cmd,
+                 "response": with_request_id(_loads(body), request_id)}
+                for part, key, request_id, cmd, body in rows]
 
     def log(self, system: str | None = None) -> list[dict[str, str]]:
         """The message log in the order it was written (for people and tests; responses left out)."""

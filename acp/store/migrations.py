@@ -46,6 +46,45 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+# Version 2: responses are stored once per content (a thousand identical answers were a thousand copies), keyed by
+# the hash of the response without its request_id; the log refers to them by that hash. Rows logged before keep
+# their old key (the hash of the whole response) and their body, which still holds its own request_id.
+_BODIES = "CREATE TABLE response_body (response_hash TEXT PRIMARY KEY, body TEXT NOT NULL)"
+_BODIES_FROM_LOG = (
+    "INSERT INTO response_body (response_hash, body) SELECT response_hash, MIN(response) FROM message_log"
+    " GROUP BY response_hash"
+)
+_LOG_V2_INDEXES = (
+    "CREATE INDEX message_log_by_system ON message_log (system, seq)",
+    "CREATE INDEX message_log_by_response ON message_log (response_hash)",  # finds bodies nothing refers to
+    "CREATE INDEX message_log_by_time ON message_log (recorded_at)",  # finds rows past the retention
+)
+_LOG_V2_COLUMNS = (
+    "request_id TEXT NOT NULL UNIQUE, system TEXT NOT NULL, cmd TEXT NOT NULL, request_hash TEXT NOT NULL,"
+    " response_hash TEXT NOT NULL, recorded_at TEXT NOT NULL"
+)
+
+MIGRATIONS += (
+    Migration(
+        2, "response bodies stored once per content; log rows refer to them by hash",
+        # SQLite drops a column by rebuilding the table (its indexes go with the old one).
+        sqlite=(
+            _BODIES, _BODIES_FROM_LOG,
+            f"CREATE TABLE message_log_v2 (seq INTEGER PRIMARY KEY AUTOINCREMENT, {_LOG_V2_COLUMNS})",
+            "INSERT INTO message_log_v2 (seq, request_id, system, cmd, request_hash, response_hash, recorded_at)"
+            " SELECT seq, request_id, system, cmd, request_hash, response_hash, recorded_at FROM message_log",
+            "DROP TABLE message_log",
+            "ALTER TABLE message_log_v2 RENAME TO message_log",
+            *_LOG_V2_INDEXES,
+        ),
+        postgresql=(
+            _BODIES, _BODIES_FROM_LOG,
+            "ALTER TABLE message_log DROP COLUMN response",
+            *_LOG_V2_INDEXES[1:],
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

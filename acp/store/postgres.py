@@ -8,7 +8,8 @@ transaction-scoped advisory lock so that replicas starting together apply each o
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from acp.errors import Unavailable
@@ -25,7 +26,9 @@ class PostgresStore(SqlStore):
     dialect = "postgresql"
     placeholder = "%s"
 
-    def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE, timeout: float = CONNECT_TIMEOUT_SECONDS,
+                 retention: timedelta | None = None, clock: Callable[[], datetime] | None = None) -> None:
+        self._configure_retention(retention, clock)
         try:
             import psycopg
             from psycopg_pool import ConnectionPool, PoolTimeout
@@ -71,6 +74,19 @@ class PostgresStore(SqlStore):
         except self._failures as exc:
             raise Unavailable(f"the state store (PostgreSQL at {self._where}) failed: {type(exc).__name__}",
                               details={"store": self.dialect}) from None
+
+    def check_writable(self, timeout: float) -> str | None:
+        """None when a connection comes within `timeout` seconds and the server accepts writes (not a standby in
+        recovery, not read-only), else why not (for /readyz)."""
+        try:
+            with self._pool.connection(timeout=timeout) as connection:
+                recovering, read_only = connection.execute(
+                    "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").fetchone()
+        except self._failures as exc:
+            return f"the state store (PostgreSQL at {self._where}) cannot be reached: {type(exc).__name__}"
+        if recovering or read_only == "on":
+            return f"the state store (PostgreSQL at {self._where}) is read-only"
+        return None
 
     def close(self) -> None:
         self._pool.close()

@@ -21,7 +21,7 @@ SCHEME = "acp"
 URI_TEMPLATE = "acp://{system}/{+path}"
 REMEMBERED_ANSWERS = 64  # answers kept in memory per process; the store keeps the rest
 SCANNED_LOG_ENTRIES = 500  # newest entries of the message log searched for files
-_URI = re.compile(r"^acp://(?P<system>[a-z][a-z0-9_-]{0,62})/(?P<path>[A-Za-z0-9_][A-Za-z0-9._/-]{0,254})$")
+_URI = re.compile(r"^acp://(?P<system>[a-z][a-z0-9_-]{0,62})/(?P<path>[A-Za-z0-9_][A-Za-z0-9._/-]{0,254})\Z")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 _WILDCARDS = frozenset({"", "0.0.0.0", "::", "[::]"})
-_HOST_HEADER = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,253})(:[0-9]{1,5})?$")
+_HOST_HEADER = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,253})(:[0-9]{1,5})?\Z")
 
 
 @dataclass(frozen=True)

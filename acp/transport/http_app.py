@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acp import schemas
 from acp.errors import AcpError, NotFound, Overloaded
+from acp.limits import OVERSIZE_ANSWER_FACTOR
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import DESCRIBE, Dispatcher
 from acp.transport.openapi import openapi_document
@@ -25,11 +26,12 @@ if TYPE_CHECKING:
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})  # probes must work without credentials
 # An oversized body is read and thrown away (never parsed) so the client can read the 413; past this
 # many times the limit the connection is simply cut.
-DRAIN_FACTOR = 4
+DRAIN_FACTOR = OVERSIZE_ANSWER_FACTOR
 
 
-def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(response, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def acp_response(response: dict[str, Any], headers: dict[str, str] | None = None, text: str | None = None) -> Response:
+    """text: the response already encoded (Dispatcher.encode), else it is encoded here."""
+    body = (text if text is not None else json.dumps(response, ensure_ascii=False, separators=(",", ":"))).encode()
     return Response(body, status_code=http_status(response), media_type="application/json", headers=headers)
 
 
@@ -105,13 +107,15 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
                 declared = request.headers.get("content-length", "")
                 too_large = dispatcher.too_large(int(declared) if declared.isdigit() else None)
                 return acp_response(dispatcher.refuse(outcome, too_large), {"Connection": "close"})
-            return acp_response(await dispatcher.handle(raw, outcome, _timeout(request)))
+            answer = await dispatcher.handle(raw, outcome, _timeout(request))
+            return acp_response(answer, text=dispatcher.encode(answer))
         finally:
             in_flight -= 1
 
     async def capabilities(request: Request) -> Response:
         outcome = _outcome_of(request.scope, dict(request.headers))
-        return acp_response(await dispatcher.handle(DESCRIBE, outcome, _timeout(request)))
+        answer = await dispatcher.handle(DESCRIBE, outcome, _timeout(request))
+        return acp_response(answer, text=dispatcher.encode(answer))
 
     async def schema(request: Request) -> Response:
         try:
@@ -126,6 +130,9 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
     async def readyz(request: Request) -> Response:
         if dispatcher.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
+        problem = await dispatcher.readiness.problem()
+        if problem is not None:
+            return JSONResponse({"status": "store_unavailable", "reason": problem}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     async def metrics(request: Request) -> Response:

@@ -24,8 +24,8 @@ import uvicorn
 from acp.engine import Engine
 from acp.errors import CATALOGUE, EXIT_LOCAL_FAILURE, AcpError
 from acp.limits import Limits
-from acp.sources.prometheus import PrometheusSource
-from acp.store import describe_location, open_store
+from acp.sources import live_source
+from acp.store import DEFAULT_RETENTION, describe_location, open_store
 from acp.transport.agent_endpoints import AgentEndpoints
 from acp.transport.auth import BearerAuth, load_token
 from acp.transport.dispatch import Dispatcher
@@ -39,6 +39,9 @@ log = logging.getLogger("acp.server")
 
 DEFAULT_GRPC_LISTEN = "127.0.0.1:50051"
 DEFAULT_HTTP_LISTEN = "127.0.0.1:8080"
+# After the grace period, how long the transports stay up to deliver the answers decided at its end (UNAVAILABLE
+# for abandoned requests, the committed answer for those whose commit had begun).
+ANSWER_MARGIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,9 @@ class ServeConfig:
     log_level: str = "info"
     validate_responses: bool = False
     state: str | None = None  # None: the XDG default SQLite file; each worker opens its own connection
+    state_retention: str = DEFAULT_RETENTION  # how long the message log keeps a row (acp.store.retention)
     prometheus_url: str | None = None
+    alertmanager_url: str | None = None
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -95,10 +100,10 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     http_host, configured_http_port = split_address(config.http_listen)
     token = load_token(config.auth_token_file) if config.auth_token_file else None
     auth = BearerAuth(token)
-    live = PrometheusSource(config.prometheus_url) if config.prometheus_url else None
+    live = live_source(config.prometheus_url, config.alertmanager_url)
     engine = Engine(validate_responses=config.validate_responses,
                     limits=Limits(max_message_bytes=config.max_message_bytes),
-                    store=open_store(config.state), live_source=live)
+                    store=open_store(config.state, retention=config.state_retention), live_source=live)
     dispatcher = Dispatcher(engine, Metrics(), config.max_message_bytes)
 
     grpc_server = GrpcServer(dispatcher, auth, config.tls, max_message_bytes=config.max_message_bytes,
@@ -116,7 +121,8 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
         build_app(dispatcher, auth, config.max_concurrent_rpcs, AgentEndpoints(dispatcher, endpoints)),
         log_config=None, access_log=False,
         # The lifespan starts and stops the MCP session manager and the A2A task handler with the listener.
-        lifespan="on", http="h11", timeout_graceful_shutdown=config.grace_period, server_header=False,
+        lifespan="on", http="h11", timeout_graceful_shutdown=config.grace_period + ANSWER_MARGIN_SECONDS,
+        server_header=False,
         **uvicorn_ssl_options(config.tls),
     ))
     await grpc_server.start()
@@ -144,11 +150,22 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     dispatcher.draining = True
     await grpc_server.drain()
     http_server.should_exit = True
-    await asyncio.gather(grpc_server.stop(config.grace_period), http_task, return_exceptions=True)
+    # At the end of the grace period every request not yet committing is answered UNAVAILABLE (and commits
+    # nothing); the transports keep their connections a margin longer so that those answers, and the answers
+    # being committed, reach their callers instead of a cut connection or uvicorn's plain-text 500.
+    abandon = loop.call_later(config.grace_period, _abandon_the_rest, dispatcher)
+    await asyncio.gather(grpc_server.stop(config.grace_period + ANSWER_MARGIN_SECONDS), http_task,
+                         return_exceptions=True)
+    abandon.cancel()
     dispatcher.shutdown()
     signalled.cancel()
     log_event(log, {"event": "stopped", "clean": clean})
     return 0 if clean else CATALOGUE["INTERNAL"].exit_code
+
+
+def _abandon_the_rest(dispatcher: Dispatcher) -> None:
+    abandoned = dispatcher.abandon_all()
+    log_event(log, {"event": "grace_period_over", "abandoned": abandoned})
 
 
 def _announce(config: ServeConfig, grpc_address: str, http_address: str) -> None:

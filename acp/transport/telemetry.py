@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -22,12 +23,15 @@ from prometheus_client import multiprocess
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 # Label values reaching Prometheus must come from a closed set; a caller's arbitrary cmd must not
 # create a new time series per request.
-_LABEL_VALUE = re.compile(r"^[A-Z][A-Z_]{0,39}$")
-_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+_LABEL_VALUE = re.compile(r"^[A-Z][A-Z_]{0,39}\Z")  # \Z: "$" would let a final newline into a label
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}\Z")
 
 
 class Metrics:
-    """The four series of DESIGN.md section 8, in a registry of their own (tests build several)."""
+    """The four series of DESIGN.md section 8, in a registry of their own (tests build several).
+
+    A labelled child is looked up once per label combination and kept: prometheus_client's labels() takes a
+    lock and checks the values on every call, which a request paid three times."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
@@ -47,12 +51,24 @@ class Metrics:
             "acp_validation_failures", "ACP requests answered with an error, by catalogue code.",
             ("code",), registry=self.registry,
         )
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (str(id(metric)), *labels)
+        child = self._children.get(key)
+        if child is None:  # label values come from closed sets (see Outcome), so this stays small
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def in_flight_for(self, transport: str) -> Any:
+        return self._child(self.in_flight, transport)
 
     def observe(self, outcome: "Outcome") -> None:
-        self.requests.labels(outcome.cmd_label, outcome.status_label, outcome.transport).inc()
-        self.duration.labels(outcome.cmd_label, outcome.transport).observe(outcome.duration)
-        if outcome.error_code:
-            self.validation_failures.labels(outcome.error_code).inc()
+        cmd, status, code = outcome.cmd_label, outcome.status_label, outcome.error_code
+        self._child(self.requests, cmd, status, outcome.transport).inc()
+        self._child(self.duration, cmd, outcome.transport).observe(outcome.duration)
+        if code:
+            self._child(self.validation_failures, code).inc()
 
     def exposition(self) -> bytes:
         """With --workers N each process writes its samples to PROMETHEUS_MULTIPROC_DIR; any worker
@@ -112,6 +128,7 @@ class Outcome:
         return fields
 
 
+@lru_cache(maxsize=1)
 def _known_commands() -> frozenset[str]:
     from acp.commands import COMMANDS
 
@@ -156,6 +173,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "info") -> None:
+    # The formatter writes none of the caller's file and line, thread or process name, so a record need not
+    # find them (logging HOWTO, "Optimization"): walking the stack was most of a cheap request's log line.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -3,11 +3,16 @@
 __all__ = ['plan', 'secret_files']
 
 
-def __getattr__(name: str):
-    # Imported on first use: renderers import this package's tables (planners.alerting.<module>), and an eager
-    # import of the planner here would import those renderers back while they are half-initialised.
-    if name in __all__:
-        from planners.alerting import planner
+def plan(request, ctx):
+    """The command's planner (planners.alerting.planner.plan). It is imported on the first call, so a process that
+    answers one command (an `acpctl send`) imports that command's planner and no other."""
+    from planners.alerting.planner import plan as planned
 
-        return getattr(planner, name)
-    raise AttributeError(name)
+    return planned(request, ctx)
+
+
+def secret_files(request):
+    """planners.alerting.planner.secret_files, imported on first use like `plan`."""
+    from planners.alerting.planner import secret_files as found
+
+    return found(request)

@@ -33,7 +33,7 @@ DEFAULT_TARGETS = {level: target for level, target, _ in DEFAULT_LEVELS}
 MAX_PAGES_PER_HOUR = 3
 MIN_PAGER_REPEAT_SECONDS = 3600 // MAX_PAGES_PER_HOUR
 
-_LEVEL_KEY = re.compile(r"^level_([1-9])(_after)?$")
+_LEVEL_KEY = re.compile(r"^level_([1-9])(_after)?\Z")
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def slo_alerts(request: Mapping[str, Any], ctx: PlanContext, team: str, links: M
         f"No stored SLO specification defines SLO {slo['name']}"
         f"{' for ' + service if service else ''}: this answer writes its rules ({path}) through the SLO planner's "
         "own code path. A DEFINE_SLOS for it later takes them over in the system's bundle."), "/slo")
-    return SloAlerts(spec, PRODUCED, path, rule_files([spec], path))
+    return SloAlerts(spec, PRODUCED, path, rule_files([spec], path, lambda text: findings.warn("RULE_TESTS_INCOMPLETE", text, "/slo")))
 
 
 def slo_summary(alerts: SloAlerts) -> dict[str, Any]:

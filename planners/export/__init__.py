@@ -1,12 +1,11 @@
 """EXPORT_SYSTEM -> SYSTEM_BUNDLE: a system's accepted answers as one deployable, cross-checked tree."""
 
-__all__ = ["plan"]
+__all__ = ['plan']
 
 
-def __getattr__(name: str):
-    # Imported on first use, like the other command packages (see planners.setup).
-    if name in __all__:
-        from planners.export import planner
+def plan(request, ctx):
+    """The command's planner (planners.export.planner.plan). It is imported on the first call, so a process that
+    answers one command (an `acpctl send`) imports that command's planner and no other."""
+    from planners.export.planner import plan as planned
 
-        return getattr(planner, name)
-    raise AttributeError(name)
+    return planned(request, ctx)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Mapping, NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple
 
 from acp.errors import SchemaViolation
 from planners import conventions
@@ -26,6 +24,18 @@ BOTH = "both"
 WORKER_PROTOCOL = "worker"
 # How many names one assumption sentence spells out before it says "and N more".
 NOTE_NAME_LIMIT = 8
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+def _networkx():
+    # networkx takes a tenth of a second to import; a planner that never builds a graph (an SLO with no
+    # dependencies known) and acpctl's start-up should not pay for it.
+    import networkx
+
+    return networkx
+
 
 # Availability assumed for a dependency the caller gave no figure for (planners.conventions says why).
 DEFAULT_AVAILABILITY = float(conventions.DEPENDENCY_AVAILABILITY_PERCENT / 100)
@@ -101,9 +111,9 @@ class ServiceGraph:
     """A read-only dependency graph. Build it with `from_infrastructure` (or wrap a DiGraph whose nodes
     carry `role` and whose edges carry `kind`)."""
 
-    def __init__(self, graph: nx.DiGraph, inferred_edges: Iterable[Edge] = (),
+    def __init__(self, graph: "nx.DiGraph", inferred_edges: Iterable[Edge] = (),
                  inference_notes: Iterable[str] = (), notes: Iterable[tuple[str, str, str]] = ()) -> None:
-        self.graph: nx.DiGraph = nx.freeze(graph)
+        self.graph: "nx.DiGraph" = _networkx().freeze(graph)
         self.inferred_edges: list[Edge] = list(inferred_edges)
         self.inference_notes: list[str] = list(inference_notes)
         # (code, sentence, pointer): how the request's words were read (aliases, queue consumers)
@@ -125,7 +135,7 @@ class ServiceGraph:
         if reading.violations:
             raise SchemaViolation("the infrastructure names a component twice or refers to one it does not list",
                                   reading.violations)
-        graph = nx.DiGraph()
+        graph = _networkx().DiGraph()
         graph.add_nodes_from(reading.nodes.items())
         notes = _alias_notes(reading)
         if reading.edges:

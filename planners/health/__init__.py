@@ -3,11 +3,9 @@
 __all__ = ['plan']
 
 
-def __getattr__(name: str):
-    # Imported on first use: renderers import this package's tables (planners.health.<module>), and an eager
-    # import of the planner here would import those renderers back while they are half-initialised.
-    if name in __all__:
-        from planners.health import planner
+def plan(request, ctx):
+    """The command's planner (planners.health.planner.plan). It is imported on the first call, so a process that
+    answers one command (an `acpctl send`) imports that command's planner and no other."""
+    from planners.health.planner import plan as planned
 
-        return getattr(planner, name)
-    raise AttributeError(name)
+    return planned(request, ctx)

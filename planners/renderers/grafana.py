@@ -9,12 +9,12 @@ that against the plan.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from planners import conventions
 from planners.knowledge.exporters import Exporter
+from planners.renderers.json_text import to_json
 from planners.renderers.rule_files import MAX_MATCHED_SERVICES, expand_selector
 
 MAX_PANELS = 6  # card: "No cluttered graphs (max 6 per dashboard)"
@@ -67,7 +67,7 @@ def dashboard(uid_value: str, title: str, description: str, tags: list[str], pan
                    "includeVars": False, "keepTime": True}],
         "panels": [_panel(index, spec) for index, spec in enumerate(panels)],
     }
-    return json.dumps(model, indent=2, sort_keys=True)
+    return to_json(model, sort_keys=True)
 
 
 def _panel(index: int, spec: PanelSpec) -> dict[str, Any]:

@@ -4,13 +4,14 @@ so both write the same rules for the same SLO."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from planners import conventions
 from planners.context import Findings
 from planners.renderers import runbooks
 from planners.renderers.artifacts import artifact, sorted_artifacts
 from planners.renderers.openslo import render_openslo
+from planners.renderers.progressive_delivery import render_progressive_delivery
 from planners.renderers.slo_dashboard import slo_dashboard
 from planners.renderers.sloth import render_sloth
 from planners.renderers.yaml_text import to_yaml
@@ -21,7 +22,7 @@ from planners.slo.objectives import Objective
 def slo_artifacts(service: str, team: str, objectives: list[Objective], slos: list[dict[str, Any]],
                   findings: Findings) -> list[dict[str, str]]:
     specs = [objective.spec for objective in objectives if objective.spec is not None]
-    files = rule_files(specs, conventions.slo_rule_file(service))
+    files = rule_files(specs, conventions.slo_rule_file(service), lambda text: findings.warn("RULE_TESTS_INCOMPLETE", text))
     files.append(artifact(conventions.dashboard_path(conventions.slo_dashboard_uid(service)),
                           slo_dashboard(service, [spec.slo for spec in specs], [spec.window for spec in specs])))
     files += runbook_files(specs)
@@ -32,17 +33,19 @@ def slo_artifacts(service: str, team: str, objectives: list[Objective], slos: li
         files.append(artifact(path, text))
         if note:
             findings.warn("SLOTH_EXPORT", note)
+    files += render_progressive_delivery(service, slos)  # canaries judged by the SLI the gate reads
     return sorted_artifacts(files)
 
 
-def rule_files(specs: Sequence[SliSpec], rule_path: str) -> list[dict[str, str]]:
-    """The rule file at `rule_path` and, for the SLOs whose input series are known, its promtool test file."""
+def rule_files(specs: Sequence[SliSpec], rule_path: str, warn: Callable[[str], None] | None = None) -> list[dict[str, str]]:
+    """The rule file at `rule_path` and, for the SLOs whose input series are known, its promtool test file
+    (a proof that cannot be generated is described to `warn`: see burn_rate.rule_tests)."""
     relative = "../rules/" + rule_path.rsplit("/", 1)[-1]
     groups, tests = [], []
     for spec in specs:
         groups += rule_groups(spec)
         if spec.test_traffic is not None:
-            tests += rule_tests(spec, relative)["tests"]
+            tests += rule_tests(spec, relative, warn)["tests"]
     files = [artifact(rule_path, to_yaml({"groups": groups}))]
     if tests:
         files.append(artifact(conventions.rule_test_file(rule_path), to_yaml(

@@ -10,10 +10,13 @@ Public API (the SLO and alerting planners both import these names):
   error-ratio PromQL as error+total or good+total templates with `{{.window}}`, labels, disabled tiers,
   links, and optionally `SyntheticTraffic` so that promtool tests can be generated).
 - `rule_groups(spec) -> list[dict]`: Prometheus rule groups for `to_yaml({"groups": ...})`.
-- `rule_tests(spec, rule_file_name) -> dict`: a `promtool test rules` file that proves the alerts.
+- `rule_tests(spec, rule_file_name, warn=None) -> dict`: a `promtool test rules` file that proves the
+  alerts; a proof that cannot be generated for an odd target or window is left out and described to
+  `warn` (without `warn`, `ProofUnavailable` is raised).
 - helpers the planners share: `threshold(spec, tier)`, `severity_of(spec, tier)`, `usable_tiers(spec)`,
   `template_problems(template)`, `decimal_text(number)`, `as_fraction(number)`, `alert_name(spec)`,
-  `absent_alert_name(spec)`, `error_ratio_record(window)`.
+  `absent_alert_name(spec)`, `error_ratio_record(window)`; and for the test files (planners.slo.promtool_tests)
+  `alert_labels`, `burn_annotations`, `absent_annotations`, `series_selector(spec)`, `rule_windows(window, tiers)`.
 
 Arithmetic. error budget e = 1 - target/100; a tier's factor = budget_fraction x SLO window / long window;
 the alert fires when the error ratio over the long AND the short window both exceed factor x e.
@@ -38,12 +41,12 @@ Lessons taken from the issue trackers of Sloth and Pyrra (facts, not code):
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping
 
 from planners import conventions
 from planners.durations import parse_duration, prometheus_duration
@@ -61,6 +64,7 @@ ABSENT_TIER = "no_data"
 
 # ----------------------------------------------------------------------------------------- numbers
 
+@lru_cache(maxsize=4096)  # the same thresholds, factors and budgets are printed many times per answer
 def decimal_text(value: Fraction | Decimal | int) -> str:
     """A number as PromQL and YAML should show it: exact when the decimal terminates, else 12 digits."""
     value = Fraction(value)
@@ -97,15 +101,15 @@ class BurnRateTier:
     factor: Fraction
     for_: str | None = None
 
-    @property
+    @cached_property
     def long_seconds(self) -> int:
         return parse_duration(self.long_window)
 
-    @property
+    @cached_property
     def short_seconds(self) -> int:
         return parse_duration(self.short_window)
 
-    @property
+    @cached_property
     def for_seconds(self) -> int:
         return parse_duration(self.for_) if self.for_ else 0
 
@@ -122,6 +126,11 @@ def _scaled(seconds: int, ratio: Fraction) -> int:
 
 def tiers_for(slo_window: str) -> list[BurnRateTier]:
     """The alert tiers for an SLO window, slowest budget shares first as in the tables."""
+    return list(_tiers_for(slo_window))
+
+
+@lru_cache(maxsize=256)
+def _tiers_for(slo_window: str) -> tuple[BurnRateTier, ...]:
     window_seconds = parse_duration(slo_window)
     tables = {parse_duration(key): rows for key, rows in WINDOW_TABLES.items()}  # "28d" and "4w" are one window
     if window_seconds in tables:
@@ -140,7 +149,7 @@ def tiers_for(slo_window: str) -> list[BurnRateTier]:
             budget_fraction=fraction, factor=factor_of(fraction, window_seconds, long_s),
             for_=prometheus_duration(for_s) if for_s else None,
         ))
-    return tiers
+    return tuple(tiers)
 
 
 # -------------------------------------------------------------------------------------------- spec
@@ -186,7 +195,7 @@ class SliSpec:
         if reserved:
             raise ValueError(f"SLO {self.slo}: labels {', '.join(sorted(reserved))} are set by the rules themselves")
 
-    @property
+    @cached_property
     def error_budget(self) -> Fraction:
         return 1 - self.target / 100
 
@@ -202,17 +211,23 @@ def threshold(spec: SliSpec, tier: BurnRateTier) -> Fraction:
 def usable_tiers(spec: SliSpec) -> tuple[list[BurnRateTier], list[tuple[BurnRateTier, str]]]:
     """Tiers that get a rule, and the dropped ones with the reason (disabled, or can never fire:
     at a 90 % target a 14.4x burn means an error ratio of 1.44, more than every request failing)."""
+    kept, dropped = _usable_tiers(spec.window, spec.error_budget, spec.disabled_tiers)
+    return list(kept), list(dropped)
+
+
+@lru_cache(maxsize=1024)
+def _usable_tiers(window: str, budget: Fraction, disabled: frozenset[str]) -> tuple[tuple, tuple]:
     kept, dropped = [], []
-    for tier in tiers_for(spec.window):
-        if tier.name in spec.disabled_tiers:
+    for tier in _tiers_for(window):
+        if tier.name in disabled:
             dropped.append((tier, "disabled by the request"))
-        elif threshold(spec, tier) >= 1:
+        elif tier.factor * budget >= 1:
             dropped.append((tier, (
-                f"cannot fire: a {decimal_text(tier.factor)}x burn of a {decimal_text(spec.error_budget)} "
-                f"error budget needs an error ratio of {decimal_text(threshold(spec, tier))}, above 1")))
+                f"cannot fire: a {decimal_text(tier.factor)}x burn of a {decimal_text(budget)} "
+                f"error budget needs an error ratio of {decimal_text(tier.factor * budget)}, above 1")))
         else:
             kept.append(tier)
-    return kept, dropped
+    return tuple(kept), tuple(dropped)
 
 
 # -------------------------------------------------------------------------------- query templates
@@ -276,11 +291,15 @@ def template_problems(template: str) -> list[str]:
 # --------------------------------------------------------------------------------------- rule text
 
 def alert_name(spec: SliSpec) -> str:
-    return conventions.slo_burn_alert(spec.service, spec.slo)
+    return _burn_alert(spec.service, spec.slo)
 
 
 def absent_alert_name(spec: SliSpec) -> str:
-    return conventions.slo_absent_alert(spec.service, spec.slo)
+    return _absent_alert(spec.service, spec.slo)
+
+
+_burn_alert = lru_cache(maxsize=1024)(conventions.slo_burn_alert)  # asked for once per test case
+_absent_alert = lru_cache(maxsize=1024)(conventions.slo_absent_alert)
 
 
 error_ratio_record = conventions.slo_error_ratio_record
@@ -301,12 +320,13 @@ def error_ratio_expr(spec: SliSpec, window: str) -> str:
     return f"(\n  {bad}\n)\n/\n(\n  ({total}) > 0\n)"
 
 
-def _selector(spec: SliSpec) -> str:
+def series_selector(spec: SliSpec) -> str:
     return "{" + ",".join(f'{key}="{value}"' for key, value in _series_labels(spec).items()) + "}"
 
 
-def _windows(spec: SliSpec, tiers: Iterable[BurnRateTier]) -> list[str]:
-    seconds = {parse_duration(spec.window)}
+def rule_windows(slo_window: str, tiers: Iterable[BurnRateTier]) -> list[str]:
+    """Every window a ratio is recorded over: the SLO's own and each tier's long and short one."""
+    seconds = {parse_duration(slo_window)}
     for tier in tiers:
         seconds.update((tier.long_seconds, tier.short_seconds))
     return [prometheus_duration(s) for s in sorted(seconds)]
@@ -319,7 +339,7 @@ def _series_labels(spec: SliSpec) -> dict[str, str]:
     return {conventions.SERVICE: spec.service, conventions.SLO: spec.slo}
 
 
-def _alert_labels(spec: SliSpec, severity: str, tier: str) -> dict[str, str]:
+def alert_labels(spec: SliSpec, severity: str, tier: str) -> dict[str, str]:
     labels = dict(sorted(spec.labels.items()))
     labels.update({conventions.SEVERITY: severity, conventions.TEAM: spec.team, conventions.TIER: tier,
                    **_series_labels(spec)})
@@ -330,7 +350,7 @@ def _scope(spec: SliSpec) -> str:
     return spec.service or "system-wide"
 
 
-def _burn_annotations(spec: SliSpec, tier: BurnRateTier, value_text: str) -> dict[str, str]:
+def burn_annotations(spec: SliSpec, tier: BurnRateTier, value_text: str) -> dict[str, str]:
     budget_share = decimal_text(tier.budget_fraction * 100)
     return {
         "summary": f"{_scope(spec)} {spec.slo} SLO: error budget burning at {decimal_text(tier.factor)}x or faster ({tier.name})",
@@ -343,7 +363,7 @@ def _burn_annotations(spec: SliSpec, tier: BurnRateTier, value_text: str) -> dic
     }
 
 
-def _absent_annotations(spec: SliSpec) -> dict[str, str]:
+def absent_annotations(spec: SliSpec) -> dict[str, str]:
     return {
         "summary": f"{_scope(spec)} {spec.slo} SLO: the SLI's series are absent",
         "description": (
@@ -356,12 +376,37 @@ def _absent_annotations(spec: SliSpec) -> dict[str, str]:
 
 def rule_groups(spec: SliSpec) -> list[dict]:
     """One group per SLO: error ratios per window, budget rules, then the alerts that read them
-    (rules in a group run in order, so the alerts see this evaluation's ratios)."""
+    (rules in a group run in order, so the alerts see this evaluation's ratios).
+
+    A specification asks for its groups several times (its entry, its rule file, its runbooks), so they
+    are built once per distinct spec and each caller gets its own copy to keep or change."""
+    key = _rules_key(spec)
+    groups = _RULE_GROUPS.get(key)
+    if groups is None:
+        if len(_RULE_GROUPS) >= _RULE_GROUPS_LIMIT:
+            _RULE_GROUPS.clear()
+        groups = _RULE_GROUPS[key] = _rule_groups(spec)
+    return [{**group, "rules": [{key: dict(value) if type(value) is dict else value for key, value in rule.items()}
+                                for rule in group["rules"]]} for group in groups]
+
+
+_RULE_GROUPS: dict[tuple, list[dict]] = {}
+_RULE_GROUPS_LIMIT = 512
+
+
+def _rules_key(spec: SliSpec) -> tuple:
+    """Everything rule_groups reads from a spec (not its test traffic), hashable."""
+    return (spec.slo, spec.service, spec.target, spec.window, spec.total_query, spec.error_query, spec.good_query,
+            spec.team, tuple(sorted(spec.labels.items())), spec.disabled_tiers,
+            tuple(sorted(spec.severity_overrides.items())), spec.runbook_base, spec.dashboard_url, spec.description)
+
+
+def _rule_groups(spec: SliSpec) -> list[dict]:
     tiers, _ = usable_tiers(spec)
     series = _series_labels(spec)
-    selector = _selector(spec)
+    selector = series_selector(spec)
     rules: list[dict] = []
-    for window in _windows(spec, tiers):
+    for window in rule_windows(spec.window, tiers):
         rules.append({"record": error_ratio_record(window), "expr": error_ratio_expr(spec, window), "labels": dict(series)})
     budget = decimal_text(spec.error_budget)
     rules.append({"record": conventions.SLO_OBJECTIVE_RECORD, "expr": f"vector({decimal_text(spec.target / 100)})", "labels": dict(series)})
@@ -380,293 +425,35 @@ def rule_groups(spec: SliSpec) -> list[dict]:
         }
         if tier.for_:
             rule["for"] = tier.for_
-        rule["labels"] = _alert_labels(spec, severity_of(spec, tier), tier.name)
-        rule["annotations"] = _burn_annotations(spec, tier, "{{ $value | humanizePercentage }}")
+        rule["labels"] = alert_labels(spec, severity_of(spec, tier), tier.name)
+        rule["annotations"] = burn_annotations(spec, tier, "{{ $value | humanizePercentage }}")
         rules.append(rule)
     rules.append({
         "alert": absent_alert_name(spec),
         "expr": f"absent({_at(spec.total_query, '5m').strip()})",
         "for": ABSENT_FOR,
-        "labels": _alert_labels(spec, "warning", ABSENT_TIER),
-        "annotations": _absent_annotations(spec),
+        "labels": alert_labels(spec, "warning", ABSENT_TIER),
+        "annotations": absent_annotations(spec),
     })
     return [{"name": f"slo-{spec.service or 'system'}-{spec.slo}", "rules": rules}]
 
 
 # ------------------------------------------------------------------------------------ promtool tests
-#
-# The tests feed counters that grow at constant rates (interval 1m) and ask promtool which alerts fire.
-# What should fire is computed here by simulating the recorded ratios minute by minute with exact
-# fractions, so the expectation is derived from the same rules, never typed in. Rates are scaled so
-# every rate() promtool computes is an exact binary float: then a burn of exactly 1x gives an error
-# ratio equal to the printed threshold of a factor-1 tier and the strict `>` provably stays quiet.
 
-INTERVAL_SECONDS = 60
-MARGIN_MINUTES = 5
+class ProofUnavailable(ValueError):
+    """Some promtool test could not be generated for this SLO (the rules themselves are unaffected)."""
 
 
-@dataclass(frozen=True)
-class _Phase:
-    minutes: int  # how long this phase lasts
-    burn: Fraction  # burn rate during it (0 = healthy)
-
-
-def _rate_scale(spec: SliSpec, tiers: Sequence[BurnRateTier]) -> int:
-    """Smallest multiplier that makes rate() over every window, at every whole minute, a dyadic (exact) float."""
-    scale = 1
-    for window in _windows(spec, tiers):
-        minutes = parse_duration(window) // 60
-        while minutes % 2 == 0:
-            minutes //= 2
-        scale = math.lcm(scale, minutes)
-    return scale
-
-
-def _counter_values(phases: Sequence[_Phase], per_minute_at: dict[Fraction, Fraction]) -> str:
-    """promtool series notation for a counter starting at 0 at t=0; each phase adds `minutes` increments."""
-    parts, value = [], Fraction(0)
-    for index, phase in enumerate(phases):
-        increment = per_minute_at[phase.burn]
-        if index == 0:
-            parts.append(f"0+{decimal_text(increment)}x{phase.minutes}")
-        elif phase.minutes > 0:
-            parts.append(f"{decimal_text(value + increment)}+{decimal_text(increment)}x{phase.minutes - 1}")
-        value += increment * phase.minutes
-    return " ".join(parts)
-
-
-def _traffic(spec: SliSpec, phases: Sequence[_Phase], scale: int, omit_bad: bool = False) -> list[dict]:
-    budget = spec.error_budget
-    total_per_second = Fraction(budget.denominator * scale)
-    per_minute: dict[str, dict[Fraction, Fraction]] = {"good": {}, "bad": {}, "total": {}}
-    for phase in phases:
-        bad = total_per_second * budget * phase.burn
-        per_minute["bad"][phase.burn] = bad * 60
-        per_minute["good"][phase.burn] = (total_per_second - bad) * 60
-        per_minute["total"][phase.burn] = total_per_second * 60
-    assert spec.test_traffic is not None
-    series = []
-    for selector, role in spec.test_traffic.series:
-        if omit_bad and role == "bad":
-            continue
-        series.append({"series": selector, "values": _counter_values(phases, per_minute[role])})
-    return series
-
-
-def _ratio(phases: Sequence[_Phase], budget: Fraction, minute: int, window_minutes: int) -> Fraction | None:
-    """The error ratio promtool will record at `minute` over a window (None: fewer than two samples)."""
-    start = max(0, minute - window_minutes)
-    if minute - start < 1:
-        return None
-    bad = total = Fraction(0)
-    offset = 0
-    for phase in phases:
-        # counters increase between sample k-1 and k for k in this phase's minutes (first sample is t=0)
-        lo, hi = max(offset, start), min(offset + phase.minutes, minute)
-        if hi > lo:
-            bad += budget * phase.burn * (hi - lo)
-            total += hi - lo
-        offset += phase.minutes
-    return bad / total if total else None
-
-
-def _firing(spec: SliSpec, tiers: Sequence[BurnRateTier], phases: Sequence[_Phase], minute: int) -> list[BurnRateTier] | None:
-    """Tiers firing at `minute`, or None when some comparison sits exactly on its threshold and the
-    floats promtool computes are not exact. With whole-number burns every rate is an exact binary
-    float (see _rate_scale), and a ratio equal to a threshold is then equal in floats too: not above."""
-    exact = all(phase.burn.denominator == 1 for phase in phases)
-    firing = []
-    for tier in tiers:
-        limit = threshold(spec, tier)
-        held = True
-        for at in range(minute - tier.for_seconds // 60, minute + 1):
-            if at < 0:
-                held = False
-                break
-            long_r = _ratio(phases, spec.error_budget, at, tier.long_seconds // 60)
-            short_r = _ratio(phases, spec.error_budget, at, tier.short_seconds // 60)
-            if long_r is None or short_r is None:
-                held = False
-                break
-            if (long_r == limit or short_r == limit) and not exact:
-                return None  # on the threshold, and promtool's floats may land on either side: do not assert
-            if not (long_r > limit and short_r > limit):
-                held = False
-                break
-        if held:
-            firing.append(tier)
-    return firing
-
-
-def _go_percentage(value: Fraction) -> str:
-    """What Prometheus' humanizePercentage prints (Go's %.4g of value*100, then '%')."""
-    return f"{float(value) * 100:.4g}%"
-
-
-def _exp_alerts(spec: SliSpec, phases: Sequence[_Phase], firing: Sequence[BurnRateTier], minute: int) -> list[dict]:
-    alerts = []
-    for tier in firing:
-        value = _ratio(phases, spec.error_budget, minute, tier.long_seconds // 60)
-        assert value is not None
-        labels = _alert_labels(spec, severity_of(spec, tier), tier.name)
-        alerts.append({
-            "exp_labels": dict(sorted(labels.items())),
-            "exp_annotations": _burn_annotations(spec, tier, _go_percentage(value)),
-        })
-    return alerts
-
-
-def _safe_minute(spec: SliSpec, tiers: Sequence[BurnRateTier], phases: Sequence[_Phase],
-                 minute: int) -> tuple[int, list[BurnRateTier]]:
-    """The first minute at or after `minute` where every expectation is unambiguous, and what fires then.
-    Ambiguous: a ratio exactly on a threshold, or a percentage whose 4-digit rounding sits on a tie."""
-    for candidate in range(minute, minute + 60):
-        firing = _firing(spec, tiers, phases, candidate)
-        if firing is None:
-            continue
-        texts_ok = True
-        for tier in firing:
-            value = _ratio(phases, spec.error_budget, candidate, tier.long_seconds // 60) or Fraction(0)
-            scaled = float(value) * 100
-            if f"{scaled * (1 + 1e-9):.4g}" != f"{scaled * (1 - 1e-9):.4g}":
-                texts_ok = False
-        if texts_ok:
-            return candidate, firing
-    raise ValueError(f"SLO {spec.slo}: no unambiguous evaluation time after minute {minute}")
-
-
-def _eval_time(minute: int) -> str:
-    return prometheus_duration(minute * 60) if minute else "0m"
-
-
-def _alert_case(spec: SliSpec, tiers: Sequence[BurnRateTier], phases: Sequence[_Phase], minute: int) -> dict:
-    minute, firing = _safe_minute(spec, tiers, phases, minute)
-    return {"eval_time": _eval_time(minute), "alertname": alert_name(spec),
-            "exp_alerts": _exp_alerts(spec, phases, firing, minute)}
-
-
-def _burn_between(low: Fraction, high: Fraction | None, budget: Fraction) -> Fraction:
-    """A burn clearly above `low` and below `high`, never asking more than every request to fail."""
-    ceiling = 1 / budget
-    top = min(high, ceiling) if high is not None else min(2 * low, ceiling)
-    return (low + top) / 2 if high is not None or top < 2 * low else top
-
-
-def rule_tests(spec: SliSpec, rule_file_name: str) -> dict:
+def rule_tests(spec: SliSpec, rule_file_name: str, warn: Callable[[str], None] | None = None) -> dict:
     """A promtool test file proving, for this SLO: each page tier fires within its detection time after
     a healthy history and is quiet just before; each ticket tier fires on a slow burn that pages nobody;
     nothing fires at exactly 1x, on healthy traffic, or when traffic stops; the absent alert fires when
-    the series vanish; the budget-remaining rule reads 1 when healthy and 0 at 1x."""
-    if spec.test_traffic is None:
-        raise ValueError(f"SLO {spec.slo}: rule tests need the SLI's raw series (test_traffic)")
-    tiers, _ = usable_tiers(spec)
-    scale = _rate_scale(spec, tiers)
-    budget = spec.error_budget
-    selector = _selector(spec)
-    longest_for = max((t.for_seconds // 60 for t in tiers), default=0)
-    tests: list[dict] = []
-    name = f"{spec.service or 'system'}/{spec.slo}"
+    the series vanish; the budget-remaining rule reads 1 when healthy and 0 at 1x.
 
-    # healthy traffic, with no bad-event series at all: zero errors, not missing data
-    quiet_minute = longest_for + MARGIN_MINUTES * 2
-    healthy = [_Phase(quiet_minute, Fraction(0))]
-    tests.append({
-        "name": f"{name}: healthy traffic fires nothing and leaves the whole budget",
-        "interval": "1m",
-        "input_series": _traffic(spec, healthy, scale, omit_bad=True),
-        "alert_rule_test": [
-            {"eval_time": _eval_time(quiet_minute), "alertname": alert_name(spec), "exp_alerts": []},
-            {"eval_time": _eval_time(quiet_minute), "alertname": absent_alert_name(spec), "exp_alerts": []},
-        ],
-        "promql_expr_test": [
-            {"expr": f"slo:error_budget:remaining_ratio{selector}", "eval_time": _eval_time(quiet_minute),
-             "exp_samples": [{"labels": f"slo:error_budget:remaining_ratio{selector}", "value": 1}]},
-        ],
-    })
+    A proof that cannot be generated (an odd target or window where no evaluation time is unambiguous,
+    counters that would outgrow exact floats, a ticket tier no burn can fire without a page) is left out
+    and described: each description goes to `warn` when given, else ProofUnavailable is raised.
+    Built by planners.slo.promtool_tests (imported here, not at the top: it builds on this module)."""
+    from planners.slo import promtool_tests
 
-    # exactly the sustainable burn: every tier's factor is at least 1, and `>` is strict
-    steady = [_Phase(quiet_minute, Fraction(1))]
-    tests.append({
-        "name": f"{name}: a burn of exactly 1x fires nothing and spends the budget exactly on time",
-        "interval": "1m",
-        "input_series": _traffic(spec, steady, scale),
-        "alert_rule_test": [_alert_case(spec, tiers, steady, m) for m in (MARGIN_MINUTES * 2, quiet_minute)],
-        "promql_expr_test": [
-            {"expr": f"slo:error_budget:remaining_ratio{selector}", "eval_time": _eval_time(quiet_minute),
-             "exp_samples": [{"labels": f"slo:error_budget:remaining_ratio{selector}", "value": 0}]},
-        ],
-    })
-    for case in tests[-1]["alert_rule_test"]:
-        if case["exp_alerts"]:
-            raise ValueError(f"SLO {spec.slo}: a tier would fire at a 1x burn; its factor is below 1")
-
-    # traffic stops: counters flat, so no ratio is recorded (no NaN) and nothing fires
-    stopped = [_Phase(quiet_minute, Fraction(0))]
-    flat = [{"series": s["series"], "values": f"1000x{quiet_minute}"} for s in _traffic(spec, stopped, scale)]
-    tests.append({
-        "name": f"{name}: no traffic is neither an outage nor missing data",
-        "interval": "1m",
-        "input_series": flat,
-        "alert_rule_test": [
-            {"eval_time": _eval_time(quiet_minute), "alertname": alert_name(spec), "exp_alerts": []},
-            {"eval_time": _eval_time(quiet_minute), "alertname": absent_alert_name(spec), "exp_alerts": []},
-        ],
-        "promql_expr_test": [
-            {"expr": f"{error_ratio_record(tiers[0].short_window if tiers else '5m')}{selector}",
-             "eval_time": _eval_time(quiet_minute), "exp_samples": []},
-        ],
-    })
-
-    # the SLI's series vanish: the absent alert fires after its `for`
-    absent_minute = parse_duration(ABSENT_FOR) // 60 + MARGIN_MINUTES
-    tests.append({
-        "name": f"{name}: absent SLI series raise the no-data alert",
-        "interval": "1m",
-        "input_series": [{"series": 'unrelated_metric{job="other"}', "values": f"0+1x{absent_minute}"}],
-        "alert_rule_test": [{
-            "eval_time": _eval_time(absent_minute), "alertname": absent_alert_name(spec),
-            "exp_alerts": [{
-                "exp_labels": dict(sorted(_alert_labels(spec, "warning", ABSENT_TIER).items())),
-                "exp_annotations": _absent_annotations(spec),
-            }],
-        }],
-    })
-
-    ordered = sorted(tiers, key=lambda t: t.factor)
-    for index, tier in enumerate(ordered):
-        above = ordered[index + 1].factor if index + 1 < len(ordered) else None
-        if tier.severity == "critical":  # the table's page tiers, whatever severity label they carry
-            # healthy for one long window, then a burn of about twice the factor: detection after
-            # long_window x factor / burn, plus `for`; quiet a few minutes before that
-            burn = _burn_between(tier.factor, None, budget)
-            history = tier.long_seconds // 60
-            detect = math.ceil(Fraction(tier.long_seconds // 60) * tier.factor / burn)
-            fire_at = history + detect + tier.for_seconds // 60 + MARGIN_MINUTES
-            phases = [_Phase(history, Fraction(0)), _Phase(fire_at - history + 60 + MARGIN_MINUTES, burn)]
-            cases = []
-            if detect > MARGIN_MINUTES:
-                cases.append(_alert_case(spec, tiers, phases, history + detect - MARGIN_MINUTES))
-            cases.append(_alert_case(spec, tiers, phases, fire_at))
-            tests.append({
-                "name": (f"{name}: {tier.name} pages within {detect + tier.for_seconds // 60}m of a "
-                         f"{decimal_text(burn)}x burn starting after {tier.long_window} of healthy traffic"),
-                "interval": "1m",
-                "input_series": _traffic(spec, phases, scale),
-                "alert_rule_test": cases,
-            })
-        else:
-            # a slow burn between this factor and the next: tickets, no page
-            burn = _burn_between(tier.factor, above, budget)
-            minute = tier.for_seconds // 60 + MARGIN_MINUTES
-            phases = [_Phase(minute + 60 + MARGIN_MINUTES, burn)]
-            case = _alert_case(spec, tiers, phases, minute)
-            fired = set(a["exp_labels"]["tier"] for a in case["exp_alerts"])
-            if tier.name not in fired or fired & {t.name for t in tiers if t.severity == "critical"}:
-                raise ValueError(f"SLO {spec.slo}: the slow-burn test for {tier.name} must ticket and not page")
-            tests.append({
-                "name": f"{name}: {tier.name} opens a ticket on a {decimal_text(burn)}x burn",
-                "interval": "1m",
-                "input_series": _traffic(spec, phases, scale),
-                "alert_rule_test": [case],
-            })
-    return {"rule_files": [rule_file_name], "evaluation_interval": "1m", "tests": tests}
+    return promtool_tests.rule_tests(spec, rule_file_name, warn)

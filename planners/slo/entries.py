@@ -3,6 +3,7 @@ target (as a burn rate), a staged path for a large gap, and the alert tiers with
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -86,6 +87,7 @@ def _gap(objective: Objective, window_s: int) -> dict[str, Any]:
             "budget_remaining": decimal_text(budget.budget_remaining(actual, target)),
         }
         exhaust = budget.seconds_to_exhaust(burn, window_s)
+        exhaust = exhaust if exhaust is None or exhaust <= sys.float_info.max else None  # a 1e-320 burn outlasts any float
         if exhaust is not None:
             gap["time_to_exhaust_seconds"] = float(exhaust)
             gap["time_to_exhaust"] = duration_text(exhaust)

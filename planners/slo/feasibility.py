@@ -22,17 +22,22 @@ def feasibility(request: dict, ctx: PlanContext, objectives: list[Objective], fi
                           "criticality": d.get("criticality", "hard")} for name, d in sorted(stated.items())],
     }
     stored = _stored_infrastructure(ctx)
+    from_setup = False
     if not stated and stored and service in ServiceGraph.from_infrastructure(stored).graph:
+        from_setup = True
         # no dependencies in the request: the graph of the system's last OBSERVABILITY_SETUP, transitively
         infrastructure = stored
         findings.assume("DEPENDENCIES_FROM_SETUP", f"Dependencies of {service} taken from the infrastructure stored "
                         f"for system '{ctx.system}'.", "/dependencies")
+    nothing = {"availability_bound_percent": None, "dependencies": [],
+               "explanation": "No synchronous dependencies are known, so nothing bounds the availability target."}
+    if not from_setup and not stated:
+        return nothing  # no dependency stated and none stored: no graph to build
     graph = ServiceGraph.from_infrastructure(infrastructure)
     availabilities = {name: float(as_fraction(d["availability"]) / 100) for name, d in stated.items()}
     bound = graph.availability_bound(service, availabilities)
     if not bound.dependencies:
-        return {"availability_bound_percent": None, "dependencies": [],
-                "explanation": "No synchronous dependencies are known, so nothing bounds the availability target."}
+        return nothing
     product = Fraction(1)
     dependencies = []
     for dep in sorted(bound.dependencies, key=lambda d: d.name):

@@ -4,6 +4,7 @@ measured against."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -92,7 +93,12 @@ def derived(request: dict, findings: Findings) -> list[Objective]:
 
     def target(key: str, table_value: Decimal, to_percent=lambda v: v) -> Fraction:
         if key in improvement:
-            return as_fraction(to_percent(as_decimal(improvement[key])))
+            wanted = to_percent(as_fraction(improvement[key]))  # exact: 100 - 5e-324 must not round to 100
+            if float(wanted) < 100:
+                return wanted
+            findings.warn("TARGET_ROUNDED", f"{key} {improvement[key]} leaves a target that is 100 % as a JSON number; "
+                          f"planned for {math.nextafter(100, 0)!r} %, the closest below 100.", f"/improvement_targets/{key}")
+            return as_fraction(math.nextafter(100, 0))
         findings.assume("TARGET_FROM_TIER", f"{key} target {table_value} from {criticality} defaults.",
                         f"/improvement_targets/{key}")
         return as_fraction(table_value)

@@ -60,10 +60,20 @@ def _compliance(data: Mapping[str, Any]) -> list[Any]:
     rows = [(service if not as_dict(e).get("slo") else f"{service} / {clean(as_dict(e)['slo'])}",
              f"{clean(as_dict(e).get('target'))}%", f"{clean(as_dict(e).get('actual'))}%" if as_dict(e).get(
                  "actual") is not None else "unknown", as_dict(e).get("budget_remaining"),
-             styled(as_dict(e).get("state"), STATE_STYLES)) for service, e in entries]
-    burning = sum(1 for _, e in entries if as_dict(e).get("state") in ("warning", "exhausted"))
+             styled(as_dict(e).get("state"), STATE_STYLES), _burn(as_dict(as_dict(e).get("burn"))))
+            for service, e in entries]
+    burning = sum(1 for _, e in entries if as_dict(as_dict(e).get("burn")).get("state") == "burning")
     title = f"SLO compliance ({burning} burning)" if burning else "SLO compliance"
-    return [heading(title), table(("slo", "target", "actual", "budget left", "state"), rows, styles=("bold",))]
+    return [heading(title), table(("slo", "target", "actual", "budget left", "state", "burn now"), rows,
+                                  styles=("bold",))]
+
+
+def _burn(burn: Mapping[str, Any]) -> Text:
+    """The live burn: its state, and the rate and tier it rests on (planners/health/burn.py)."""
+    state = burn.get("state") or "unknown"
+    tier = f" {clean(burn.get('tier'))}" if state in ("burning", "at_risk") else ""
+    rate = f" {clean(burn['burn_rate'])}x{tier}" if burn.get("burn_rate") is not None else ""
+    return styled(state, {**STATE_STYLES, "burning": "bold red", "at_risk": "yellow"}) + Text(rate)
 
 
 def _urgency(entry: Mapping[str, Any]) -> tuple[int, float]:
