@@ -8,8 +8,11 @@ PYTHON ?= python3
 
 .PHONY: run test install install-dev tools bench fuzz fuzz-properties soak clean models proto
 
+# The summary a person reads (-o json for the full answer); :memory: so a demo leaves no state behind.
 run: $(VENV)/.installed
-	$(ACPCTL) send examples/observability_setup.json
+	@$(ACPCTL) send examples/observability_setup.json -o summary --state :memory:
+	@echo
+	@echo "acpctl is in $(VENV)/bin: run '. $(VENV)/bin/activate' to put it on PATH, then 'acpctl --help'."
 
 test: $(VENV)/.installed-dev tools
 	$(PY) -m pytest
@@ -32,10 +35,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 
 # promtool and amtool check the generated artifacts; Debian packages them with Prometheus and Alertmanager.
 # The store tests run a real PostgreSQL (Debian keeps initdb under /usr/lib/postgresql/<version>/bin).
+# tests/test_readme.py runs the README's shell blocks, which use jq, curl and openssl.
 tools:
 	@missing=""; \
 	if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then missing="prometheus prometheus-alertmanager"; fi; \
 	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then missing="$$missing postgresql"; fi; \
+	for tool in jq curl openssl; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's$$missing (promtool, amtool, prometheus, PostgreSQL for the tests)"; \

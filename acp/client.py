@@ -3,6 +3,7 @@
 Every target answers with the same ACP response dict; a failure comes back as the ACP error message
 (or, with raise_errors=True, as the catalogue's exception). Only errors the catalogue marks retryable
 are retried, with exponential backoff and full jitter, inside one overall deadline.
+`acp.AsyncClient` (acp/async_client.py) is the same for asyncio.
 """
 
 from __future__ import annotations
@@ -14,15 +15,20 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
 
-from acp.errors import CATALOGUE, AcpError, DeadlineExceeded, Unavailable
+from acp.errors import CATALOGUE, AcpError, DeadlineExceeded, MalformedJson, Unavailable
+from acp.library_values import plain_message
+from acp.targets import EMBEDDED, parse_target
 
+# A pydantic request model from acp.models is accepted too (see acp.library_values).
 Message = Mapping[str, Any] | str | bytes
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Which retries a client makes: `attempts` tries in all, sleeping a random share (full jitter) of
+    initial_backoff * multiplier**retry, at most max_backoff, between them. Only retryable errors are retried."""
+
     attempts: int = 4  # the first try and three retries
     initial_backoff: float = 0.1
     max_backoff: float = 2.0
@@ -34,11 +40,14 @@ class RetryPolicy:
 
 
 class Client:
-    """`Client("grpc://host:port" | "http://host:port" | "https://..." | "embedded" | None)`.
+    """`Client("grpc://host:port" | "host:port" | "http://host:port" | "https://..." | "embedded" | None)`.
 
-    auth_token: sent as `authorization: Bearer <token>`. TLS: `ca` verifies the server (system roots
+    `host:port` without a scheme means gRPC (acp.targets). timeout: the overall deadline of one call, retries
+    included. auth_token: sent as `authorization: Bearer <token>`. TLS: `ca` verifies the server (system roots
     when None), `cert`/`key` present a client certificate for mutual TLS; `grpcs://` or `https://` turn
-    TLS on. `sleep`, `jitter` and `clock` exist so tests can make the retry schedule deterministic.
+    TLS on. engine: the Engine an embedded client uses (default: a stateless `Engine()`). `sleep`, `jitter`
+    and `clock` exist so tests can make the retry schedule deterministic. Use it as a context manager, or
+    call close(). ValueError for a target it cannot reach by any transport.
     """
 
     def __init__(
@@ -54,16 +63,28 @@ class Client:
         self._clock = clock
         self._transport = _transport_for(target, auth_token, ca, cert, key, engine)
 
-    def send(self, message: Message, *, raise_errors: bool = False, timeout: float | None = None) -> dict[str, Any]:
-        """The ACP response to `message`. Retries retryable errors until the deadline."""
-        payload = _encode(message)
-        deadline = self._clock() + (self.timeout if timeout is None else timeout)
-        response = self._with_retries(lambda remaining: self._transport.send(payload, remaining), deadline)
+    def send(self, message: Message | Any, *, raise_errors: bool = False,
+             timeout: float | None = None) -> dict[str, Any]:
+        """The ACP response to `message`, the same dict from every target.
+
+        message: JSON text or bytes, a dict, or a request model from `acp.models` (sent as
+        `model_dump(mode="json", exclude_unset=True, exclude_none=True)`). Retryable errors are retried until
+        the deadline (`timeout`, default the client's). raise_errors=True raises the catalogue's exception
+        (an `acp.AcpError`) for an error answer instead of returning it.
+        """
+        try:
+            payload = encode_message(message)
+        except AcpError as exc:
+            response = _error(exc)
+        else:
+            deadline = self._clock() + (self.timeout if timeout is None else timeout)
+            response = self._with_retries(lambda remaining: self._transport.send(payload, remaining), deadline)
         if raise_errors and response.get("status") == "ERROR":
             raise AcpError.from_error_object(response["error"])
         return response
 
     def describe(self) -> dict[str, Any]:
+        """The CAPABILITIES answer: commands, schemas and limits of the target."""
         deadline = self._clock() + self.timeout
         return self._with_retries(self._transport.describe, deadline)
 
@@ -72,6 +93,7 @@ class Client:
         return self._transport.health(self.timeout)
 
     def close(self) -> None:
+        """Release the channel or connection; the client cannot send afterwards."""
         self._transport.close()
 
     def __enter__(self) -> "Client":
@@ -103,12 +125,23 @@ def _retryable(response: Mapping[str, Any]) -> bool:
     return bool(kind and kind.retryable)
 
 
-def _encode(message: Message) -> bytes:
-    if isinstance(message, bytes):
-        return message
+def encode_message(message: Message | Any) -> bytes:
+    """The bytes a transport sends for a message, a request model or a dict of Python values.
+
+    MalformedJson for anything JSON cannot carry (a set, NaN, a cycle, an object of another type): `send()`
+    answers it as the embedded engine does, with the MALFORMED_JSON error message, instead of raising."""
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        return bytes(message)
     if isinstance(message, str):
         return message.encode("utf-8")
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    plain = plain_message(message)
+    if not isinstance(plain, Mapping):
+        raise MalformedJson(f"a message is JSON text or bytes, a dict or a request model from acp.models, "
+                            f"not {type(message).__name__}")
+    try:
+        return json.dumps(plain, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise MalformedJson(f"the message holds a value JSON cannot carry: {type(exc).__name__}") from None
 
 
 def _error(exc: AcpError) -> dict[str, Any]:
@@ -119,14 +152,12 @@ def _error(exc: AcpError) -> dict[str, Any]:
 
 def _transport_for(target: str | None, token: str | None, ca: str | None, cert: str | None, key: str | None,
                    engine: Any) -> "_Transport":
-    if target in (None, "", "embedded"):
+    parsed = parse_target(target)
+    if parsed.scheme == EMBEDDED:
         return _Embedded(engine)
-    parts = urlsplit(target)
-    if parts.scheme in ("grpc", "grpcs"):
-        return _Grpc(parts.netloc, token, tls=parts.scheme == "grpcs" or bool(ca or cert), ca=ca, cert=cert, key=key)
-    if parts.scheme in ("http", "https"):
-        return _Http(target.rstrip("/"), token, ca=ca, cert=cert, key=key)
-    raise ValueError(f"{target!r}: expected grpc://, grpcs://, http://, https:// or 'embedded'")
+    if parsed.scheme in ("grpc", "grpcs"):
+        return _Grpc(parsed.address, token, tls=parsed.tls or bool(ca or cert), ca=ca, cert=cert, key=key)
+    return _Http(parsed.address, token, ca=ca, cert=cert, key=key)
 
 
 class _Transport:

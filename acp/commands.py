@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import planners.alerting
+import planners.export
 import planners.health
 import planners.setup
 import planners.slo
@@ -31,6 +32,8 @@ class Command:
     records_state: bool = False
     # The planner reads live measurements (ctx.stored["live"]) when the engine has a live source.
     reads_live_source: bool = False
+    # The planner reads the whole logged answers behind the system's state (ctx.stored["answers"]).
+    reads_answers: bool = False
 
     @property
     def request_schema(self) -> str:
@@ -84,6 +87,11 @@ COMMANDS: dict[str, Command] = {
             "OBSERVABILITY_STATUS", "OBSERVABILITY_HEALTH",
             "Reports coverage, SLO compliance, alert health and recommendations for a system.",
             planner=planners.health.plan, reads_live_source=True,
+        ),
+        Command(
+            "EXPORT_SYSTEM", "SYSTEM_BUNDLE",
+            "Exports the union of a system's accepted answers as one artifact tree, with cross-reference checks.",
+            planner=planners.export.plan, reads_answers=True,
         ),
         Command("DESCRIBE", "CAPABILITIES", "Lists what this server answers and the limits it enforces."),
     )

@@ -19,11 +19,14 @@ from acp.errors import (
     AcpError, Conflict, InternalError, MalformedJson, NotImplementedYet, SchemaViolation, UnknownCommand,
     UnsupportedRespondFormat, UnsupportedVersion, Violation,
 )
+from acp.library_values import plain_message
 from acp.limits import Limits, check_depth, decode, unrepresentable
 from acp.version import ACP_VERSION, SERVER_VERSION, SUPPORTED_MAJOR_VERSIONS
 from planners.context import PlanContext
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from acp.store import Store
 
 log = logging.getLogger("acp.engine")
@@ -58,9 +61,17 @@ class Engine:
         self.store = store  # None: a stateless engine (the library default); the CLI and server pass one
         self.live_source = live_source
 
-    def handle(self, message: Message, ticket: Ticket | None = None) -> dict[str, Any]:
-        """ticket: the request's deadline, shared with the transport (acp.deadline). An answer is written to the
-        store only if the ticket allows it; once it has been, it is the answer, however late."""
+    def handle(self, message: Message | BaseModel, ticket: Ticket | None = None) -> dict[str, Any]:
+        """The ACP response to one message, as a dict; never raises for bad input.
+
+        message: JSON text or bytes, a dict, or a request model from `acp.models` (for example
+        `DefineSlosRequest`). Dicts may come from `model.model_dump()`: None values count as absent and enum
+        members as their values. The answer is a success (`status` is the command's respond format) or an
+        error (`status: "ERROR"`, with `error.code` from `acp.CATALOGUE` and a JSON pointer per violation).
+
+        ticket: the request's deadline, shared with a transport (acp.deadline). An answer is written to the
+        store only if the ticket allows it; once it has been, it is the answer, however late.
+        """
         ticket = ticket or Ticket()
         request_id: str | None = None
         try:
@@ -79,7 +90,7 @@ class Engine:
     def describe(self) -> dict[str, Any]:
         return self.handle({"cmd": "DESCRIBE"})
 
-    def identify(self, message: Message) -> str:
+    def identify(self, message: Message | BaseModel) -> str:
         """The request_id an answer to `message` carries: the caller's, else one derived from the content
         (what a transport puts in an error it makes itself, such as DEADLINE_EXCEEDED for a queued request)."""
         try:
@@ -90,7 +101,8 @@ class Engine:
 
     # -- steps --------------------------------------------------------------------------------------------
 
-    def _decode(self, message: Message) -> Any:
+    def _decode(self, message: Message | BaseModel) -> Any:
+        message = plain_message(message)  # request models, and dicts from model_dump() (None, Enum members)
         if isinstance(message, (bytes, bytearray, memoryview)):
             return decode(bytes(message), self.limits)
         if isinstance(message, str):
@@ -165,6 +177,8 @@ class Engine:
         if self.store is None and self.live_source is None:
             return {}
         stored = dict(self.store.state(system)) if self.store is not None else {}
+        if self.store is not None and command.reads_answers:
+            stored["answers"] = self.store.answers(system)
         if self.live_source is not None and command.reads_live_source:
             stored["live"] = self.live_source.live(stored)
         return stored

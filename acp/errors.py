@@ -45,6 +45,10 @@ _TABLE: tuple[ErrorKind, ...] = (
 
 CATALOGUE: Mapping[str, ErrorKind] = {kind.code: kind for kind in _TABLE}
 
+# acpctl's exit status when something on this machine fails (a file, a folder, a port, a certificate, the state
+# store): not an ACP error, so it shares no code with the catalogue. 0 is success and 2 a usage error.
+EXIT_LOCAL_FAILURE = 3
+
 
 @dataclass(frozen=True)
 class Violation:

@@ -153,6 +153,11 @@ DASHBOARD_LINK = re.compile(r"/d/(?P<uid>[^/?#]+)(?:\?(?P<query>[^#]*))?")
 RUNBOOK_DIR = "runbooks"
 
 
+def default_runbook_base(system: str) -> str:
+    """Where a system's runbooks/ folder is published until the request says: one folder per system."""
+    return f"{DEFAULT_RUNBOOK_BASE}/{system}"
+
+
 def runbook_path(alert: str) -> str:
     """Where an alert's runbook lives in a rendered tree (and so under the runbook base URL)."""
     return f"{RUNBOOK_DIR}/{alert}.md"
@@ -179,9 +184,19 @@ def slo_rule_file(service: str | None) -> str:
     return f"{RULES_DIR}/slo-{service or 'system'}.yml"
 
 
+def own_slo_rule_file(service: str | None, slo: str) -> str:
+    """CONFIGURE_ALERTING's rules for an SLO no stored specification defines (a specification later takes over)."""
+    return f"{RULES_DIR}/alerts-{service or 'system'}-{slo}.yml"
+
+
 def rule_test_file(rule_file: str) -> str:
     """The promtool test file that proves `rule_file`, beside it in prometheus/tests/."""
     return rule_file.replace(RULES_DIR + "/", RULE_TESTS_DIR + "/", 1)
+
+
+def own_slo_dashboard_uid(service: str | None, slo: str) -> str:
+    """The dashboard CONFIGURE_ALERTING writes beside rules it produced itself (see own_slo_rule_file)."""
+    return dashboard_uid("slo", f"{service or 'system'}-{slo}")
 
 
 def slo_dashboard_uid(service: str | None) -> str:
@@ -196,3 +211,10 @@ SERVICE_RECORDS = ("service:requests:rate5m", "service:errors:rate5m", "service:
                    "service:latency_seconds:p99_5m")
 GOLDEN_SIGNAL_ALERTS = ("ServiceHighErrorRate", "ServiceLatencyP99High", "ServiceLatencyP95AboveTarget",
                         "ServiceTargetDown")
+
+
+# -------------------------------------------------------------------------------------------- escalation
+
+def escalation_policy_path(tool: str, policy: str) -> str:
+    """One file per policy (named <system>-<team>), so two teams' alerting answers never write one path."""
+    return f"escalation/{tool}-{policy}.json"

@@ -5,14 +5,17 @@ repository (the shape is documented in tests/fixtures/architectures/README.md, e
 SOURCES.md beside it). The helpers below turn a fixture into OBSERVABILITY_SETUP, DEFINE_SLOS and
 CONFIGURE_ALERTING messages in the schemas as they are today, so the planners can be proven on real shapes.
 
-What today's schemas cannot carry is dropped, never invented. Dropped now, for the engineers extending the schemas
-(issues 13 and 14 name selector_label/selector/metrics_port/namespace/criticality):
-  services:      namespace, service_labels, selector, ports, service_type, service_annotations, metrics
-                 (port, path, families), source; protocol values the enum lacks (see PROTOCOLS)
-  data stores:   namespace, service_labels, selector, ports, logical_databases, exporter, source
-  queues:        namespace, service_labels, selector, ports, channels, producers, consumers (kept only as
-                 async edges), exporter, source
-  dependencies:  criticality, evidence
+What today's schemas cannot carry is dropped, never invented. Discovery (issue 14) is carried: the system's
+namespace, the label key its Services name themselves by (selector_label, when one key does for every labelled
+Service), each service's namespace, selector (its Service's own labels, when it has any), metrics_port (the named
+Service port that targets the metrics port, else the container port number; "none" when it serves no metrics)
+and metrics_path; each store's and queue's namespace and port. Dropped now:
+  services:      ports other than the metrics port, service_type, service_annotations, metrics families, source;
+                 protocol values the enum lacks (see PROTOCOLS)
+  data stores:   service_labels, selector, ports other than the first, logical_databases, exporter, source
+  queues:        service_labels, selector, ports other than the first, channels, producers, consumers (kept only
+                 as async edges), exporter, source
+  dependencies:  evidence (criticality is carried for sync edges)
   system:        repository, commit, additional_sources, namespace, journeys (journeys only decide user_facing)
 Mapped: tier 1..3 -> tier_1..tier_3; language and protocol through LANGUAGES / PROTOCOLS; replicas -> instances
 (services) or replicas (components); entry_point or membership of a journey -> user_facing.
@@ -57,8 +60,41 @@ def journey_services(arch: dict[str, Any]) -> set[str]:
     return {name for journey in arch["journeys"] for name in journey["path"]}
 
 
+def selector_label(arch: dict[str, Any]) -> str | None:
+    """The one label key whose value is the service's own name on every Service that carries labels, if any."""
+    labelled = [s for s in arch["services"] if s["service_labels"]]
+    keys = set.intersection(*(set(s["service_labels"]) for s in labelled)) if labelled else set()
+    fitting = sorted(key for key in keys if all(s["service_labels"][key] == s["name"] for s in labelled))
+    return fitting[0] if fitting else None
+
+
+def metrics_port(service: dict[str, Any]) -> int | str:
+    """Where the Service's metrics are: the name of a Service port that targets the metrics port, else the
+    container port number (a ServiceMonitor's targetPort), or "none"."""
+    metrics = service["metrics"]
+    if not metrics["exposed"]:
+        return "none"
+    for port in service["ports"]:
+        if port["name"] and port["target_port"] == metrics["port"]:
+            return port["name"]
+    return metrics["port"]
+
+
+def _discovery(node: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if node["namespace"]:
+        entry["namespace"] = node["namespace"]
+    return entry
+
+
 def _service(service: dict[str, Any], user_facing: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": service["name"], "tier": tier_name(service["tier"]), "team": service["team"]}
+    entry.update(_discovery(service))
+    if service["service_labels"]:
+        entry["selector"] = dict(service["service_labels"])
+    entry["metrics_port"] = metrics_port(service)
+    if service["metrics"]["exposed"] and service["metrics"]["path"] != "/metrics":
+        entry["metrics_path"] = service["metrics"]["path"]
     language = LANGUAGES.get(service["language"])
     if language:
         entry["language"] = language
@@ -71,18 +107,30 @@ def _service(service: dict[str, Any], user_facing: bool) -> dict[str, Any]:
 
 
 def _component(component: dict[str, Any]) -> dict[str, Any]:
-    return {"name": component["name"], "kind": component["engine"], "replicas": component["replicas"]}
+    entry = {"name": component["name"], "kind": component["engine"], "replicas": component["replicas"],
+             **_discovery(component)}
+    if component["ports"]:
+        entry["port"] = component["ports"][0]["port"]
+    return entry
 
 
 def _infrastructure(arch: dict[str, Any]) -> dict[str, Any]:
     on_journeys = journey_services(arch)
+    discovery: dict[str, Any] = {}
+    if arch["namespace"]:
+        discovery["namespace"] = arch["namespace"]
+    if selector_label(arch):
+        discovery["selector_label"] = selector_label(arch)
     return {
         "platform": arch["platform"],
+        **discovery,
         "services": [_service(s, s["entry_point"] or s["name"] in on_journeys) for s in arch["services"]],
         "databases": [_component(d) for d in arch["data_stores"] if d["kind"] == "database"],
         "caches": [_component(d) for d in arch["data_stores"] if d["kind"] == "cache"],
         "message_queues": [_component(q) for q in arch["queues"]],
-        "dependencies": [{"from": d["from"], "to": d["to"], "kind": d["kind"]} for d in arch["dependencies"]],
+        "dependencies": [{"from": d["from"], "to": d["to"], "kind": d["kind"],
+                          **({"criticality": d["criticality"]} if d["kind"] == "sync" else {})}
+                         for d in arch["dependencies"]],
     }
 
 

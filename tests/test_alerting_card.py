@@ -16,8 +16,10 @@ from conftest import load_example
 from planners.alerting import secret_files
 from promtool_helpers import check_rules, test_rules
 
-RULES = "prometheus/rules/alerts-api_availability.yml"
-TESTS = "prometheus/tests/alerts-api_availability.yml"
+# The card names no service and stores no specification: this answer writes the SLO's rules itself, system-wide.
+RULES = "prometheus/rules/alerts-system-api_availability.yml"
+TESTS = "prometheus/tests/alerts-system-api_availability.yml"
+DASHBOARD = "grafana/dashboards/slo-system-api_availability.json"
 AM = "alertmanager/alertmanager.yml"
 
 
@@ -34,7 +36,8 @@ def test_the_card_message_is_the_schema_example_and_validates_unchanged() -> Non
 def test_the_response_lists_every_artifact_the_issue_asks_for(card: dict) -> None:
     files = artifacts(card)
     alerts = sorted({alert["alert"] for alert in card["alerts"]})
-    expected = {RULES, TESTS, AM, "alertmanager/routing-tests.txt", "escalation/pagerduty-escalation-policy.json"}
+    expected = {RULES, TESTS, AM, DASHBOARD, "alertmanager/routing-tests.txt",
+                "escalation/pagerduty-default-sre.json"}
     expected |= {f"runbooks/{alert}.md" for alert in alerts}
     assert set(files) == expected
     assert [item["path"] for item in card["artifacts"]] == sorted(files)
@@ -116,7 +119,7 @@ def test_card_escalation_is_15_then_30_minutes_in_total(card: dict) -> None:
     levels = card["escalation"]["levels"]
     assert [(level["target"], level["notify_after_minutes"]) for level in levels] == [
         ("on_call_engineer", 0), ("team_lead", 15), ("engineering_manager", 30)]
-    policy = json.loads(artifacts(card)["escalation/pagerduty-escalation-policy.json"])
+    policy = json.loads(artifacts(card)["escalation/pagerduty-default-sre.json"])
     delays = [rule["escalation_delay_in_minutes"] for rule in policy["escalation_policy"]["escalation_rules"]]
     assert delays[:2] == [15, 15]  # PagerDuty counts each wait from the previous level
     assert card["escalation"]["tool"] == "pagerduty"
@@ -162,8 +165,8 @@ def test_the_plan_is_deterministic() -> None:
 
 def test_every_default_is_an_assumption(card: dict) -> None:
     codes = {finding["code"] for finding in card["assumptions"]}
-    assert {"DEFAULT_TEAM", "DEFAULT_SERVICE", "DEFAULT_SLI", "DEFAULT_RUNBOOK_BASE_URL", "DEFAULT_RECEIVER",
-            "DEFAULT_ESCALATION_TARGET"} <= codes
+    assert {"DEFAULT_TEAM", "SYSTEM_WIDE_SLO", "SLI_FROM_NAME", "RULES_PRODUCED", "DEFAULT_RUNBOOK_BASE_URL",
+            "DEFAULT_RECEIVER", "DEFAULT_ESCALATION_TARGET"} <= codes
 
 
 def test_a_latency_slo_between_buckets_rounds_down_and_its_alerts_are_proven() -> None:
@@ -173,9 +176,10 @@ def test_a_latency_slo_between_buckets_rounds_down_and_its_alerts_are_proven() -
     request["service"] = "checkout-api"
     message = response(request)
     files = artifacts(message)
-    rules, tests = "prometheus/rules/alerts-checkout_latency.yml", "prometheus/tests/alerts-checkout_latency.yml"
+    rules = "prometheus/rules/alerts-checkout-api-checkout_latency.yml"
+    tests = "prometheus/tests/alerts-checkout-api-checkout_latency.yml"
     assert 'le="0.25"' in files[rules]
-    assert any(w["code"] == "LATENCY_THRESHOLD_ROUNDED" for w in message["warnings"])
+    assert any(w["code"] == "LATENCY_BUCKET" for w in message["warnings"])
     check_rules({rules: files[rules]})
     test_rules({rules: files[rules], tests: files[tests]}, tests)
 

@@ -73,6 +73,6 @@ def test_opsgenie_pager_gets_an_opsgenie_policy() -> None:
     request["notification"] = {"critical": "opsgenie", "warning": "slack",
                                "channels": {"opsgenie_api_key": "k-secret", "slack_channel": "#alerts-prod"}}
     files = artifacts(response(request))
-    policy = json.loads(files["escalation/opsgenie-escalation.json"])
+    policy = json.loads(files["escalation/opsgenie-default-sre.json"])
     assert [rule["delay"]["timeAmount"] for rule in policy["rules"]] == [0, 15, 30]
     assert "k-secret" not in json.dumps(files)

@@ -151,7 +151,7 @@ def test_critical_silences_warning_of_the_same_alert_and_service_only() -> None:
 
 def test_fast_burn_tier_silences_slower_tiers_of_the_same_slo() -> None:
     rules = yaml.safe_load(artifacts(response(card_request()))["alertmanager/alertmanager.yml"])["inhibit_rules"]
-    burn = "DefaultApiAvailabilityErrorBudgetBurn"
+    burn = "ApiAvailabilityErrorBudgetBurn"
     firing = [alert(burn, "default", "critical", tier="page_fast", slo="api_availability"),
               alert(burn, "default", "critical", tier="page_slow", slo="api_availability"),
               alert(burn, "default", "warning", tier="ticket_fast", slo="api_availability"),

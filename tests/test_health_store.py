@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SYSTEM = "shop"
 STATUS = {"cmd": "OBSERVABILITY_STATUS", "system": SYSTEM, "request_id": "status-1", "measurements": {"slos": [
     {"service": "checkout-api", "actual": 99.95},  # target 99.9 and window 30d come from the stored SLO_SPECIFICATION
-    # The card's alerting request names no service; the alerting planner files its SLO under the system's name.
+    # The card's alerting request names no service: its SLO covers the whole system, reported under its name.
     {"service": SYSTEM, "slo": "api_availability", "actual": 99.8},  # target from the stored ALERT_RULES' SLO
 ]}}
 

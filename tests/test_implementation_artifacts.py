@@ -142,14 +142,19 @@ def test_service_monitors_are_structurally_sound() -> None:
     monitors = list(yaml.safe_load_all(files["kubernetes/servicemonitors.yaml"]))
     names = set()
     for monitor in monitors:
+        if monitor["kind"] == "PodMonitor":  # the agents' own telemetry
+            assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "otel-metrics"
+            continue
         assert monitor["apiVersion"] == "monitoring.coreos.com/v1" and monitor["kind"] == "ServiceMonitor"
         assert set(monitor) == {"apiVersion", "kind", "metadata", "spec"}
         assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", monitor["metadata"]["name"])
         names.add(monitor["metadata"]["name"])
         spec = monitor["spec"]
-        assert spec["selector"]["matchLabels"] and spec["namespaceSelector"] == {"any": True}
+        # each monitor looks in the namespaces the request names (default: the Kubernetes default), not all
+        assert spec["selector"]["matchLabels"] and spec["namespaceSelector"]["matchNames"]
         for endpoint in spec["endpoints"]:
-            assert endpoint["port"] and endpoint["interval"] == request["requirements"]["scrape_interval"]
+            assert endpoint.get("port") or endpoint.get("targetPort")
+            assert endpoint["interval"] == request["requirements"]["scrape_interval"]
             for relabel in endpoint.get("relabelings", []) + endpoint.get("metricRelabelings", []):
                 assert relabel["action"] in {"replace", "labeldrop"}
     services = {item["name"] for item in request["infrastructure"]["services"]}
@@ -177,6 +182,8 @@ def test_collector_configs_are_wired_and_ordered(planned: tuple[str, dict[str, A
     _pipeline_components(agent)
     stack = content_of(request)["stack"]
     expected_traces = {"jaeger": ["otlp/jaeger"], "tempo": ["otlp/tempo"]}[stack["traces"]["tool"]]
+    # the error tracker reads the sampled error spans from the same pipeline
+    expected_traces += {"sentry": ["sentry"], "sentry_self_hosted": ["sentry"]}.get(stack["errors"]["tool"], [])
     expected_logs = {"elk_stack": ["elasticsearch/logs"], "loki": ["otlphttp/loki"]}[stack["logs"]["tool"]]
     pipelines = gateway["service"]["pipelines"]
     assert pipelines["traces"]["exporters"] == expected_traces

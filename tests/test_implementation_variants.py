@@ -93,7 +93,9 @@ def test_hybrid_on_aws_defaults_logs_to_cloudwatch() -> None:
     assert content["stack"]["traces"]["tool"] == "datadog"
     gateway = yaml.safe_load(files["otel/collector.yaml"])
     assert gateway["service"]["pipelines"]["logs"]["exporters"] == ["awscloudwatchlogs"]
-    assert gateway["service"]["pipelines"]["traces"]["exporters"] == ["datadog"]
+    # hybrid's error tracking is Sentry (card), fed from the same traces pipeline
+    assert content["stack"]["errors"]["tool"] == "sentry"
+    assert gateway["service"]["pipelines"]["traces"]["exporters"] == ["datadog", "sentry"]
     assert "logging/README.md" in files
     codes = {item["code"] for item in findings.assumptions}
     assert {"DEFAULT_LOGS_TOOL", "DEFAULT_TRACES_TOOL", "DEFAULT_METRICS_TOOL"} <= codes

@@ -166,12 +166,12 @@ def test_streamable_http_without_the_token_is_refused(server: ServerProcess) -> 
     assert json.loads(body)["error"]["code"] == "UNAUTHENTICATED"
 
 
-def test_an_unusable_state_store_is_one_line_and_exit_32(tmp_path) -> None:
+def test_an_unusable_state_store_is_one_line_and_exit_3(tmp_path) -> None:
     import subprocess
 
     blocked = tmp_path / "a-file"
     blocked.write_text("not a directory")
     done = subprocess.run([*acpctl(), "mcp", "--state", str(blocked / "state.db")], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 32 and done.stdout == ""  # stdout is the MCP channel: nothing else may go there
+    assert done.returncode == 3 and done.stdout == ""  # acpctl's local-failure code  # stdout is the MCP channel: nothing else may go there
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

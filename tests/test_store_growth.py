@@ -190,6 +190,9 @@ def test_retention_durations(text: str, seconds: int) -> None:
 
 
 def test_retention_forever_and_nonsense() -> None:
+    from acp.cli.args import DEFAULT_STATE_RETENTION
+
+    assert DEFAULT_STATE_RETENTION == DEFAULT_RETENTION  # the CLI spells the default without importing the store
     assert parse_retention("forever") is None
     assert parse_retention(DEFAULT_RETENTION) == timedelta(days=7)
     for bad in ("", "0", "0d", "-1d", "7 days", "1y", "1e3s"):

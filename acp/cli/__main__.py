@@ -2,6 +2,6 @@
 
 import sys
 
-from acp.cli.main import main
+from acp.cli import main
 
 sys.exit(main())

@@ -1,6 +1,7 @@
 """`acpctl mcp`: serve the engine to one MCP client over stdio (stdin/stdout carry MCP; logs go to stderr).
 
-Exit codes: 0 when the client closes the connection, 32 (UNAVAILABLE) when the state store cannot be opened.
+Exit codes: 0 when the client closes the connection, 3 (a local failure, as for every acpctl command) when the
+state store cannot be opened: one line on stderr, nothing on stdout.
 
 An MCP client (an IDE, an agent framework) starts this as a subprocess; every tool call runs on the same
 engine, store and limits as `acpctl send` and `acpctl serve`.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from acp.cli.io import add_state_options, fail
+from acp.cli.args import add_state_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import anyio
 
-    from acp.cli.io import embedded_engine
+    from acp.cli.state_store import open_cli_store
+    from acp.cli.target import live_source
+    from acp.engine import Engine
     from acp.transport.agent_calls import AgentCalls
     from acp.transport.artifact_resources import ArtifactResources
     from acp.transport.dispatch import Dispatcher
@@ -34,10 +37,9 @@ def run(args: argparse.Namespace) -> int:
     from acp.transport.telemetry import Metrics, configure_logging
 
     configure_logging(args.log_level)
-    try:
-        engine = embedded_engine(args, validate_responses=args.validate_responses)
-    except (OSError, RuntimeError, ValueError) as exc:  # an unusable --state: one line, not a traceback
-        return fail(f"cannot open the state store: {exc}", "UNAVAILABLE")
+    # An unusable --state is a LocalFailure: one line on stderr (stdout is the MCP channel), exit 3.
+    engine = Engine(store=open_cli_store(args), live_source=live_source(args),
+                    validate_responses=args.validate_responses)
     dispatcher = Dispatcher(engine, Metrics(), engine.limits.max_message_bytes)
     # One client at a time over stdio; the limit only stops a runaway client from queueing without end.
     calls = AgentCalls(dispatcher, "mcp", max_concurrent=64)

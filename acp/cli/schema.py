@@ -1,4 +1,9 @@
-"""`acpctl schema [NAME]`: print one JSON Schema, or list their names."""
+"""`acpctl schema [NAME]`: print one JSON Schema of the contract, or list their names.
+
+examples:
+  acpctl schema                        # the names
+  acpctl schema define_slos            # or DEFINE_SLOS, error, defs, ...
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,7 @@ import argparse
 import json
 import sys
 
-from acp import schemas
-from acp.cli.io import fail
-from acp.errors import NotFound
+from acp.cli.exits import OK, UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,12 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from acp import schemas
+    from acp.errors import NotFound
+
     if not args.name:
         print("\n".join(schemas.schema_names()))
-        return 0
+        return OK
     try:
         schema = schemas.load_schema(args.name)
     except NotFound:
-        return fail("no schema by that name; known: " + ", ".join(schemas.schema_names()), "NOT_FOUND")
+        raise UsageError(f"no schema named {args.name!r}; known: {', '.join(schemas.schema_names())}") from None
     sys.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
-    return 0
+    return OK

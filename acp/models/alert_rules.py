@@ -26,6 +26,11 @@ class AlertType(Enum):
     golden_signals = 'golden_signals'
 
 
+class RulesSource(Enum):
+    stored_specification = 'stored_specification'
+    this_answer = 'this_answer'
+
+
 class Tier1(Enum):
     page_fast = 'page_fast'
     page_slow = 'page_slow'
@@ -227,13 +232,13 @@ class Slo(BaseModel):
         ),
     ]
     service: Annotated[
-        StrictStr,
+        StrictStr | None,
         Field(
-            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
+            description="The service the SLO belongs to; absent for an SLO over the whole system's traffic.",
             examples=['checkout-api', 'orders-db', 'api_availability'],
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
-    ]
+    ] = None
     target: Annotated[
         StrictFloat,
         Field(
@@ -248,6 +253,19 @@ class Slo(BaseModel):
             description='A Prometheus-style duration: an integer and a unit (s, m, h, d, w), or the card\'s spelled forms \'min\', \'hour\', \'day\' ("15min", "1h", "30d").',
             examples=['5m', '15min', '1h', '30d'],
             pattern='^[1-9][0-9]{0,5}(s|m|h|d|w|sec|min|mins|hour|hours|day|days|week|weeks)$',
+        ),
+    ]
+    rules_source: Annotated[
+        RulesSource,
+        Field(
+            description="Who owns the SLO's rules. stored_specification: the system's stored SLO_SPECIFICATION defines this SLO, its rule file is the one deployed, and this answer only routes its alerts. this_answer: no specification defines it, so this answer writes the rules itself (through the SLO planner's code path); a later DEFINE_SLOS takes them over."
+        ),
+    ]
+    rule_file: Annotated[
+        StrictStr,
+        Field(
+            description="The rule file that holds the SLO's series and alerts.",
+            pattern='^prometheus/rules/[a-z0-9_-]+\\.yml$',
         ),
     ]
     error_budget_ratio: Annotated[StrictStr, Field(pattern='^[0-9]+(\\.[0-9]+)?$')]
@@ -271,19 +289,19 @@ class Alert(BaseModel):
         ),
     ]
     service: Annotated[
-        StrictStr,
+        StrictStr | None,
         Field(
-            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
+            description="The service the alert fires for; absent for a system-wide SLO's alerts.",
             examples=['checkout-api', 'orders-db', 'api_availability'],
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
-    ]
+    ] = None
     for_: Annotated[StrictStr, Field(alias='for', pattern='^[0-9]+[smhdw]$')]
     summary: Annotated[StrictStr, Field(min_length=1)]
     runbook_url: Annotated[StrictStr, Field(pattern='^https?://[^\\s"\'{}]+$')]
     dashboard: Annotated[StrictStr, Field(pattern='^https?://[^\\s"\'{}]+$')]
     rule_file: Annotated[
-        StrictStr, Field(pattern='^prometheus/rules/alerts-[a-z0-9_-]+\\.yml$')
+        StrictStr, Field(pattern='^prometheus/rules/[a-z0-9_-]+\\.yml$')
     ]
     tier: Tier2 | None = None
 

@@ -42,6 +42,88 @@ class Limit(RootModel[StrictStr]):
     root: Annotated[StrictStr, Field(min_length=1)]
 
 
+class ScrapedBy(Enum):
+    service_monitor = 'service_monitor'
+    file_sd = 'file_sd'
+    collector = 'collector'
+
+
+class DiscoveryEntry(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    service: Annotated[
+        StrictStr,
+        Field(
+            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
+            examples=['checkout-api', 'orders-db', 'api_availability'],
+            pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ]
+    namespace: Annotated[
+        StrictStr | None, Field(pattern='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
+    ] = None
+    scraped_by: Annotated[
+        ScrapedBy,
+        Field(
+            description="service_monitor: a ServiceMonitor selects its Service; file_sd: a target in prometheus/targets/services.json; collector: it serves no metrics port, so its OTLP metrics are scraped from the Collector gateway's prometheus exporter."
+        ),
+    ]
+    selector: dict[str, StrictStr] | None = None
+    port: Annotated[
+        StrictInt | StrictStr | None,
+        Field(description='A port name, a port number, or null when it serves none.'),
+    ]
+    path: Annotated[StrictStr, Field(min_length=1)]
+    requirement: Annotated[
+        StrictStr,
+        Field(
+            description='What the Service or host must carry, as one sentence for PLAN.md.',
+            min_length=1,
+        ),
+    ]
+
+
+class Kind(Enum):
+    kubernetes_secret = 'kubernetes_secret'
+    environment_file = 'environment_file'
+
+
+class Key(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(pattern='^[A-Za-z_][A-Za-z0-9_.-]*$')]
+
+
+class UsedByItem(RootModel[StrictStr]):
+    root: Annotated[StrictStr, Field(min_length=1)]
+
+
+class SecretEntry(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    kind: Kind
+    name: Annotated[
+        StrictStr,
+        Field(
+            description="The Secret's name, or the file's absolute path.", min_length=1
+        ),
+    ]
+    namespace: Annotated[
+        StrictStr | None, Field(pattern='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
+    ] = None
+    keys: Annotated[list[Key], Field(min_length=1)]
+    used_by: Annotated[
+        list[UsedByItem], Field(description='The artifacts that read it.', min_length=1)
+    ]
+    create: Annotated[
+        StrictStr,
+        Field(
+            description='The command that creates it, with <placeholders> for the values.',
+            min_length=1,
+        ),
+    ]
+
+
 class Licence(Enum):
     open_source = 'open_source'
     commercial = 'commercial'
@@ -56,6 +138,14 @@ class Source(Enum):
 
 class Alternative(RootModel[StrictStr]):
     root: Annotated[StrictStr, Field(min_length=1)]
+
+
+class WiringItem(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    path: Annotated[StrictStr, Field(min_length=1)]
+    component: Annotated[StrictStr, Field(min_length=1)]
 
 
 class StackEntry(BaseModel):
@@ -73,6 +163,12 @@ class StackEntry(BaseModel):
     ]
     rationale: Annotated[StrictStr, Field(min_length=1)]
     alternatives: list[Alternative]
+    wiring: Annotated[
+        list[WiringItem] | None,
+        Field(
+            description='Where the artifacts deliver this tool: each entry names a file and the component in it (a Collector exporter and the pipelines it serves, a scrape config, a snippet). Empty only for `none`.'
+        ),
+    ] = None
 
 
 class Topic(Enum):
@@ -116,7 +212,7 @@ class Task(BaseModel):
     validation: Annotated[list[ValidationItem], Field(min_length=1)]
 
 
-class Key(Enum):
+class Key1(Enum):
     foundation = 'foundation'
     reliability = 'reliability'
     optimization = 'optimization'
@@ -127,7 +223,7 @@ class PhaseModel(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    key: Key
+    key: Key1
     name: Annotated[StrictStr, Field(min_length=1)]
     timeline: Annotated[StrictStr, Field(min_length=1)]
     tasks: Annotated[list[Task], Field(min_length=1)]
@@ -540,7 +636,7 @@ class BlastRadiu(BaseModel):
     radius: Annotated[StrictInt, Field(ge=0)]
 
 
-class Kind(Enum):
+class Kind5(Enum):
     sync = 'sync'
     async_ = 'async'
 
@@ -566,7 +662,7 @@ class InferredEdge(BaseModel):
             pattern='^[a-z][a-z0-9_-]{0,62}$',
         ),
     ]
-    kind: Kind
+    kind: Kind5
 
 
 class Graph(BaseModel):
@@ -665,6 +761,18 @@ class ImplementationPlanResponse(ResponseEnvelope):
         list[Limit],
         Field(
             description='Where the plan capped per-name output for very large systems, and what covers the rest.'
+        ),
+    ]
+    discovery: Annotated[
+        list[DiscoveryEntry],
+        Field(
+            description='Per service: how Prometheus finds its metrics, and exactly what its Kubernetes Service (or VM host) must carry for the generated monitors or targets to find it.'
+        ),
+    ]
+    secrets: Annotated[
+        list[SecretEntry],
+        Field(
+            description='Every Secret, environment file and variable an artifact reads, with the command that creates it; artifacts hold placeholders, never values.'
         ),
     ]
     artifacts: Annotated[list[defs.Artifact], Field(min_length=1)]

@@ -10,11 +10,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
+    StringConstraints,
 )
+from typing_extensions import TypeAliasType
 
 from . import defs
 from .defs import RequestEnvelope
@@ -64,57 +67,26 @@ class Protocol(Enum):
     worker = 'worker'
 
 
-class Service(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    name: Annotated[
-        StrictStr,
+class MetricsPort(RootModel[StrictInt]):
+    root: Annotated[
+        StrictInt,
         Field(
-            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
-            examples=['checkout-api', 'orders-db', 'api_availability'],
-            pattern='^[a-z][a-z0-9_-]{0,62}$',
+            description='Where it serves Prometheus metrics: a Service port name (Kubernetes), a port number (Kubernetes: the pod\'s containerPort; VMs: the host\'s port), or "none" when it serves none (its RED metrics are then pushed over OTLP by the OpenTelemetry SDK and scraped from the Collector gateway). Default: 9464, the port the generated snippets open (stated as an assumption).',
+            ge=1,
+            le=65535,
         ),
     ]
-    tier: Tier | None = None
-    language: Language | None = None
-    protocol: Protocol | None = None
-    user_facing: StrictBool | None = None
-    depends_on: Annotated[list[defs.Name] | None, Field(max_length=1000)] = None
-    peak_rps: Annotated[StrictFloat | None, Field(gt=0.0, le=10000000.0)] = None
-    instances: Annotated[StrictInt | None, Field(ge=1, le=100000)] = None
-    team: Annotated[
-        StrictStr | None,
-        Field(
-            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
-            examples=['checkout-api', 'orders-db', 'api_availability'],
-            pattern='^[a-z][a-z0-9_-]{0,62}$',
-        ),
-    ] = None
 
 
-class Component(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    name: Annotated[
+class MetricsPort1(RootModel[StrictStr]):
+    root: Annotated[
         StrictStr,
         Field(
-            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
-            examples=['checkout-api', 'orders-db', 'api_availability'],
-            pattern='^[a-z][a-z0-9_-]{0,62}$',
+            description="A port name as Kubernetes requires (IANA_SVC_NAME): at most 15 lowercase letters, digits and single '-', with at least one letter.",
+            max_length=15,
+            pattern='^([0-9]+-)*[0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$',
         ),
     ]
-    kind: Annotated[
-        StrictStr,
-        Field(
-            description='A technology kind such as postgresql, redis or kafka. Same character rules as a name; kinds the planners do not know get generic guidance and a warning.',
-            examples=['postgresql', 'redis', 'kafka'],
-            pattern='^[a-z][a-z0-9_-]{0,62}$',
-        ),
-    ]
-    depends_on: Annotated[list[defs.Name] | None, Field(max_length=1000)] = None
-    replicas: Annotated[StrictInt | None, Field(ge=1, le=1000)] = None
 
 
 class Kind(Enum):
@@ -240,6 +212,39 @@ class Requirements(BaseModel):
     ] = None
 
 
+class LabelKey(RootModel[StrictStr]):
+    root: Annotated[
+        StrictStr,
+        Field(
+            description="A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.",
+            max_length=317,
+            pattern='^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
+        ),
+    ]
+
+
+LabelMapAdditionalProperty = TypeAliasType(
+    "LabelMapAdditionalProperty",
+    Annotated[
+        StrictStr,
+        Field(max_length=63, pattern='^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'),
+    ],
+)
+
+
+class LabelMap(
+    RootModel[dict[Annotated[str, StringConstraints(max_length=317, pattern=r'^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$', strict=True)], LabelMapAdditionalProperty]]
+):
+    root: Annotated[
+        dict[Annotated[str, StringConstraints(max_length=317, pattern=r'^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$', strict=True)], LabelMapAdditionalProperty],
+        Field(
+            description="Kubernetes labels: keys as label_key; values of at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.",
+            max_length=20,
+            min_length=1,
+        ),
+    ]
+
+
 class SloTargets(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -273,6 +278,103 @@ class SloTargets(BaseModel):
     ] = None
 
 
+class Service(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    name: Annotated[
+        StrictStr,
+        Field(
+            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
+            examples=['checkout-api', 'orders-db', 'api_availability'],
+            pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ]
+    tier: Tier | None = None
+    language: Language | None = None
+    protocol: Protocol | None = None
+    user_facing: StrictBool | None = None
+    depends_on: Annotated[list[defs.Name] | None, Field(max_length=1000)] = None
+    peak_rps: Annotated[StrictFloat | None, Field(gt=0.0, le=10000000.0)] = None
+    instances: Annotated[StrictInt | None, Field(ge=1, le=100000)] = None
+    team: Annotated[
+        StrictStr | None,
+        Field(
+            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
+            examples=['checkout-api', 'orders-db', 'api_availability'],
+            pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ] = None
+    namespace: Annotated[
+        StrictStr | None,
+        Field(
+            description='The namespace its Service runs in; default: infrastructure.namespace.',
+            max_length=63,
+            pattern='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+        ),
+    ] = None
+    selector: Annotated[
+        LabelMap | None,
+        Field(
+            description="The labels its Kubernetes Service carries that select it, exactly as the ServiceMonitor matches them (the Service's metadata.labels, not its spec.selector). Default: {selector_label: <name>}."
+        ),
+    ] = None
+    metrics_port: Annotated[
+        MetricsPort | Literal['none'] | MetricsPort1 | None,
+        Field(
+            description='Where it serves Prometheus metrics: a Service port name (Kubernetes), a port number (Kubernetes: the pod\'s containerPort; VMs: the host\'s port), or "none" when it serves none (its RED metrics are then pushed over OTLP by the OpenTelemetry SDK and scraped from the Collector gateway). Default: 9464, the port the generated snippets open (stated as an assumption).'
+        ),
+    ] = None
+    metrics_path: Annotated[
+        StrictStr | None,
+        Field(
+            description='The HTTP path of its metrics; default /metrics.',
+            max_length=200,
+            pattern='^/[A-Za-z0-9._~/-]*$',
+        ),
+    ] = None
+
+
+class Component(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    name: Annotated[
+        StrictStr,
+        Field(
+            description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
+            examples=['checkout-api', 'orders-db', 'api_availability'],
+            pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ]
+    kind: Annotated[
+        StrictStr,
+        Field(
+            description='A technology kind such as postgresql, redis or kafka. Same character rules as a name; kinds the planners do not know get generic guidance and a warning.',
+            examples=['postgresql', 'redis', 'kafka'],
+            pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ]
+    depends_on: Annotated[list[defs.Name] | None, Field(max_length=1000)] = None
+    replicas: Annotated[StrictInt | None, Field(ge=1, le=1000)] = None
+    namespace: Annotated[
+        StrictStr | None,
+        Field(
+            description='The namespace its Service runs in; default: infrastructure.namespace.',
+            max_length=63,
+            pattern='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+        ),
+    ] = None
+    port: Annotated[
+        StrictInt | None,
+        Field(
+            description="The port its clients connect to; default: the kind's well-known port (stated as an assumption).",
+            ge=1,
+            le=65535,
+        ),
+    ] = None
+
+
 class Infrastructure(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -290,6 +392,22 @@ class Infrastructure(BaseModel):
             description="A name that reaches PromQL label values, YAML keys and file names: lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters. Quotes, braces, dots, slashes, spaces and newlines are refused so that no name can break or inject into a generated artifact.",
             examples=['checkout-api', 'orders-db', 'api_availability'],
             pattern='^[a-z][a-z0-9_-]{0,62}$',
+        ),
+    ] = None
+    namespace: Annotated[
+        StrictStr | None,
+        Field(
+            description="The Kubernetes namespace the application's Services run in, unless a service or component names its own. Monitors select Services there and exporters reach data stores by their fully qualified name (<name>.<namespace>.svc). Default: default (stated as an assumption). Ignored outside Kubernetes.",
+            max_length=63,
+            pattern='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+        ),
+    ] = None
+    selector_label: Annotated[
+        StrictStr | None,
+        Field(
+            description="The label key whose value is the service's name on its Kubernetes Service (and its pods), e.g. app, name or app.kubernetes.io/name. A service without its own `selector` is selected by {selector_label: <service name>}. Default: app.kubernetes.io/name (stated as an assumption).",
+            max_length=317,
+            pattern='^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
         ),
     ] = None
     services: Annotated[list[defs.Name | Service] | None, Field(max_length=20000)] = (

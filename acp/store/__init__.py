@@ -32,6 +32,21 @@ def default_state_path() -> Path:
     return root / APP_DIRECTORY / "state.db"
 
 
+def describe_location(url_or_path: str | os.PathLike[str] | None) -> str:
+    """Where open_store(url_or_path) keeps state, for people and logs: never a user name or password."""
+    if url_or_path is None:
+        return f"sqlite:{default_state_path()}"
+    text = os.fspath(url_or_path)
+    if text.startswith(POSTGRES_SCHEMES):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(text)
+        return f"postgresql://{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
+    if text == MEMORY:
+        return "sqlite::memory:"
+    return f"sqlite:{Path(text.removeprefix('sqlite://')).expanduser()}"
+
+
 def open_store(url_or_path: str | os.PathLike[str] | None, retention: str | timedelta | None = None) -> Store:
     """retention: a duration ('7d'), 'forever', a timedelta, or None for the default (DEFAULT_RETENTION)."""
     kept = parse_retention(retention or DEFAULT_RETENTION) if not isinstance(retention, timedelta) else retention
@@ -50,4 +65,4 @@ def open_store(url_or_path: str | os.PathLike[str] | None, retention: str | time
 
 
 __all__ = ["DEFAULT_RETENTION", "FOREVER", "LATEST_VERSION", "MIGRATIONS", "Store", "StoredAnswer",
-           "default_state_path", "open_store", "parse_retention", "without_secrets"]
+           "default_state_path", "describe_location", "open_store", "parse_retention", "without_secrets"]

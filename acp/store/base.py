@@ -56,6 +56,10 @@ class Store(Protocol):
     def state(self, system: str) -> dict:
         """{"setup": request | None, "slos": {service: content}, "alerting": {name: content}}."""
 
+    def answers(self, system: str) -> list[dict]:
+        """The whole logged response behind each part of the state, with its request_id: what EXPORT_SYSTEM
+        builds a system's artifact tree from. [{part, key, request_id, cmd, response}], by part then key."""
+
     def close(self) -> None: ...
 
 
@@ -245,6 +249,20 @@ class SqlStore(ABC):
                 state[part][key] = _loads(body)
         return state
 
+    def answers(self, system: str) -> list[dict]:
+        with self._transaction(write=False) as cursor:
+            cursor.execute(self._sql(
+                "SELECT s.part, s.key, s.request_id, l.cmd, b.body FROM system_state s"
+                " JOIN message_log l ON l.request_id = s.request_id"
+                " JOIN response_body b ON b.response_hash = l.response_hash"
+                " WHERE s.system = ? ORDER BY s.part, s.key"),
+                (system,))
+            rows = cursor.fetchall()
+        # The retention never prunes the log row a part of the state came from, so every part has its answer.
+        return [{"part": part, "key": key, "request_id": request_id, "cmd": cmd,
+                 "response": with_request_id(_loads(body), request_id)}
+                for part, key, request_id, cmd, body in rows]
+
     def log(self, system: str | None = None) -> list[dict[str, str]]:
         """The message log in the order it was written (for people and tests; responses left out)."""
         query = "SELECT seq, request_id, system, cmd, request_hash, response_hash, recorded_at FROM message_log"
@@ -257,6 +275,35 @@ class SqlStore(ABC):
             rows = cursor.fetchall()
         names = ("request_id", "system", "cmd", "request_hash", "response_hash", "recorded_at")
         return [dict(zip(names, row[1:])) for row in rows]
+
+    def systems(self) -> list[dict[str, Any]]:
+        """Every system with anything stored: its name, messages logged, parts of state, last accepted time."""
+        with self._transaction(write=False) as cursor:
+            cursor.execute("SELECT system, COUNT(*), MAX(recorded_at) FROM message_log GROUP BY system")
+            logged = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+            cursor.execute("SELECT system, part, COUNT(*) FROM system_state GROUP BY system, part")
+            parts: dict[str, dict[str, int]] = {}
+            for system, part, count in cursor.fetchall():
+                parts.setdefault(system, {})[part] = count
+        return [
+            {"system": name, "messages": logged.get(name, (0, None))[0], "last_recorded_at": logged.get(name, (0, None))[1],
+             "setup": bool(parts.get(name, {}).get(SETUP)), "slos": parts.get(name, {}).get(SLOS, 0),
+             "alerting": parts.get(name, {}).get(ALERTING, 0)}
+            for name in sorted(set(logged) | set(parts))
+        ]
+
+    def forget(self, system: str) -> int:
+        """Delete a system's state and its message log in one transaction; returns the rows removed.
+        A request_id it used is free again afterwards."""
+        with self._transaction(write=True) as cursor:
+            cursor.execute(self._sql("DELETE FROM system_state WHERE system = ?"), (system,))
+            removed = max(cursor.rowcount, 0)
+            cursor.execute(self._sql("DELETE FROM message_log WHERE system = ?"), (system,))
+            removed += max(cursor.rowcount, 0)
+            # Bodies are shared between systems by content; those no log row refers to any more go too.
+            cursor.execute("DELETE FROM response_body WHERE NOT EXISTS (SELECT 1 FROM message_log"
+                           " WHERE message_log.response_hash = response_body.response_hash)")
+            return removed
 
 
 def _loads(text: str) -> Any:

@@ -22,10 +22,10 @@ from typing import Callable, Iterator
 import uvicorn
 
 from acp.engine import Engine
-from acp.errors import CATALOGUE
+from acp.errors import CATALOGUE, EXIT_LOCAL_FAILURE, AcpError
 from acp.limits import Limits
 from acp.sources.prometheus import PrometheusSource
-from acp.store import DEFAULT_RETENTION, open_store
+from acp.store import DEFAULT_RETENTION, describe_location, open_store
 from acp.transport.agent_endpoints import AgentEndpoints
 from acp.transport.auth import BearerAuth, load_token
 from acp.transport.dispatch import Dispatcher
@@ -173,6 +173,7 @@ def _announce(config: ServeConfig, grpc_address: str, http_address: str) -> None
         "event": "listening", "grpc": grpc_address, "http": http_address, "workers": config.workers,
         "tls": config.tls.enabled, "mutual_tls": bool(config.tls.client_ca), "auth": bool(config.auth_token_file),
         "max_message_bytes": config.max_message_bytes, "max_concurrent_rpcs": config.max_concurrent_rpcs,
+        "state": describe_location(config.state),
     })
 
 
@@ -240,7 +241,8 @@ def serve(config: ServeConfig) -> int:
         if config.workers > 1:
             return serve_workers(config)
         return asyncio.run(serve_async(config))
-    except (OSError, RuntimeError, ValueError) as exc:
-        # A busy port, an unreadable certificate, a bad token file: one clear line, not a traceback.
+    except (OSError, RuntimeError, ValueError, AcpError) as exc:
+        # A busy port, an unreadable certificate, a bad token file, a state store out of reach: failures on this
+        # machine, not ACP errors. One clear line, not a traceback.
         log_event(log, {"event": "failed", "error": f"{type(exc).__name__}: {exc}"}, logging.ERROR)
-        return CATALOGUE["UNAVAILABLE"].exit_code
+        return EXIT_LOCAL_FAILURE

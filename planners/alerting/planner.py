@@ -10,24 +10,26 @@ only by `secret_files`, which `acpctl render` calls; nothing in the response car
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Mapping
 
-from acp.errors import SchemaViolation, Violation
 from planners.alerting import escalation as escalation_steps, golden_signals
 from planners.slo import burn_rate
 from planners.alerting.inhibition import Inhibition, dependency_inhibitions, severity_inhibitions, tier_inhibitions
+from planners.alerting.slo_alerts import PRODUCED, slo_alerts, slo_summary
 from planners.alerting.routing import GROUP_BY, RoutingPlan, plan_routing, route_dicts, secret_values, secrets_setup
 from planners import conventions
 from planners.context import Findings, PlanContext, PlanOutput
 from planners.durations import prometheus_duration
 from planners.alerting.escalation import EscalationPlan
-from planners.alerting.golden_signals import HISTOGRAM_BUCKETS_SECONDS, threshold_text
 from planners.graph import ServiceGraph
 from planners.knowledge import anti_patterns
 from planners.knowledge.receivers import PAGER_KINDS
 from planners.knowledge.severities import SEVERITIES, severity
 from planners.renderers import alertmanager, runbooks
+from planners.renderers.slo_dashboard import slo_dashboard_at
+from planners.slo.artifacts import rule_files
 from planners.renderers.artifacts import artifact, sorted_artifacts
 from planners.renderers.yaml_text import to_yaml
 
@@ -36,18 +38,13 @@ DEFAULT_RUNBOOK_BASE = conventions.DEFAULT_RUNBOOK_BASE  # + /<system>; a placeh
 DEFAULT_DASHBOARD_BASE = conventions.DEFAULT_DASHBOARD_BASE
 DEFAULT_LATENCY_THRESHOLD_MS = 500  # the card's latency SLI: requests under 500ms
 
-# The card's HTTP metrics (section 2): the SLIs below read them.
-_AVAILABILITY_TOTAL = 'sum(rate(http_requests_total{{service="{service}"}}[{{{{.window}}}}]))'
-_AVAILABILITY_ERRORS = 'sum(rate(http_requests_total{{service="{service}",status=~"5.."}}[{{{{.window}}}}]))'
-_LATENCY_TOTAL = 'sum(rate(http_request_duration_seconds_count{{service="{service}"}}[{{{{.window}}}}]))'
-_LATENCY_GOOD = 'sum(rate(http_request_duration_seconds_bucket{{service="{service}",le="{le}"}}[{{{{.window}}}}]))'
 
 
 def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     findings = Findings()
     system = ctx.system
     team = _default(request, "team", DEFAULT_TEAM, findings, "alerts are owned by team sre (the card's owner of SLO alerts)")
-    runbook_base = request.get("runbook_base_url") or f"{DEFAULT_RUNBOOK_BASE}/{system}"
+    runbook_base = request.get("runbook_base_url") or conventions.default_runbook_base(system)
     if "runbook_base_url" not in request:
         findings.assume("DEFAULT_RUNBOOK_BASE_URL", f"runbooks are published under {runbook_base}; set "
                         "runbook_base_url to where runbooks/ is served", "/runbook_base_url")
@@ -57,7 +54,8 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     levels = escalation_steps.plan_escalation(request.get("escalation"), findings)
     routing = plan_routing(request["notification"], levels.repeat_interval_seconds, findings)
     if request["alert_type"] == "error_budget_burn_rate":
-        rules = _burn_rate_rules(request, system, team, runbook_base, dashboard_base, findings)
+        rules = _burn_rate_rules(request, ctx, team, {"runbook": runbook_base, "dashboard": dashboard_base},
+                                 findings)
     else:
         rules = _golden_signal_rules(request, team, runbook_base, dashboard_base, findings)
     inhibitions = _inhibitions(request, ctx, findings)
@@ -78,7 +76,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
             "default_receiver": routing.default_receiver,
             "group_by": list(GROUP_BY),
             "routes": route_dicts(routing),
-            "rationale": ("Grouped by alert, service and SLO so one incident is one notification. Paging routes "
+            "rationale": ("Grouped by alert, environment, service or component, and SLO so one incident is one notification. Paging routes "
                           "repeat no faster than the card's 3 pages an hour and no faster than the escalation "
                           "chain; chat routes repeat as slowly as their priority's response allows."),
         },
@@ -124,81 +122,36 @@ def _dashboard_url(base: str, service: str) -> str:
     return conventions.dashboard_link(base, conventions.SERVICE_OVERVIEW_UID, {conventions.SERVICE: service})
 
 
-def _sli_spec(request: Mapping[str, Any], service: str, team: str, runbook_base: str, dashboard_base: str,
-              findings: Findings) -> burn_rate.SliSpec:
-    slo = request["slo"]
-    kind = slo.get("sli")
-    if kind is None:
-        kind = "availability"
-        findings.assume("DEFAULT_SLI", "the SLI counts 5xx responses of http_requests_total as bad events "
-                        "(availability)", "/slo/sli")
-    if kind == "availability":
-        total = _AVAILABILITY_TOTAL.format(service=service)
-        queries = {"error_query": _AVAILABILITY_ERRORS.format(service=service)}
-        traffic = ((f'http_requests_total{{service="{service}",status="200"}}', "good"),
-                   (f'http_requests_total{{service="{service}",status="500"}}', "bad"))
-    else:
-        threshold_ms = slo.get("latency_threshold_ms")
-        if threshold_ms is None:
-            threshold_ms = DEFAULT_LATENCY_THRESHOLD_MS
-            findings.assume("DEFAULT_LATENCY_THRESHOLD", "requests slower than 500 ms are bad (the card's latency "
-                            "SLI)", "/slo/latency_threshold_ms")
-        le = _bucket_label(threshold_ms, findings)
-        total = _LATENCY_TOTAL.format(service=service)
-        queries = {"good_query": _LATENCY_GOOD.format(service=service, le=le)}
-        traffic = ((f'http_request_duration_seconds_bucket{{service="{service}",le="{le}"}}', "good"),
-                   (f'http_request_duration_seconds_count{{service="{service}"}}', "total"))
-    return burn_rate.SliSpec(
-        slo=slo["name"], service=service, target=burn_rate.as_fraction(slo["target"]), window=slo["window"],
-        total_query=total, team=team,
-        runbook_base=runbook_base,
-        dashboard_url=_dashboard_url(dashboard_base, service),
-        test_traffic=burn_rate.SyntheticTraffic(traffic), **queries)
-
-
-def _bucket_label(threshold_ms: float, findings: Findings) -> str:
-    """The histogram bound that counts good requests. A threshold between bounds reads as the largest bound
-    below it, as the SLO planner does: the SLI gets stricter, never looser, and a warning says so."""
-    seconds = threshold_ms / 1000
-    below = [bound for bound in HISTOGRAM_BUCKETS_SECONDS if bound <= seconds]
-    if not below:
-        raise SchemaViolation("the latency threshold is below every histogram bucket", [Violation(
-            "/slo/latency_threshold_ms", "minimum",
-            f"a latency SLI counts requests under a bucket bound; the smallest is "
-            f"{threshold_text(HISTOGRAM_BUCKETS_SECONDS[0] * 1000)} ms")])
-    if below[-1] != seconds:
-        findings.warn("LATENCY_THRESHOLD_ROUNDED",
-                      f"{threshold_text(threshold_ms)} ms is not a histogram bucket bound; requests faster than "
-                      f"{threshold_text(below[-1] * 1000)} ms count as good, which is stricter",
-                      "/slo/latency_threshold_ms")
-    return threshold_text(below[-1])
-
-
-def _burn_rate_rules(request: Mapping[str, Any], system: str, team: str, runbook_base: str, dashboard_base: str,
+def _burn_rate_rules(request: Mapping[str, Any], ctx: PlanContext, team: str, links: Mapping[str, str],
                      findings: Findings) -> dict[str, Any]:
-    service = _default(request, "service", system, findings, "the SLO belongs to the system the request is about")
-    spec = _sli_spec(request, service, team, runbook_base, dashboard_base, findings)
+    alerts = slo_alerts(request, ctx, team, links, findings)
+    spec = alerts.spec
+    files = list(alerts.files)
+    if alerts.source == PRODUCED:
+        # This answer's own rules link a dashboard of its own, which a later specification's replaces.
+        uid = conventions.own_slo_dashboard_uid(spec.service, spec.slo)
+        spec = dataclasses.replace(spec, dashboard_url=conventions.dashboard_link(
+            links["dashboard"], uid, {conventions.SLO: spec.slo}))
+        files = rule_files([spec], alerts.rule_path)
+        files.append(artifact(conventions.dashboard_path(uid), slo_dashboard_at(uid, spec)))
     groups = burn_rate.rule_groups(spec)
     absent = burn_rate.absent_alert_name(spec)
     kept, dropped = burn_rate.usable_tiers(spec)
     for tier, reason in dropped:
         findings.warn("BURN_RATE_TIER_DROPPED", f"{tier.name}: {reason}", "/slo/target")
-    name = request["slo"]["name"]
-    rule_path = f"prometheus/rules/alerts-{name}.yml"
-    tests = burn_rate.rule_tests(spec, f"../rules/alerts-{name}.yml")
-    slo = request["slo"]
+    sample = {conventions.SLO: spec.slo, conventions.TEAM: spec.team}
+    if spec.service is not None:
+        sample[conventions.SERVICE] = spec.service
+    summary = slo_summary(alerts)
+    summary["tiers"] = [{"tier": tier.name, "severity": tier.severity, "long_window": tier.long_window,
+                         "short_window": tier.short_window, "for": tier.for_ or "0s",
+                         "burn_rate_factor": burn_rate.decimal_text(tier.factor),
+                         "error_ratio_threshold": burn_rate.decimal_text(burn_rate.threshold(spec, tier))}
+                        for tier in kept]
     return {
-        "groups": groups, "tests": tests, "rule_path": rule_path, "test_path": f"prometheus/tests/alerts-{name}.yml",
+        "groups": groups, "files": files, "rule_path": alerts.rule_path,
         "runbook_kinds": {burn_rate.alert_name(spec): "burn_rate", absent: "sli_absent"},
-        "cause_alerts": frozenset(),
-        "sample_labels": {"service": service, "slo": name, "team": team},
-        "slo": {"name": name, "service": service, "target": slo["target"], "window": slo["window"],
-                "error_budget_ratio": burn_rate.decimal_text(spec.error_budget),
-                "tiers": [{"tier": tier.name, "severity": tier.severity, "long_window": tier.long_window,
-                           "short_window": tier.short_window, "for": tier.for_ or "0s",
-                           "burn_rate_factor": burn_rate.decimal_text(tier.factor),
-                           "error_ratio_threshold": burn_rate.decimal_text(burn_rate.threshold(spec, tier))}
-                          for tier in kept]},
+        "cause_alerts": frozenset(), "sample_labels": sample, "slo": summary,
     }
 
 
@@ -212,10 +165,13 @@ def _golden_signal_rules(request: Mapping[str, Any], team: str, runbook_base: st
             rule["annotations"]["dashboard"] = _dashboard_url(dashboard_base, rule["labels"]["service"])
     name = "golden-signals"
     kinds = {"error_rate_percent": "errors", "latency_p99_ms": "latency", "saturation_percent": "saturation"}
+    rule_path = f"{conventions.RULES_DIR}/alerts-{name}.yml"
     return {
         "groups": groups,
-        "tests": golden_signals.rule_tests(groups, specs, f"../rules/alerts-{name}.yml"),
-        "rule_path": f"prometheus/rules/alerts-{name}.yml", "test_path": f"prometheus/tests/alerts-{name}.yml",
+        "files": [artifact(rule_path, to_yaml({"groups": groups})),
+                  artifact(conventions.rule_test_file(rule_path),
+                           to_yaml(golden_signals.rule_tests(groups, specs, f"../rules/alerts-{name}.yml")))],
+        "rule_path": rule_path,
         "runbook_kinds": {signal.alert: kinds[signal.key] for signal in golden_signals.SIGNALS},
         "cause_alerts": frozenset(signal.alert for signal in golden_signals.SIGNALS if not signal.symptom),
         "sample_labels": {"service": specs[0].service, "team": specs[0].team},
@@ -269,8 +225,7 @@ def _artifacts(rules: Mapping[str, Any], alert_rules: list[dict[str, Any]], rout
                inhibitions: list[Inhibition], levels: EscalationPlan, pager: str | None,
                policy_name: str) -> list[dict[str, str]]:
     files = [
-        artifact(rules["rule_path"], to_yaml({"groups": rules["groups"]})),
-        artifact(rules["test_path"], to_yaml(rules["tests"])),
+        *rules["files"],
         artifact("alertmanager/alertmanager.yml", alertmanager.render(routing, inhibitions)),
         artifact("alertmanager/routing-tests.txt", alertmanager.render_routing_cases(
             alertmanager.routing_cases(routing, rules["sample_labels"]))),
@@ -279,7 +234,7 @@ def _artifacts(rules: Mapping[str, Any], alert_rules: list[dict[str, Any]], rout
     for rule in alert_rules:
         by_alert.setdefault(rule["alert"], []).append(rule)
     for alert, alert_group in sorted(by_alert.items()):
-        files.append(artifact(f"runbooks/{alert}.md", runbooks.runbook(
+        files.append(artifact(conventions.runbook_path(alert), runbooks.runbook(
             alert, rules["runbook_kinds"][alert], alert_group, levels.level_dicts(), _receivers_by_severity(routing))))
     policy = _escalation_document(pager, levels, policy_name)
     if policy is not None:
@@ -312,9 +267,9 @@ def _pager_kind(routing: RoutingPlan) -> str | None:
 
 def _escalation_document(pager: str | None, levels: EscalationPlan, name: str) -> tuple[str, dict] | None:
     if pager == "pagerduty":
-        return "escalation/pagerduty-escalation-policy.json", escalation_steps.pagerduty_policy(levels, name)
+        return conventions.escalation_policy_path("pagerduty", name), escalation_steps.pagerduty_policy(levels, name)
     if pager == "opsgenie":
-        return "escalation/opsgenie-escalation.json", escalation_steps.opsgenie_policy(levels, name)
+        return conventions.escalation_policy_path("opsgenie", name), escalation_steps.opsgenie_policy(levels, name)
     return None
 
 
@@ -322,7 +277,8 @@ def _alert_summary(rule: Mapping[str, Any], rule_path: str) -> dict[str, Any]:
     labels = rule["labels"]
     level = severity(labels["severity"])
     summary = {"alert": rule["alert"], "severity": level.label, "priority": level.priority,
-               "response": level.response, "team": labels["team"], "service": labels["service"],
+               "response": level.response, "team": labels["team"],
+               **({"service": labels["service"]} if "service" in labels else {}),
                "for": rule.get("for", "0s"), "summary": rule["annotations"]["summary"],
                "runbook_url": rule["annotations"]["runbook_url"], "dashboard": rule["annotations"]["dashboard"],
                "rule_file": rule_path}

@@ -7,12 +7,15 @@ local `acpctl render` calls; everything else sees file paths.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from acp.errors import SchemaViolation, Violation
+from planners import conventions
 from planners.context import Findings
 from planners.durations import prometheus_duration
+from planners.knowledge import notifications
 from planners.knowledge.receivers import (KUBERNETES_SECRET_NAME, PAGER_KINDS, RECEIVER_KINDS, SECRETS_DIR,
                                          ReceiverKind, SecretField, secret_path)
 from planners.knowledge.severities import SEVERITIES, severity
@@ -23,7 +26,7 @@ from planners.knowledge.severities import SEVERITIES, severity
 # as the card's response for the priority allows: a P3 ticket is read the next business day, a P4 in a
 # weekly review; both stay under Alertmanager's 120h notification-log retention, past which a repeat
 # would fire early anyway.
-GROUP_BY = ("alertname", "service", "slo")
+GROUP_BY = ("alertname", conventions.ENV, "service", "component", "slo")  # one incident: one environment, one thing
 GROUP_WAIT_SECONDS = 30
 GROUP_INTERVAL_SECONDS = {"critical": 300, "high": 300, "warning": 600, "info": 600}
 NON_PAGING_REPEAT_SECONDS = {"warning": 12 * 3600, "info": 24 * 3600}
@@ -146,7 +149,7 @@ def _secret_entry(secret: SecretField, provided: bool) -> dict[str, Any]:
 
 def _receiver_config(kind: ReceiverKind, role: str, channels: Mapping[str, Any]) -> dict[str, Any]:
     label = role if role != "default" else "warning"
-    config: dict[str, Any] = {"send_resolved": True}
+    config: dict[str, Any] = {"send_resolved": True, **copy.deepcopy(notifications.TEMPLATES.get(kind.kind, {}))}
     files = {secret.request_field: secret_path(secret) for secret in kind.secrets}
     if kind.kind == "pagerduty":
         config["routing_key_file"] = files["pagerduty_key"]

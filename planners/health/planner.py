@@ -74,7 +74,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     components = _components(request, graph, blast, findings)
     if components is not None:
         coverage["components"] = components
-    objectives, measurement_sources = _objectives(request, stored, live, findings)
+    objectives, measurement_sources = _objectives(request, stored, live, findings, ctx.system)
     alerts = _alert_health(request.get("alert_history"), live, stored.get("alerting") or {}, findings)
 
     content = {
@@ -296,7 +296,7 @@ class _Stored:
         return next((c for c in candidates if c["kind"] == "availability"), candidates[0] if candidates else None)
 
 
-def _stored_objectives(stored: Mapping[str, Any]) -> _Stored:
+def _stored_objectives(stored: Mapping[str, Any], system: str) -> _Stored:
     known = _Stored()
     for service, spec in sorted((stored.get("slos") or {}).items()):
         for slo in (spec or {}).get("slos") or []:
@@ -306,7 +306,8 @@ def _stored_objectives(stored: Mapping[str, Any]) -> _Stored:
                 "actual": gap.get("actual_percent"), "kind": slo.get("kind"), "origin": STORED_SPECIFICATION})
     for _, config in sorted((stored.get("alerting") or {}).items()):
         slo = (config or {}).get("slo") or {}
-        service = slo.get("service")
+        # A system-wide SLO (no service) is reported under the system's name.
+        service = slo.get("service") or system
         if service and slo.get("target") is not None and known.pick(service, slo.get("name")) is None:
             known.by_service.setdefault(service, []).append({
                 "slo": slo.get("name"), "target": slo.get("target"), "window": slo.get("window"), "actual": None,
@@ -315,8 +316,8 @@ def _stored_objectives(stored: Mapping[str, Any]) -> _Stored:
 
 
 def _objectives(request: Mapping[str, Any], stored: Mapping[str, Any], live: Mapping[str, Any],
-                findings: Findings) -> tuple[list[Objective], list[str]]:
-    known = _stored_objectives(stored)
+                findings: Findings, system: str) -> tuple[list[Objective], list[str]]:
+    known = _stored_objectives(stored, system)
     measured: dict[tuple[str, str | None], Objective] = {}
     sources: list[str] = []
     streams = (

@@ -26,7 +26,9 @@ SIGNALS = ("metrics", "logs", "traces", "apm", "errors", "dashboards")
 
 TOOLS: dict[str, dict[str, Tool]] = {
     "metrics": {
-        "prometheus_grafana": Tool("prometheus_grafana", "Prometheus (+ Thanos for long-term storage)", OPEN_SOURCE,
+        # The card pairs Prometheus with Thanos for long-term storage; the plan generates no Thanos objects, so
+        # the tool is named for what the artifacts deliver.
+        "prometheus_grafana": Tool("prometheus_grafana", "Prometheus", OPEN_SOURCE,
                                    "pull-based, PromQL, the card's choice for high-volume metrics"),
         "victoriametrics_grafana": Tool("victoriametrics_grafana", "VictoriaMetrics", OPEN_SOURCE,
                                         "Prometheus-compatible, lower memory per series"),

@@ -9,14 +9,22 @@ Component ids and keys are those of the Collector contrib distribution (otelcol-
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import json
+import re
+from typing import Any, Callable, Mapping
 
 from planners.setup.instrumentation import SAMPLING
 
 OTLP_GRPC_PORT, OTLP_HTTP_PORT = 4317, 4318
 PROMETHEUS_EXPORT_PORT = 8889  # the gateway's `prometheus` exporter, scraped by Prometheus
 HEALTH_PORT = 13133
-COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib:0.111.0"
+# The Collector's own metrics (otelcol_receiver_accepted_spans, ...). From 0.111 they listen on localhost
+# unless service.telemetry says otherwise, so every config names a reachable address.
+SELF_METRICS_PORT = 8888
+COLLECTOR_VERSION = "0.111.0"  # the schema check in the tests is taken from this version's component source
+COLLECTOR_IMAGE = f"otel/opentelemetry-collector-contrib:{COLLECTOR_VERSION}"
+# On Kubernetes the self-metrics listen on the pod's own IP (set from the downward API), not on every interface.
+POD_IP_VARIABLE = "POD_IP"
 NAMESPACE = "observability"
 
 # memory_limiter: limit and spike as a share of the container/host memory (Collector README recommends
@@ -40,84 +48,117 @@ def host(name: str, platform: str) -> str:
     return f"{name}.{NAMESPACE}.svc" if platform == "kubernetes" else f"{name}.{NAMESPACE}.internal"
 
 
-def backend_exporters(stack: Mapping[str, Any], platform: str, cloud: str | None) -> dict[str, dict[str, dict[str, Any]]]:
-    """Exporter id -> config, per signal, for the chosen tools."""
-    region = "${env:AWS_REGION}"
-    traces: dict[str, dict[str, Any]] = {}
-    tool = stack["traces"]["tool"]
-    insecure = {"tls": {"insecure": True}}
-    if tool == "jaeger":
-        traces["otlp/jaeger"] = {"endpoint": f"{host('jaeger-collector', platform)}:{OTLP_GRPC_PORT}", **insecure}
-    elif tool == "tempo":
-        traces["otlp/tempo"] = {"endpoint": f"{host('tempo-distributor', platform)}:{OTLP_GRPC_PORT}", **insecure}
-    elif tool == "zipkin":
-        traces["zipkin"] = {"endpoint": f"http://{host('zipkin', platform)}:9411/api/v2/spans"}
-    elif tool == "xray":
-        traces["awsxray"] = {"region": region}
-    elif tool == "datadog":
-        traces["datadog"] = {"api": {"key": "${env:DD_API_KEY}", "site": "${env:DD_SITE}"}}
-    elif tool == "honeycomb":
-        traces["otlp/honeycomb"] = {"endpoint": "api.honeycomb.io:443",
-                                    "headers": {"x-honeycomb-team": "${env:HONEYCOMB_API_KEY}"}}
-    elif tool == "new_relic":
-        traces["otlphttp/newrelic"] = {"endpoint": "https://otlp.nr-data.net",
-                                       "headers": {"api-key": "${env:NEW_RELIC_LICENSE_KEY}"}}
-    elif tool == "dynatrace":
-        traces["otlphttp/dynatrace"] = {"endpoint": "${env:DT_ENDPOINT}/api/v2/otlp",
-                                        "headers": {"Authorization": "Api-Token ${env:DT_API_TOKEN}"}}
-    elif tool == "appdynamics":
-        traces["otlphttp/appdynamics"] = {"endpoint": "${env:APPD_OTLP_ENDPOINT}",
-                                          "headers": {"x-api-key": "${env:APPD_API_KEY}"}}
-    elif tool == "lightstep":
-        traces["otlp/lightstep"] = {"endpoint": "ingest.lightstep.com:443",
-                                    "headers": {"lightstep-access-token": "${env:LS_ACCESS_TOKEN}"}}
-    elif tool == "elastic_apm":
-        traces["otlp/elastic"] = {"endpoint": f"{host('apm-server', platform)}:8200", **insecure,
-                                  "headers": {"Authorization": "Bearer ${env:ELASTIC_APM_SECRET_TOKEN}"}}
+# Exporter id -> its config, per (signal, tool). Keys and values are read from the environment (`${env:NAME}`),
+# never written here; PLAN.md and the plan's `secrets` say where each variable comes from. Backends that
+# run beside the Collector are reached at the Service their Helm charts create (stated in the assumptions).
+ExporterTable = Mapping[str, Callable[[str], dict[str, Any]]]
+_INSECURE = {"tls": {"insecure": True}}
+_DATADOG: ExporterTable = {"datadog": lambda platform: {"api": {"key": "${env:DD_API_KEY}", "site": "${env:DD_SITE}"}}}
+_NEW_RELIC: ExporterTable = {"otlphttp/newrelic": lambda platform: {
+    "endpoint": "https://otlp.nr-data.net", "headers": {"api-key": "${env:NEW_RELIC_LICENSE_KEY}"}}}
+_SENTRY: ExporterTable = {"sentry": lambda platform: {"dsn": "${env:SENTRY_DSN}"}}
+TRACE_EXPORTERS: dict[str, ExporterTable] = {
+    "jaeger": {"otlp/jaeger": lambda platform: {
+        "endpoint": f"{host('jaeger-collector', platform)}:{OTLP_GRPC_PORT}", **_INSECURE}},
+    "tempo": {"otlp/tempo": lambda platform: {
+        "endpoint": f"{host('tempo-distributor', platform)}:{OTLP_GRPC_PORT}", **_INSECURE}},
+    "zipkin": {"zipkin": lambda platform: {"endpoint": f"http://{host('zipkin', platform)}:9411/api/v2/spans"}},
+    "xray": {"awsxray": lambda platform: {"region": "${env:AWS_REGION}"}},
+    "datadog": _DATADOG,
+    "honeycomb": {"otlp/honeycomb": lambda platform: {
+        "endpoint": "api.honeycomb.io:443", "headers": {"x-honeycomb-team": "${env:HONEYCOMB_API_KEY}"}}},
+    "new_relic": _NEW_RELIC,
+    "dynatrace": {"otlphttp/dynatrace": lambda platform: {
+        "endpoint": "${env:DT_ENDPOINT}/api/v2/otlp", "headers": {"Authorization": "Api-Token ${env:DT_API_TOKEN}"}}},
+    "appdynamics": {"otlphttp/appdynamics": lambda platform: {
+        "endpoint": "${env:APPD_OTLP_ENDPOINT}", "headers": {"x-api-key": "${env:APPD_API_KEY}"}}},
+    "lightstep": {"otlp/lightstep": lambda platform: {
+        "endpoint": "ingest.lightstep.com:443", "headers": {"lightstep-access-token": "${env:LS_ACCESS_TOKEN}"}}},
+    "elastic_apm": {"otlp/elastic": lambda platform: {
+        "endpoint": f"{host('apm-server', platform)}:8200", **_INSECURE,
+        "headers": {"Authorization": "Bearer ${env:ELASTIC_APM_SECRET_TOKEN}"}}},
+}
+METRIC_EXPORTERS: dict[str, ExporterTable] = {
+    "datadog": _DATADOG,
+    "new_relic": _NEW_RELIC,
+    "cloudwatch": {"awsemf": lambda platform: {"region": "${env:AWS_REGION}", "namespace": "Observability"}},
+    "chronosphere": {"prometheusremotewrite": lambda platform: {"endpoint": "${env:CHRONOSPHERE_REMOTE_WRITE_URL}"}},
+}
+LOG_EXPORTERS: dict[str, ExporterTable] = {
+    "elk_stack": {"elasticsearch/logs": lambda platform: {
+        "endpoints": [f"http://{host('elasticsearch', platform)}:9200"], "logs_index": "logs-otel"}},
+    "loki": {"otlphttp/loki": lambda platform: {"endpoint": f"http://{host('loki-gateway', platform)}:3100/otlp"}},
+    "cloudwatch": {"awscloudwatchlogs": lambda platform: {
+        "region": "${env:AWS_REGION}", "log_group_name": "/observability/services", "log_stream_name": "otel-gateway"}},
+    "cloud_logging": {"googlecloud": lambda platform: {"log": {"default_log_name": "observability-services"}}},
+    "azure_monitor": {"azuremonitor": lambda platform: {
+        "connection_string": "${env:APPLICATIONINSIGHTS_CONNECTION_STRING}"}},
+    "datadog": _DATADOG,
+    "splunk": {"splunk_hec": lambda platform: {"endpoint": "${env:SPLUNK_HEC_URL}", "token": "${env:SPLUNK_HEC_TOKEN}"}},
+}
+# Error trackers read the error spans (and their exception events) from the traces pipeline, after tail
+# sampling, which keeps every trace with an error.
+ERROR_EXPORTERS: dict[str, ExporterTable] = {"sentry": _SENTRY, "sentry_self_hosted": _SENTRY, "datadog": _DATADOG}
+# Which pipeline each stack signal's exporters join.
+PIPELINE_OF = {"traces": "traces", "apm": "traces", "errors": "traces", "metrics": "metrics", "logs": "logs"}
 
-    metrics: dict[str, dict[str, Any]] = {
-        "prometheus": {"endpoint": f"0.0.0.0:{PROMETHEUS_EXPORT_PORT}", "resource_to_telemetry_conversion": {"enabled": True}},
+
+def tool_exporters(stack: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Stack signal -> the gateway exporter ids that deliver its chosen tool (empty when it needs none)."""
+    apm = stack["apm"]["tool"]
+    found = {
+        "traces": sorted(TRACE_EXPORTERS.get(stack["traces"]["tool"], {})),
+        # An APM product is a traces backend too; the open-source APM is the traces backend itself.
+        "apm": sorted(TRACE_EXPORTERS.get(apm, {})) if apm in TRACE_EXPORTERS
+        else sorted(TRACE_EXPORTERS.get(stack["traces"]["tool"], {})) if apm != "none" else [],
+        # `traces` as error tracking: the error spans in the traces backend.
+        "errors": sorted(ERROR_EXPORTERS.get(stack["errors"]["tool"], {})) if stack["errors"]["tool"] != "traces"
+        else sorted(TRACE_EXPORTERS.get(stack["traces"]["tool"], {})),
+        "metrics": ["prometheus", *sorted(METRIC_EXPORTERS.get(stack["metrics"]["tool"], {}))],
+        "logs": sorted(LOG_EXPORTERS.get(stack["logs"]["tool"], {})),
     }
-    metrics_tool = stack["metrics"]["tool"]
-    if metrics_tool == "datadog":
-        metrics["datadog"] = {"api": {"key": "${env:DD_API_KEY}", "site": "${env:DD_SITE}"}}
-    elif metrics_tool == "new_relic":
-        metrics["otlphttp/newrelic"] = {"endpoint": "https://otlp.nr-data.net",
-                                        "headers": {"api-key": "${env:NEW_RELIC_LICENSE_KEY}"}}
-    elif metrics_tool == "cloudwatch":
-        metrics["awsemf"] = {"region": region, "namespace": "Observability"}
-    elif metrics_tool == "chronosphere":
-        metrics["prometheusremotewrite"] = {"endpoint": "${env:CHRONOSPHERE_REMOTE_WRITE_URL}"}
-
-    logs: dict[str, dict[str, Any]] = {}
-    logs_tool = stack["logs"]["tool"]
-    if logs_tool == "elk_stack":
-        logs["elasticsearch/logs"] = {"endpoints": [f"http://{host('elasticsearch', platform)}:9200"],
-                                      "logs_index": "logs-otel"}
-    elif logs_tool == "loki":
-        logs["otlphttp/loki"] = {"endpoint": f"http://{host('loki-gateway', platform)}:3100/otlp"}
-    elif logs_tool == "cloudwatch":
-        logs["awscloudwatchlogs"] = {"region": region, "log_group_name": "/observability/services",
-                                     "log_stream_name": "otel-gateway"}
-    elif logs_tool == "cloud_logging":
-        logs["googlecloud"] = {"log": {"default_log_name": "observability-services"}}
-    elif logs_tool == "azure_monitor":
-        logs["azuremonitor"] = {"connection_string": "${env:APPLICATIONINSIGHTS_CONNECTION_STRING}"}
-    elif logs_tool == "datadog":
-        logs["datadog"] = {"api": {"key": "${env:DD_API_KEY}", "site": "${env:DD_SITE}"}}
-    elif logs_tool == "splunk":
-        logs["splunk_hec"] = {"endpoint": "${env:SPLUNK_HEC_URL}", "token": "${env:SPLUNK_HEC_TOKEN}"}
-    return {"traces": traces, "metrics": metrics, "logs": logs}
+    if stack["traces"]["tool"] == "none":
+        found["errors"] = []
+    return found
 
 
-def gateway_config(stack: Mapping[str, Any], platform: str, cloud: str | None, environment: str) -> dict[str, Any]:
-    exporters_by_signal = backend_exporters(stack, platform, cloud)
+def backend_exporters(stack: Mapping[str, Any], platform: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Pipeline -> exporter id -> config, for the chosen tools."""
+    tables = {"traces": {**TRACE_EXPORTERS.get(stack["traces"]["tool"], {}),
+                         **TRACE_EXPORTERS.get(stack["apm"]["tool"], {}),
+                         **(ERROR_EXPORTERS.get(stack["errors"]["tool"], {}) if stack["traces"]["tool"] != "none" else {})},
+              "metrics": dict(METRIC_EXPORTERS.get(stack["metrics"]["tool"], {})),
+              "logs": dict(LOG_EXPORTERS.get(stack["logs"]["tool"], {}))}
+    pipelines = {signal: {exporter_id: build(platform) for exporter_id, build in sorted(table.items())}
+                 for signal, table in tables.items()}
+    pipelines["metrics"]["prometheus"] = {"endpoint": f"0.0.0.0:{PROMETHEUS_EXPORT_PORT}",
+                                          "resource_to_telemetry_conversion": {"enabled": True}}
+    return pipelines
+
+
+def self_hosted_backends(config: Any) -> list[str]:
+    """The addresses of backends the plan expects beside the Collector (Jaeger, Loki, ...): guesses to state."""
+    pattern = r"[a-z0-9][a-z0-9-]*\." + NAMESPACE + r"\.(?:svc|internal)(?::[0-9]+)?"
+    return sorted(set(re.findall(pattern, json.dumps(config.get("exporters", {})))))
+
+
+def environment_variables(config: Any) -> list[str]:
+    """Every `${env:NAME}` a config reads, sorted: what the Collector's environment must provide."""
+    return sorted(set(re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", json.dumps(config))))
+
+
+def gateway_config(stack: Mapping[str, Any], platform: str, environment: str) -> dict[str, Any]:
+    exporters_by_signal = backend_exporters(stack, platform)
     exporters: dict[str, Any] = {}
     for signal_exporters in exporters_by_signal.values():
         exporters.update(signal_exporters)
     processors: dict[str, Any] = {
         "memory_limiter": dict(MEMORY_LIMITER),
         "resource": {"attributes": [{"key": "deployment.environment", "value": environment, "action": "upsert"}]},
+        # SDK metrics reach Prometheus through the prometheus exporter, which turns resource attributes into
+        # labels: copying service.name to `service` gives them the label every rule and dashboard groups by.
+        "resource/service_label": {"attributes": [{"key": "service", "from_attribute": "service.name",
+                                                   "action": "insert"}]},
         "attributes/drop_high_cardinality": {
             "actions": [{"key": key, "action": "delete"} for key in HIGH_CARDINALITY_ATTRIBUTES]},
         # 8192 is the batch processor's default size; 5 s (default 200 ms) sends fewer, larger requests to
@@ -130,7 +171,8 @@ def gateway_config(stack: Mapping[str, Any], platform: str, cloud: str | None, e
         pipelines["traces"] = {"receivers": ["otlp"], "processors": ["memory_limiter", "resource", "tail_sampling", "batch"],
                                "exporters": sorted(exporters_by_signal["traces"])}
     pipelines["metrics"] = {"receivers": ["otlp"],
-                            "processors": ["memory_limiter", "resource", "attributes/drop_high_cardinality", "batch"],
+                            "processors": ["memory_limiter", "resource", "resource/service_label",
+                                           "attributes/drop_high_cardinality", "batch"],
                             "exporters": sorted(exporters_by_signal["metrics"])}
     if exporters_by_signal["logs"]:
         pipelines["logs"] = {"receivers": ["otlp"], "processors": ["memory_limiter", "resource", "batch"],
@@ -140,8 +182,15 @@ def gateway_config(stack: Mapping[str, Any], platform: str, cloud: str | None, e
         "receivers": {"otlp": _otlp_receiver()},
         "processors": processors,
         "exporters": exporters,
-        "service": {"extensions": ["health_check"], "pipelines": pipelines},
+        "service": {"extensions": ["health_check"], "pipelines": pipelines, "telemetry": self_telemetry(platform)},
     }
+
+
+def self_telemetry(platform: str) -> dict[str, Any]:
+    """The Collector's own metrics on a pull reader Prometheus can reach (0.111 defaults to localhost:8888)."""
+    address = f"${{env:{POD_IP_VARIABLE}}}" if platform == "kubernetes" else "0.0.0.0"
+    return {"metrics": {"level": "normal", "readers": [
+        {"pull": {"exporter": {"prometheus": {"host": address, "port": SELF_METRICS_PORT}}}}]}}
 
 
 def agent_config(stack: Mapping[str, Any], platform: str, gateway_replicas: int) -> dict[str, Any]:
@@ -177,7 +226,8 @@ def agent_config(stack: Mapping[str, Any], platform: str, gateway_replicas: int)
     if stack["traces"]["tool"] != "none":
         resolver: dict[str, Any]
         if platform == "kubernetes":
-            resolver = {"dns": {"hostname": f"otel-gateway-headless.{NAMESPACE}.svc", "port": OTLP_GRPC_PORT}}
+            # The resolver's port is a string field upstream (DNSResolver.Port), and 0.111 decodes strictly.
+            resolver = {"dns": {"hostname": f"otel-gateway-headless.{NAMESPACE}.svc", "port": str(OTLP_GRPC_PORT)}}
         else:
             resolver = {"static": {"hostnames": [f"{address}:{OTLP_GRPC_PORT}"
                                                  for address in gateway_instances(platform, gateway_replicas)]}}
@@ -195,7 +245,8 @@ def agent_config(stack: Mapping[str, Any], platform: str, gateway_replicas: int)
         "receivers": receivers,
         "processors": processors,
         "exporters": exporters,
-        "service": {"extensions": ["health_check"], "pipelines": dict(sorted(pipelines.items()))},
+        "service": {"extensions": ["health_check"], "pipelines": dict(sorted(pipelines.items())),
+                    "telemetry": self_telemetry(platform)},
     }
 
 

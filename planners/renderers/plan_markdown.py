@@ -9,6 +9,7 @@ from planners.setup.phases import names
 
 # Findings listed in full up to this many; past it PLAN.md counts the rest (the response lists them all).
 FINDINGS_SHOWN = 40
+DISCOVERY_ROWS = 200  # per-service rows in PLAN.md; the response's discovery lists every service
 
 
 def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -> str:
@@ -17,9 +18,13 @@ def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -
     lines += [f"Platform: **{platform['platform']}**"
               + (f" on **{platform['cloud_provider']}**" if platform.get("cloud_provider") else "")
               + f"; discovery: {platform['discovery']}.", ""]
-    lines += ["## Stack", "", "| Signal | Tool | Why | Alternatives considered |", "| --- | --- | --- | --- |"]
+    lines += ["## Stack", "", "Every tool below is delivered by the file and component its row names; a tool the plan "
+              "does not deliver is declined under the decisions instead.", "",
+              "| Signal | Tool | Why | Wired in | Alternatives considered |", "| --- | --- | --- | --- | --- |"]
     for signal, entry in content["stack"].items():
-        lines.append(f"| {signal} | {entry['name']} | {entry['rationale']} | {', '.join(entry['alternatives'][:4])} |")
+        wired = "; ".join(f"`{place['path']}`: {place['component']}" for place in entry.get("wiring", [])) or "-"
+        lines.append(f"| {signal} | {entry['name']} | {entry['rationale']} | {wired} | "
+                     f"{', '.join(entry['alternatives'][:4])} |")
     lines.append("")
     if content["decisions"]:
         lines += ["## Decisions on conflicting requirements", ""]
@@ -34,6 +39,8 @@ def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -
               f"- Layers: {len(graph['layers'])}; cycles: {len(graph['cycles'])}",
               "- Largest blast radius: " + names(f"{item['name']} ({item['radius']})" for item in graph["blast_radius"][:8]),
               ""]
+    lines += _discovery(content.get("discovery", []))
+    lines += _secrets(content.get("secrets", []), content["stack"]["logs"]["tool"])
     for phase in content["phases"]:
         lines += [f"## Phase: {phase['name']} ({phase['timeline']})", ""]
         for task in phase["tasks"]:
@@ -89,3 +96,39 @@ def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -
             if len(items) > FINDINGS_SHOWN:
                 lines.append(f"- and {len(items) - FINDINGS_SHOWN} more in the response's {title.lower()}.")
     return "\n".join(lines)
+
+
+
+def _discovery(entries: list[Mapping[str, Any]]) -> list[str]:
+    """What each service's Service (or host) must carry for the generated monitors or targets to find it."""
+    if not entries:
+        return []
+    lines = ["## Discovery: what each service must carry", "",
+             "The monitors and targets select exactly this; a Service that lacks a label or port is not scraped.", "",
+             "| Service | Scraped by | Selector | Port | Path | Requirement |", "| --- | --- | --- | --- | --- | --- |"]
+    for entry in entries[:DISCOVERY_ROWS]:
+        selector = ", ".join(f"`{key}={value}`" for key, value in sorted((entry.get("selector") or {}).items())) or "-"
+        port = "none" if entry["port"] is None else f"`{entry['port']}`"
+        lines.append(f"| {entry['service']} | {entry['scraped_by']} | {selector} | {port} | `{entry['path']}` | "
+                     f"{entry['requirement']} |")
+    if len(entries) > DISCOVERY_ROWS:
+        lines.append(f"\nand {len(entries) - DISCOVERY_ROWS} more in the response's discovery.")
+    return lines + [""]
+
+
+def _secrets(entries: list[Mapping[str, Any]], log_tool: str) -> list[str]:
+    """Every Secret and environment file an artifact reads, with the command that creates it (placeholders)."""
+    lines = ["## Secrets and files to create", ""]
+    if not entries and log_tool != "loki":
+        return lines + ["No artifact reads a Secret or an environment file.", ""]
+    lines += ["Artifacts reference these by name and never hold a value; replace each <placeholder>.", ""]
+    for entry in entries:
+        where = f"namespace {entry['namespace']}" if entry.get("namespace") else "file"
+        lines += [f"- `{entry['name']}` ({entry['kind'].replace('_', ' ')}, {where}; keys "
+                  f"{', '.join(f'`{key}`' for key in entry['keys'])}), read by {', '.join(entry['used_by'])}:", "",
+                  "  ```sh", *[f"  {line}" for line in entry["create"].splitlines()], "  ```", ""]
+    if log_tool == "loki":
+        lines += ["- `logging/loki-config.yaml` reads `${LOKI_BUCKET}`, `${AWS_REGION}`, `${LOKI_CONTAINER}` and "
+                  "`${AZURE_STORAGE_ACCOUNT}` (those its object store uses) from Loki's own environment "
+                  "(`-config.expand-env=true`); see logging/README.md.", ""]
+    return lines

@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping
 
+from planners import conventions
 from planners.renderers.artifacts import artifact
-from planners.renderers.otel_collector import NAMESPACE, PROMETHEUS_EXPORT_PORT
-
-COLLECTOR_SELF_METRICS_PORT = 8888  # the Collector's internal telemetry default
+from planners.renderers.otel_collector import NAMESPACE, PROMETHEUS_EXPORT_PORT, SELF_METRICS_PORT
 from planners.renderers.yaml_text import to_yaml
 
 NODE_EXPORTER_PORT = 9100  # node_exporter default port
@@ -23,18 +22,22 @@ HIGH_CARDINALITY_LABELS = "user_id|session_id"
 
 
 def prometheus_yml(scrape_interval: str, environment: str, exporter_jobs: Iterable[tuple[str, int]],
-                   rule_files: list[str], gateways: list[str]) -> dict[str, Any]:
+                   rule_files: list[str], gateways: list[str], agents: list[str]) -> dict[str, Any]:
     drop = [{"action": "labeldrop", "regex": HIGH_CARDINALITY_LABELS}]
     scrape_configs: list[dict[str, Any]] = [
         {"job_name": "prometheus", "static_configs": [{"targets": ["localhost:9090"]}]},
         {"job_name": "services", "file_sd_configs": [{"files": ["targets/services.json"], "refresh_interval": "1m"}],
          "metric_relabel_configs": drop},
-        {"job_name": "otel-collector",
-         # Every gateway: the prometheus exporter (:8889, SDK metrics) and the Collector's own metrics (:8888).
-         "static_configs": [{"targets": [f"{gateway}:{port}" for gateway in gateways
-                                         for port in (PROMETHEUS_EXPORT_PORT, COLLECTOR_SELF_METRICS_PORT)],
+        # The gateways' prometheus exporter: the SDK metrics of services that serve no metrics port, each
+        # series with its own service label, which honor_labels keeps.
+        {"job_name": "otel-gateway-sdk-metrics", "honor_labels": True,
+         "static_configs": [{"targets": [f"{gateway}:{PROMETHEUS_EXPORT_PORT}" for gateway in gateways],
                              "labels": {"role": "collector"}}],
          "metric_relabel_configs": drop},
+        # The Collector's own metrics (service.telemetry.metrics on :8888) on every gateway and agent.
+        {"job_name": "otel-collector",
+         "static_configs": [{"targets": [f"{host}:{SELF_METRICS_PORT}" for host in [*gateways, *agents]],
+                             "labels": {"role": "collector"}}]},
         {"job_name": "node", "file_sd_configs": [{"files": ["targets/nodes.json"], "refresh_interval": "5m"}]},
     ]
     for kind, _port in exporter_jobs:
@@ -42,7 +45,7 @@ def prometheus_yml(scrape_interval: str, environment: str, exporter_jobs: Iterab
                                "file_sd_configs": [{"files": [f"targets/{kind}.json"], "refresh_interval": "1m"}]})
     return {
         "global": {"scrape_interval": scrape_interval, "scrape_timeout": "10s", "evaluation_interval": scrape_interval,
-                   "external_labels": {"environment": environment}},
+                   "external_labels": {conventions.ENV: environment}},
         "rule_files": rule_files,
         "alerting": {"alertmanagers": [{"static_configs": [
             {"targets": [f"alertmanager.{NAMESPACE}.internal:{ALERTMANAGER_PORT}"]}]}]},
@@ -50,14 +53,20 @@ def prometheus_yml(scrape_interval: str, environment: str, exporter_jobs: Iterab
     }
 
 
-def service_targets(services: list[tuple[str, Mapping[str, Any]]], port: int) -> list[dict[str, Any]]:
+def service_targets(services: list[tuple[Any, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """(discovery.ServiceTarget, graph attributes) -> one target group per service that serves a metrics port,
+    on the port and path the request gives (services that serve none are read from the gateway)."""
     groups = []
-    for name, attributes in services:
-        labels = {"service": name, "role": "service"}
+    for target, attributes in services:
+        if not target.scraped:
+            continue
+        labels = {"service": target.name, "role": "service"}
         for key in ("tier", "team", "language"):
             if attributes.get(key):
                 labels[key] = attributes[key]
-        groups.append({"targets": [f"{name}.internal:{port}"], "labels": labels})
+        if target.path != "/metrics":
+            labels["__metrics_path__"] = target.path
+        groups.append({"targets": [f"{target.name}.internal:{target.port}"], "labels": labels})
     return groups
 
 

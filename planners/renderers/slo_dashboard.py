@@ -13,7 +13,8 @@ from planners import conventions
 from planners.renderers.grafana import PanelSpec, Query, dashboard
 
 
-def slo_dashboard(service: str | None, slo_names: Sequence[str], windows: Sequence[str]) -> str:
+def slo_dashboard(service: str | None, slo_names: Sequence[str], windows: Sequence[str],
+                  uid: str | None = None) -> str:
     """`windows`: the SLO windows of the service's objectives (30d, 7d, ...), for the SLI-over-window panel."""
     labels = ([f'{conventions.SERVICE}="{service}"'] if service else []) + [f'{conventions.SLO}="$slo"']
     selector = "{" + ",".join(labels) + "}"
@@ -32,7 +33,7 @@ def slo_dashboard(service: str | None, slo_names: Sequence[str], windows: Sequen
                   (Query(f"1 - ({over_window})", "SLI"),
                    Query(f"{conventions.SLO_OBJECTIVE_RECORD}{selector}", "objective"))),
     ]
-    uid = conventions.slo_dashboard_uid(service)
+    uid = uid or conventions.slo_dashboard_uid(service)
     title = f"SLOs: {service}" if service else "SLOs: system"
     return dashboard(uid, title, f"Error budgets and burn rates of {service or 'the system'}'s SLOs "
                      "(pick one in the slo variable).", ["observability", "slo"], panels, [slo_variable(slo_names)])
@@ -46,3 +47,8 @@ def slo_variable(slo_names: Sequence[str]) -> dict[str, Any]:
             "current": {"text": names[0], "value": names[0]} if names else {},
             "options": [{"text": name, "value": name, "selected": index == 0} for index, name in enumerate(names)],
             "hide": 0}
+
+
+def slo_dashboard_at(uid: str, spec: Any) -> str:
+    """The dashboard of one SLO (a planners.slo.burn_rate.SliSpec) under a uid of its own."""
+    return slo_dashboard(spec.service, [spec.slo], [spec.window], uid)

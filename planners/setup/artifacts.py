@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from planners import conventions
 from planners.context import Findings
+from planners.setup import discovery as discovery_rules
+from planners.setup.discovery import Discovery
+from planners.setup.secrets import GATEWAY_ENV_FILE, ExporterCredential, secrets_section
+from planners.setup.wiring import stack_wiring
 from planners.setup.instrumentation import METRIC_FAMILIES, family_of
 from planners.knowledge import exporters as exporter_table
 from planners.knowledge import languages
@@ -33,7 +37,6 @@ if TYPE_CHECKING:
 # Engineering choice: 200 per-service files are still reviewable in one change; past that, templates.
 MAX_PER_NAME_ARTIFACTS = 200
 GATEWAY_REPLICAS = 2  # two gateways so one can restart without losing the tail-sampling tier
-METRICS_PORT = 9464  # the OpenTelemetry Prometheus exporter's default port, used for every service
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,15 @@ class SetupRenderInput:
     latency_p95_ms: float
     log_retention_days: int
     findings: Findings
+    discovery: Discovery
+
+
+@dataclass(frozen=True)
+class RenderedSetup:
+    files: list[dict[str, str]]
+    limits: list[str]
+    secrets: list[dict[str, Any]]
+    wiring: dict[str, list[dict[str, str]]]  # stack signal -> where its tool is delivered
 
 
 def snippet_paths(topology: "Topology") -> dict[str, str]:
@@ -59,13 +71,21 @@ def snippet_paths(topology: "Topology") -> dict[str, str]:
     return paths
 
 
-def render_setup_artifacts(data: SetupRenderInput) -> tuple[list[dict[str, str]], list[str]]:
+def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
     topology, content, stack = data.topology, data.content, data.content["stack"]
     limits: list[str] = []
     files: list[dict[str, str]] = []
 
-    gateway = otel_collector.gateway_config(stack, data.layout, data.cloud, data.environment)
+    gateway = otel_collector.gateway_config(stack, data.layout, data.environment)
     agent = otel_collector.agent_config(stack, data.layout, GATEWAY_REPLICAS)
+    gateway_variables = otel_collector.environment_variables(gateway)
+    backends = otel_collector.self_hosted_backends(gateway)
+    if backends:
+        data.findings.assume("BACKEND_ADDRESSES",
+                             f"The gateway exports to {', '.join(backends)}: the Services the backends' Helm charts "
+                             f"create in namespace {kubernetes.NAMESPACE} (DNS names under "
+                             f"{kubernetes.NAMESPACE}.internal on VMs); edit otel/collector.yaml if they run elsewhere.",
+                             "/requirements")
     files += [artifact("otel/collector.yaml", to_yaml(gateway)), artifact("otel/agent.yaml", to_yaml(agent))]
 
     families = {family_of(topology.attributes(name).get("protocol")) for name in topology.services}
@@ -79,12 +99,19 @@ def render_setup_artifacts(data: SetupRenderInput) -> tuple[list[dict[str, str]]
 
     known = [(item["name"], exporter_table.lookup(item["kind"]).kind, item["role"])
              for item in content["components"] if item["known"]]
-    services = [(name, topology.attributes(name)) for name in topology.services]
+    discovery_rules.assume_component_addresses(data.discovery, [(name, kind) for name, kind, _ in known], data.findings)
+    credentials = _credentials(data, known)
+    targets = [data.discovery.services[name] for name in topology.services]
     if data.layout == "kubernetes":
-        monitors = kubernetes.service_monitors(services, known, data.scrape_interval)
-        if len(services) > kubernetes.SERVICE_MONITOR_LIMIT:
-            limits.append(f"{len(services)} services exceed {kubernetes.SERVICE_MONITOR_LIMIT}: one fleet ServiceMonitor "
-                          f"selects every Service labelled {kubernetes.SCRAPE_LABEL}=true instead of one per service.")
+        namespaces = {name: _exporter_namespace(data, name, kind) for name, kind, _ in known}
+        monitors = kubernetes.service_monitors(targets, known, data.scrape_interval, data.discovery.selector_label,
+                                               namespaces)
+        monitors.append(kubernetes.agent_pod_monitor(data.scrape_interval))
+        if len(targets) > kubernetes.SERVICE_MONITOR_LIMIT:
+            limits.append(f"{len(targets)} services exceed {kubernetes.SERVICE_MONITOR_LIMIT}: one fleet ServiceMonitor "
+                          f"selects every Service labelled {kubernetes.SCRAPE_LABEL}=true, on a port named metrics, "
+                          f"and takes the service name from its {data.discovery.selector_label} label, instead of "
+                          "one monitor per service.")
         if len(known) > kubernetes.COMPONENT_LIMIT:
             limits.append(f"{len(known)} components exceed {kubernetes.COMPONENT_LIMIT}: one fleet ServiceMonitor "
                           f"scrapes every Service labelled {kubernetes.EXPORTER_LABEL}=true, and "
@@ -94,53 +121,88 @@ def render_setup_artifacts(data: SetupRenderInput) -> tuple[list[dict[str, str]]
         files.append(artifact("kubernetes/prometheusrules.yaml",
                               kubernetes.dump_documents(kubernetes.prometheus_rules(groups_by_file))))
         files.append(artifact("kubernetes/otel-collector.yaml", kubernetes.dump_documents(
-            kubernetes.collector_manifests(agent, gateway, GATEWAY_REPLICAS, stack["logs"]["tool"] != "none"))))
+            kubernetes.collector_manifests(agent, gateway, GATEWAY_REPLICAS, stack["logs"]["tool"] != "none",
+                                           gateway_variables))))
         if known:
+            addresses = {name: (data.discovery.component_host(name), data.discovery.component_port(name, kind),
+                                data.discovery.component_namespace(name)) for name, kind, _ in known}
+            brokers = {name: {data.discovery.selector_label: kubernetes.label_value(name)} for name, kind, _ in known
+                       if not exporter_table.EXPORTERS[kind].image}
             files.append(artifact("kubernetes/exporters.yaml", kubernetes.dump_documents(
-                kubernetes.exporter_manifests(known, exporter_table.EXPORTERS))))
+                kubernetes.exporter_manifests(known, exporter_table.EXPORTERS, addresses, brokers))))
         files.append(artifact("kubernetes/instrumentation.yaml",
                               kubernetes.dump_documents([kubernetes.instrumentation_resource()])))
     else:
-        files += _vm_files(data, services, known, sorted(groups_by_file))
+        services = [(data.discovery.services[name], topology.attributes(name)) for name in topology.services]
+        files += _vm_files(data, services, known, sorted(groups_by_file), bool(gateway_variables))
 
     files += _dashboards(data, limits)
     files += logging_stack.logging_artifacts(stack["logs"]["tool"], data.cloud, data.log_retention_days,
                                              topology.user_facing_services())
     files.append(artifact("diagrams/architecture.mmd", _diagram(topology, stack, limits)))
     files += _snippets(data, limits)
+    secrets = secrets_section(gateway_variables, credentials, data.layout)
+    wiring = stack_wiring(stack, data.layout, gateway, [item["path"] for item in files])
     markdown_content = dict(content)
     markdown_content["limits"] = limits
+    markdown_content["secrets"] = secrets
+    markdown_content["stack"] = {signal: {**entry, "wiring": wiring[signal]} for signal, entry in stack.items()}
     files.append(artifact("PLAN.md", plan_markdown(markdown_content, data.system, data.findings)))
-    return files, limits
+    return RenderedSetup(files, limits, secrets, wiring)
 
 
-def _vm_files(data: SetupRenderInput, services: list[tuple[str, Mapping[str, Any]]],
-              known: list[tuple[str, str, str]], rule_names: list[str]) -> list[dict[str, str]]:
+def _exporter_namespace(data: SetupRenderInput, name: str, kind: str) -> str:
+    """Where an exporter's Service lives: observability, or the broker's namespace for a built-in exporter."""
+    if exporter_table.EXPORTERS[kind].image:
+        return kubernetes.NAMESPACE
+    return data.discovery.component_namespace(name)
+
+
+def _credentials(data: SetupRenderInput, known: list[tuple[str, str, str]]) -> list[ExporterCredential]:
+    credentials = []
+    for name, kind, _role in known[:MAX_PER_NAME_ARTIFACTS]:
+        exporter = exporter_table.EXPORTERS[kind]
+        if exporter.image and exporter.credentials_env:
+            port = data.discovery.component_port(name, kind)
+            address = data.discovery.component_host(name) + (f":{port}" if port else "")
+            credentials.append(ExporterCredential(name, kind, exporter.credentials_env, address,
+                                                  f"{exporter.exporter}-{name}"))
+    return credentials
+
+
+def _vm_files(data: SetupRenderInput, services: list[tuple[Any, Mapping[str, Any]]],
+              known: list[tuple[str, str, str]], rule_names: list[str], gateway_reads_env: bool) -> list[dict[str, str]]:
     ports = {kind: exporter_table.EXPORTERS[kind].port for kind in data.kinds}
+    hosts = [f"{target.name}.internal" for target, _ in services]
     config = prometheus_config.prometheus_yml(data.scrape_interval, data.environment, sorted(ports.items()),
                                               [f"rules/{name}.yml" for name in rule_names],
-                                              otel_collector.gateway_instances("vm", GATEWAY_REPLICAS))
-    targets: dict[str, list[dict[str, Any]]] = {"services": prometheus_config.service_targets(services, METRICS_PORT)}
+                                              otel_collector.gateway_instances("vm", GATEWAY_REPLICAS), hosts)
+    targets: dict[str, list[dict[str, Any]]] = {"services": prometheus_config.service_targets(services)}
     for kind in data.kinds:
         targets[kind] = prometheus_config.component_targets([item for item in known if item[1] == kind], ports[kind])
-    hosts = [f"{name}.internal" for name, _ in services]
     files = prometheus_config.vm_artifacts(config, targets, hosts)
     files.append(artifact("systemd/otelcol-agent.service", _unit(
         "OpenTelemetry Collector agent (OTLP, host logs) forwarding to the gateway",
         "/usr/bin/otelcol-contrib --config=/etc/otelcol-contrib/agent.yaml", "otelcol", "512M")))
     files.append(artifact("systemd/otelcol-gateway.service", _unit(
         "OpenTelemetry Collector gateway (tail sampling, export to backends)",
-        "/usr/bin/otelcol-contrib --config=/etc/otelcol-contrib/collector.yaml", "otelcol", "2G")))
+        "/usr/bin/otelcol-contrib --config=/etc/otelcol-contrib/collector.yaml", "otelcol", "2G",
+        GATEWAY_ENV_FILE if gateway_reads_env else None)))
     # One exporter process per component on VMs (artifact paths cannot carry systemd's '@' template syntax).
     for name, kind, _role in known[:MAX_PER_NAME_ARTIFACTS]:
         exporter = exporter_table.EXPORTERS[kind]
         if not exporter.image:
             continue  # built into the server
-        flags = " ".join(flag.format(host=f"{name}.internal") for flag in exporter.args)
+        component_host = data.discovery.component_host(name)
+        flags = " ".join(kubernetes.exporter_flag(flag, component_host, data.discovery.component_port(name, kind))
+                         for flag in exporter.args)
+        # Only an exporter that reads credentials gets an EnvironmentFile: systemd refuses to start a unit
+        # whose EnvironmentFile is missing, and PLAN.md says how to create each one.
         files.append(artifact(f"systemd/{exporter.exporter}-{name}.service", _unit(
             f"Prometheus {exporter.exporter} for {name} ({kind})",
             f"/usr/local/bin/{exporter.exporter} --web.listen-address=:{exporter.port} {flags}".rstrip(),
-            "prometheus", "128M", f"/etc/default/{exporter.exporter}-{name}")))
+            "prometheus", "128M",
+            f"/etc/default/{exporter.exporter}-{name}" if exporter.credentials_env else None)))
     return files
 
 
@@ -205,7 +267,8 @@ def _snippets(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str]]
         entry = by_service[name]
         language = languages.lookup(topology.attributes(name).get("language"))
         detail = {"metric_family": METRIC_FAMILIES[entry["metric_family"]], "manual_spans": entry["manual_spans"]}
-        files.append(artifact(path, snippet(name, language, detail, endpoint, METRICS_PORT, buckets)))
+        files.append(artifact(path, snippet(name, language, detail, endpoint, data.discovery.services[name].port,
+                                            buckets)))
     return files
 
 

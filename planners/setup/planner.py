@@ -19,6 +19,8 @@ from planners.setup.instrumentation import SAMPLING, plan_instrumentation
 from planners.setup.phases import DEFAULT_SLO_TARGETS, initial_slos, plan_phases
 from planners.renderers.artifacts import sorted_artifacts
 from planners.setup.artifacts import SetupRenderInput, render_setup_artifacts, snippet_paths
+from planners.setup.discovery import discovery_section, read_discovery
+from planners.renderers.otel_collector import PROMETHEUS_EXPORT_PORT
 from planners.setup.stack import decide_stack
 from planners.setup.topology import Topology
 
@@ -61,6 +63,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     scrape_interval = requirements.get("scrape_interval") or DEFAULT_SCRAPE_INTERVAL
 
     stack, decisions, budget = decide_stack(requirements, infrastructure, findings)
+    discovery = read_discovery(infrastructure, layout, topology.services, findings)
     components = plan_components(topology, findings)
     slos = initial_slos(topology, slo_targets, findings)
     cost = estimate_cost(topology, stack, requirements, findings)
@@ -84,14 +87,19 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         "slos": slos,
         "cost_estimate": cost,
         "overhead_budget": overhead_budget(SAMPLING["keep_rest_percent"]),
+        "discovery": discovery_section(discovery, topology.services, PROMETHEUS_EXPORT_PORT),
     }
     render_input = SetupRenderInput(
         system=ctx.system, topology=topology, content=content, layout=layout, cloud=cloud, environment=environment,
         scrape_interval=scrape_interval, kinds=known_kinds(components),
         latency_p95_ms=float(slo_targets.get("latency_p95", DEFAULT_SLO_TARGETS["latency_p95"])),
         log_retention_days=int(requirements.get("log_retention_days", DEFAULT_LOG_RETENTION_DAYS)),
-        findings=findings)
-    artifacts, limits = render_setup_artifacts(render_input)
+        findings=findings, discovery=discovery)
+    rendered = render_setup_artifacts(render_input)
+    artifacts, limits = rendered.files, rendered.limits
+    for signal, places in rendered.wiring.items():
+        stack[signal]["wiring"] = places
+    content["secrets"] = rendered.secrets
     content["limits"] = limits
     for text in limits:
         findings.assume("OUTPUT_LIMIT", text, "/infrastructure/services")
@@ -123,13 +131,13 @@ def _platform_section(infrastructure: Mapping[str, Any], requirements: Mapping[s
         findings.assume("KUBERNETES_PROMETHEUS_OPERATOR",
                         "Prometheus runs under the Prometheus Operator (kube-prometheus-stack, which also brings "
                         "node-exporter and kube-state-metrics) and selects ServiceMonitors and PrometheusRules "
-                        "labelled release: kube-prometheus-stack; each service's Kubernetes Service is named "
-                        "after it and exposes a port named metrics.", "/infrastructure/platform")
+                        "labelled release: kube-prometheus-stack (what each service's Service must carry is in "
+                        "the plan's discovery).", "/infrastructure/platform")
     else:
         discovery = VM_LAYOUT_NOTES[requested]
         findings.assume("VM_NAMING_CONVENTION",
-                        "Targets follow the convention <name>.internal (services on :9464, exporters on "
-                        "<component>-exporter.internal); replace prometheus/targets/*.json from the inventory. "
+                        "Targets follow the convention <name>.internal (services on their metrics_port, exporters "
+                        "on <component>-exporter.internal); replace prometheus/targets/*.json from the inventory. "
                         "Services write JSON logs under /var/log/services/<service>/.", "/infrastructure/platform")
     return {"platform": requested, "layout": layout, "cloud_provider": infrastructure.get("cloud_provider"),
             "environment": environment, "discovery": discovery}

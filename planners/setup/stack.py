@@ -80,6 +80,7 @@ def decide_stack(requirements: Mapping[str, Any], infrastructure: Mapping[str, A
                                    "/requirements/tracing_backend"))
         stack["traces"] = _entry("traces", defaults["traces"], "resolved", "distributed_tracing is true", [])
     _align_traces_with_apm(stack, requirements, decisions)
+    _errors_need_spans(stack, decisions)
     _note_non_prometheus_metrics(stack, decisions)
     return stack, decisions, budget
 
@@ -135,13 +136,28 @@ def _align_traces_with_apm(stack: dict[str, dict[str, Any]], requirements: Mappi
         decisions.append(_decision(
             "traces", f"tracing_backend: {stack['traces']['tool']} and apm_provider: {apm} both store traces",
             stack["traces"]["tool"], target,
-            f"Traces go to the named backend; {TOOLS['apm'][apm].display} receives a copy through a second "
-            "Collector exporter only if enabled, to avoid paying for the same spans twice.",
+            f"Both are wired: the gateway's traces pipeline exports the sampled traces to the named backend and "
+            f"to {TOOLS['apm'][apm].display}, which bills for what it receives; drop one exporter from "
+            "otel/collector.yaml to keep one.",
             "/requirements/tracing_backend"))
         return
     stack["traces"] = _entry("traces", target, "resolved",
                              f"The chosen APM, {TOOLS['apm'][apm].display}, stores the traces.",
                              _alternatives("traces", target))
+
+
+def _errors_need_spans(stack: dict[str, dict[str, Any]], decisions: list[dict[str, str]]) -> None:
+    """Error trackers are fed from the traces pipeline (error spans and their exception events); with tracing
+    off there is none, so the tool is declined rather than named and left unfed."""
+    tool = stack["errors"]["tool"]
+    if stack["traces"]["tool"] != "none" or tool in ("none",):
+        return
+    decisions.append(_decision(
+        "errors", f"error_tracking: {tool} needs error spans, but tracing is off", "none", tool,
+        "The Collector sends errors to the tracker from the traces pipeline, which distributed_tracing: false "
+        "removes; the golden-signal alert ServiceHighErrorRate still pages on error ratios.",
+        "/requirements/error_tracking"))
+    stack["errors"] = _entry("errors", "none", "resolved", "tracing is off, so no error spans reach a tracker", [])
 
 
 def _note_non_prometheus_metrics(stack: dict[str, dict[str, Any]], decisions: list[dict[str, str]]) -> None:
@@ -151,8 +167,9 @@ def _note_non_prometheus_metrics(stack: dict[str, dict[str, Any]], decisions: li
     decisions.append(_decision(
         "metrics", f"metrics_platform: {tool} is not Prometheus-compatible, but the golden-signal and exporter "
         "rules are PromQL", f"{tool} + in-cluster Prometheus for rules", "",
-        f"A small Prometheus evaluates the generated rules and feeds alerts; {TOOLS['metrics'][tool].display} "
-        "ingests the same scraped series through the Collector, so dashboards can move there later.",
+        f"A small Prometheus scrapes the services and exporters, evaluates the generated rules and feeds alerts; "
+        f"{TOOLS['metrics'][tool].display} receives the metrics the SDKs push over OTLP through the gateway's "
+        "metrics pipeline. The scraped series stay in Prometheus.",
         "/requirements/metrics_platform"))
 
 

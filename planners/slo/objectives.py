@@ -29,6 +29,7 @@ class Objective:
     disabled_tiers: frozenset[str] = frozenset()
     queries: dict[str, str] | None = None  # explicit PromQL templates, used verbatim
     current: dict[str, Any] = field(default_factory=dict)
+    threshold_pointer: str | None = None  # where the request states latency_threshold_ms, for errors about it
 
 
 def as_decimal(number: Any) -> Decimal:
@@ -59,6 +60,7 @@ def explicit(item: dict, index: int, request: dict, findings: Findings) -> Objec
     )
     if "latency_threshold_ms" in item:
         objective.latency_threshold_seconds = as_decimal(item["latency_threshold_ms"]) / 1000
+        objective.threshold_pointer = pointer + "/latency_threshold_ms"
     if "current_percent" in item:
         objective.current = {"actual_percent": as_fraction(item["current_percent"])}
     sli = item.get("sli")

@@ -26,8 +26,8 @@ from planners.context import Findings, PlanContext, PlanOutput
 from planners.slo.artifacts import slo_artifacts
 from planners.slo.entries import describe
 from planners.slo.feasibility import feasibility
-from planners.slo.objectives import as_decimal, check_unique, derived, explicit
-from planners.slo.sli import DEFAULT_METRICS, sli_spec
+from planners.slo.objectives import check_unique, derived, explicit
+from planners.slo.sli import DEFAULT_METRICS, latency_buckets, sli_spec
 
 DEFAULT_TEAM = conventions.DEFAULT_TEAM
 DEFAULT_RUNBOOK_BASE = conventions.DEFAULT_RUNBOOK_BASE
@@ -46,12 +46,12 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     if "metrics" not in request:
         findings.assume("METRIC_CONVENTIONS", "Metric names follow the card's conventions: http_requests_total "
                         "(status label), http_request_duration_seconds histogram, errors_total.", "/metrics")
-    buckets = _buckets(request, ctx, findings)
     traffic = _traffic(request, findings)
     links = {
-        "runbook": _default(request, "runbook_base_url", DEFAULT_RUNBOOK_BASE, findings, "RUNBOOK_BASE_DEFAULTED",
-                            "/runbook_base_url", f"Runbook links point under {DEFAULT_RUNBOOK_BASE}; set "
-                            "runbook_base_url to where the runbooks are published.").rstrip("/"),
+        "runbook": _default(request, "runbook_base_url", conventions.default_runbook_base(ctx.system), findings,
+                            "RUNBOOK_BASE_DEFAULTED", "/runbook_base_url",
+                            f"Runbook links point under {conventions.default_runbook_base(ctx.system)}; set "
+                            "runbook_base_url to where the runbooks/ folder is published.").rstrip("/"),
         "dashboard": _default(request, "dashboard_base_url", DEFAULT_DASHBOARD_BASE, findings,
                               "DASHBOARD_BASE_DEFAULTED", "/dashboard_base_url",
                               f"Dashboard links point under {DEFAULT_DASHBOARD_BASE}.").rstrip("/"),
@@ -63,6 +63,9 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     else:
         objectives = derived(request, findings)
 
+    # Only latency SLIs read the buckets, so only they depend on (and say they used) the stored setup's.
+    buckets = (latency_buckets(request.get("metrics", {}).get("latency_buckets_seconds"), ctx, findings)
+               if any(objective.kind == "latency" and not objective.queries for objective in objectives) else ())
     slos = []
     for objective in objectives:
         objective.spec = sli_spec(objective, service, team, metrics, buckets, links, findings)
@@ -77,21 +80,6 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     }
     content["artifacts"] = slo_artifacts(service, team, objectives, slos, findings)
     return PlanOutput(content, findings)
-
-
-def _buckets(request: dict, ctx: PlanContext, findings: Findings) -> tuple[Decimal, ...]:
-    """The duration histogram's bounds: the request's, else the ones the stored setup instruments (the card's
-    buckets plus its latency targets), else the card's."""
-    stated = request.get("metrics", {}).get("latency_buckets_seconds")
-    if stated:
-        return tuple(sorted({as_decimal(b) for b in stated}))
-    setup = ctx.stored.get("setup") if ctx.stored else None
-    if setup:
-        findings.assume("BUCKETS_FROM_SETUP", "Latency buckets are the ones the stored OBSERVABILITY_SETUP "
-                        f"instruments for system '{ctx.system}' (the card's, plus its latency targets).",
-                        "/metrics/latency_buckets_seconds")
-        return conventions.setup_latency_buckets(setup)
-    return conventions.HISTOGRAM_BUCKETS_SECONDS
 
 
 def _default(request: dict, key: str, value: Any, findings: Findings, code: str, pointer: str, message: str) -> Any:

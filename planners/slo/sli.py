@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from acp.errors import SchemaViolation, Violation
 from planners import conventions
-from planners.context import Findings
+from planners.context import Findings, PlanContext
 from planners.slo.burn_rate import SliSpec, decimal_text
-from planners.slo.objectives import Objective
+from planners.slo.objectives import Objective, as_decimal
 from planners.slo.synthesis import SynthesisError, synthesise
 
 DEFAULT_METRICS = {
@@ -19,6 +19,20 @@ DEFAULT_METRICS = {
     "status_label": "status",  # card: http_requests_total (labels: method, status, endpoint)
     "service_label": conventions.SERVICE,
 }
+
+
+def latency_buckets(stated: list | None, ctx: PlanContext, findings: Findings) -> tuple[Decimal, ...]:
+    """The duration histogram's bounds: the request's, else the ones the stored setup instruments (the card's
+    buckets plus its latency targets), else the card's."""
+    if stated:
+        return tuple(sorted({as_decimal(bound) for bound in stated}))
+    setup = ctx.stored.get("setup") if ctx.stored else None
+    if setup:
+        findings.assume("BUCKETS_FROM_SETUP", "Latency buckets are the ones the stored OBSERVABILITY_SETUP "
+                        f"instruments for system '{ctx.system}' (the card's, plus its latency targets).",
+                        "/metrics/latency_buckets_seconds")
+        return conventions.setup_latency_buckets(setup)
+    return conventions.HISTOGRAM_BUCKETS_SECONDS
 
 
 def sli_spec(objective: Objective, service: str | None, team: str, metrics: dict, buckets: tuple[Decimal, ...],
@@ -87,7 +101,8 @@ def _bucket(objective: Objective, buckets: tuple[Decimal, ...], findings: Findin
     if not below:
         raise SchemaViolation(
             f"objective '{objective.name}': the latency threshold is below the smallest histogram bucket",
-            [Violation(objective.pointer, "x-bucket", "latency threshold below every bucket boundary; add a bucket at it")])
+            [Violation(objective.threshold_pointer or objective.pointer, "minimum",
+                       "latency threshold below every bucket boundary; add a bucket at it")])
     findings.warn("LATENCY_BUCKET", (
         f"SLO {objective.name}: {decimal_text(wanted)} s is not a bucket boundary of the duration histogram; the SLI "
         f"counts requests under {decimal_text(below[-1])} s (stricter). Add a bucket at {decimal_text(wanted)} to "

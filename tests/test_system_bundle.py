@@ -1,0 +1,104 @@
+"""EXPORT_SYSTEM: the union of a system's answers as one tree, each path with one owner, and checks that can fail."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from acp import Engine
+from acp.store import open_store
+from conftest import load_example
+
+
+def engine() -> Engine:
+    return Engine(validate_responses=True, store=open_store(":memory:"))
+
+
+def send(acp: Engine, name: str, system: str = "shop", **changes: Any) -> dict[str, Any]:
+    message = {**copy.deepcopy(load_example(f"{name}.json")), "system": system, **changes}
+    answer = acp.handle(message)
+    assert answer["status"] != "ERROR", answer.get("error")
+    return answer
+
+
+def export(acp: Engine, system: str = "shop") -> dict[str, Any]:
+    answer = acp.handle({"cmd": "EXPORT_SYSTEM", "system": system})
+    assert answer["status"] == "SYSTEM_BUNDLE", answer.get("error")
+    return answer
+
+
+def files(message: dict[str, Any]) -> dict[str, str]:
+    return {item["path"]: item["content"] for item in message["artifacts"]}
+
+
+def checks(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {check["id"]: check for check in bundle["checks"]}
+
+
+def test_an_empty_system_is_an_empty_bundle_that_says_so() -> None:
+    bundle = export(engine(), "nothing-here")
+    assert bundle["sources"] == [] and {a["path"] for a in bundle["artifacts"]} == {"README.md"}
+    assert any(w["code"] == "NOTHING_STORED" for w in bundle["warnings"])
+
+
+def test_the_bundle_is_a_query_deterministic_and_names_its_sources() -> None:
+    acp = engine()
+    sent = [send(acp, name, request_id=f"card-{name}")
+            for name in ("observability_setup", "define_slos", "configure_alerting")]
+    first, second = export(acp), export(acp)
+    assert first["hash"] == second["hash"]
+    assert [(s["cmd"], s["request_id"]) for s in first["sources"]] == [
+        (answer["status"] and cmd, f"card-{name}") for answer, (cmd, name) in zip(sent, (
+            ("OBSERVABILITY_SETUP", "observability_setup"), ("DEFINE_SLOS", "define_slos"),
+            ("CONFIGURE_ALERTING", "configure_alerting")))]
+    assert acp.store.log("shop")[-1]["cmd"] == "CONFIGURE_ALERTING"  # exporting wrote nothing
+
+
+def test_alerting_rules_written_before_a_specification_are_superseded_by_it() -> None:
+    acp = engine()
+    alerting = send(acp, "configure_alerting", service="checkout-api",
+                    slo={"name": "availability", "target": 99.9, "window": "30d"})
+    assert alerting["slo"]["rules_source"] == "this_answer"
+    send(acp, "define_slos")
+    bundle = export(acp)
+    tree = files(bundle)
+    assert "prometheus/rules/alerts-checkout-api-availability.yml" not in tree
+    assert "prometheus/rules/slo-checkout-api.yml" in tree
+    source = next(s for s in bundle["sources"] if s["cmd"] == "CONFIGURE_ALERTING")
+    assert {item["path"] for item in source["files_superseded"]} >= {
+        "prometheus/rules/alerts-checkout-api-availability.yml", "prometheus/tests/alerts-checkout-api-availability.yml"}
+    assert checks(bundle)["no_duplicate_series"]["status"] == "pass"
+    assert checks(bundle)["no_duplicate_alerts"]["status"] == "pass"
+
+
+def test_a_system_without_alerting_has_alerts_that_route_nowhere_and_the_check_says_so() -> None:
+    acp = engine()
+    send(acp, "define_slos")
+    bundle = export(acp)
+    assert checks(bundle)["alerts_route"]["status"] == "fail"
+    assert "CONFIGURE_ALERTING" in checks(bundle)["alerts_route"]["detail"]
+
+
+def test_one_alertmanager_config_with_the_stored_graphs_dependency_inhibitions() -> None:
+    acp = engine()
+    for name in ("observability_setup", "define_slos", "configure_alerting"):
+        send(acp, name)
+    config = yaml.safe_load(files(export(acp))["alertmanager/alertmanager.yml"])
+    dependency = [rule for rule in config["inhibit_rules"]
+                  if any(m.startswith("component=") for m in rule["source_matchers"])]
+    assert dependency, "the card's setup has databases that its services call"
+    assert all("env" in rule["equal"] for rule in config["inhibit_rules"])
+
+
+def test_the_readme_lists_every_secret_with_its_command() -> None:
+    acp = engine()
+    for name in ("observability_setup", "define_slos", "configure_alerting"):
+        send(acp, name)
+    bundle = export(acp)
+    readme = files(bundle)["README.md"]
+    assert bundle["to_provide"]
+    for item in bundle["to_provide"]:
+        assert item["path"] in readme and item["command"] in readme
+    assert "abc123" not in str(bundle)  # the card's PagerDuty key never leaves the request
