@@ -90,7 +90,7 @@ class Engine:
     def describe(self) -> dict[str, Any]:
         return self.handle({"cmd": "DESCRIBE"})
 
-    def identify(self, message: Message) -> str:
+    def identify(self, message: Message | BaseModel) -> str:
         """The request_id an answer to `message` carries: the caller's, else one derived from the content
         (what a transport puts in an error it makes itself, such as DEADLINE_EXCEEDED for a queued request)."""
         try:

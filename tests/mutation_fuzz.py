@@ -24,6 +24,7 @@ import re
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -422,7 +423,7 @@ class Tally:
 
     @property
     def internal(self) -> int:
-        return sum(1 for f in self.findings if "INTERNAL" in f.problems)
+        return sum(1 for f in self.findings if any(p.startswith("INTERNAL") for p in f.problems))
 
     def line(self, started: float, total: int) -> str:
         rate = self.messages / max(time.monotonic() - started, 1e-9)
@@ -431,6 +432,25 @@ class Tally:
         return (f"mutation fuzz: {self.messages:,}/{total:,} messages, {answered:,} answered, {errors:,} refused, "
                 f"{self.internal} INTERNAL, {len(self.findings)} findings, {self.transport_samples:,} also over "
                 f"HTTP and gRPC, {rate:,.0f} msg/s")
+
+
+class InternalOrigins(logging.Handler):
+    """Where each INTERNAL came from: the engine logs the exception; this keeps its type and deepest frame in the
+    repository (for example `ValueError at planners/slo/burn_rate.py:_safe_minute`), so findings group by cause."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.last: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            frames = [f for f in traceback.extract_tb(record.exc_info[2]) if f.filename.startswith(str(ROOT))]
+            where = f"{Path(frames[-1].filename).relative_to(ROOT)}:{frames[-1].name}" if frames else "?"
+            self.last = f"{type(record.exc_info[1]).__name__} at {where}"
+
+    def take(self) -> str | None:
+        last, self.last = self.last, None
+        return last
 
 
 def run(messages: int, seed: int, transport_every: int = 50, progress_seconds: float = 5.0,
@@ -443,6 +463,9 @@ def run(messages: int, seed: int, transport_every: int = 50, progress_seconds: f
     tally = Tally()
     started = last = time.monotonic()
     engine = Engine(validate_responses=True, store=open_store(":memory:"))
+    origins = InternalOrigins()
+    engine_log = logging.getLogger("acp.engine")
+    engine_log.addHandler(origins)
     try:
         for n in range(messages):
             if n % STORE_ROTATION == 0:
@@ -454,14 +477,16 @@ def run(messages: int, seed: int, transport_every: int = 50, progress_seconds: f
             request_id = None if roll < 0.3 else f"fuzz-{n - 1 if roll > 0.95 else n}"
             message = mutated(rng, example, donors, request_id)
             wire = serialise(rng, message)
+            origins.take()
             answer = engine.handle(wire)
+            origin = origins.take()
             tally.messages += 1
             code = answer.get("status") if isinstance(answer, dict) else "?"
             if code == "ERROR":
                 code = "ERROR:" + str(answer["error"].get("code"))
             tally.outcomes[code] += 1
             tally.by_example[(name, code)] += 1
-            problems = problems_with(answer, wire)
+            problems = [f"INTERNAL ({origin})" if p == "INTERNAL" and origin else p for p in problems_with(answer, wire)]
             if transports is not None and n % transport_every == 0:
                 as_bytes = wire if isinstance(wire, bytes) else (
                     json.dumps(wire) if not isinstance(wire, str) else wire).encode("utf-8", "surrogatepass")
@@ -478,6 +503,7 @@ def run(messages: int, seed: int, transport_every: int = 50, progress_seconds: f
                 print(tally.line(started, messages), file=out, flush=True)
                 last = time.monotonic()
     finally:
+        engine_log.removeHandler(origins)
         engine.store.close()
         if transports is not None:
             transports.close()
@@ -502,9 +528,11 @@ def _record(name: str, problems: list[str], wire: Any, findings_dir: Path | None
         except (ValueError, RecursionError):
             parsed = None
 
+    wanted = {p.split(" (", 1)[0] for p in problems}  # an INTERNAL's origin is not part of what must recur
+
     def still_fails(candidate: Any) -> bool:
         text = json.dumps(candidate, ensure_ascii=False)
-        return bool(set(problems) & set(problems_with(Engine(validate_responses=True).handle(text), text)))
+        return bool(wanted & set(problems_with(Engine(validate_responses=True).handle(text), text)))
 
     if isinstance(parsed, (dict, list)) and still_fails(parsed):
         shown: Any = shrink(parsed, still_fails)
@@ -533,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="show the engine's log (tracebacks of INTERNAL)")
     args = parser.parse_args(argv)
     if not args.verbose:
-        logging.getLogger("acp").setLevel(logging.CRITICAL)  # each finding is printed here, shrunk, instead
+        logging.getLogger("acp").propagate = False  # each finding is printed here, shrunk, instead
     tally = run(args.messages, args.seed, args.transport_every, args.progress_seconds, args.findings)
     return 1 if tally.findings else 0
 

@@ -273,10 +273,13 @@ def test_the_same_oversized_bytes_are_payload_too_large_over_every_transport() -
 
 
 def test_bad_bytes_over_grpc_are_logged_like_any_request(server, channel) -> None:
+    def malformed(line: dict[str, Any]) -> bool:
+        return line.get("transport") == "grpc" and line.get("error_code") == "MALFORMED_JSON"
+
+    before = len(server.wait_for_lines(malformed, count=0))
     raw_unary(channel, framed(b'{"cmd": "DESCRIBE", "request_id": "logged-5", "x": "\xff"}'))
     raw_unary(channel, b"\xff\xff\xff\xff")  # not even protobuf
-    lines = [line for line in server.events("request") if line.get("transport") == "grpc"]
-    assert [line["error_code"] for line in lines[-2:]] == ["MALFORMED_JSON", "MALFORMED_JSON"]
+    server.wait_for_lines(malformed, count=before + 2)
 
 
 def test_a_message_that_is_not_protobuf_is_malformed_and_the_stream_goes_on(channel) -> None:

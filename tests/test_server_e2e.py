@@ -283,10 +283,10 @@ def test_one_log_line_per_request_and_no_secret_in_the_logs(server, stub):
               headers={"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
     grpc_send(stub, alerting.replace('"cmd"', '"cmd" "broken'))  # malformed, with the secret inside
     grpc_send(stub, BAD_INPUT["schema_violation"])
-    server.wait_for("request", timeout=5)
+    traced = server.wait_for_lines(lambda line: line.get("trace_id") == "4bf92f3577b34da6a3ce929d0e0e4736")
+    server.wait_for_lines(lambda line: line.get("error_code") == "SCHEMA_VIOLATION")  # the last one sent
     assert SECRET not in server.log_text()
     lines = server.events("request")
-    traced = [line for line in lines if line.get("trace_id") == "4bf92f3577b34da6a3ce929d0e0e4736"]
     assert len(traced) == 1 and traced[0]["span_id"] == "00f067aa0ba902b7"
     for line in lines:
         assert {"request_id", "cmd", "status", "duration_ms", "transport", "peer"} <= set(line)

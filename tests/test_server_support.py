@@ -68,6 +68,18 @@ class ServerProcess:
             time.sleep(0.02)
         raise AssertionError(f"no {event!r} log line within {timeout}s:\n{''.join(self.lines)}")
 
+    def wait_for_lines(self, predicate, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
+        """The request lines matching predicate, once there are at least `count`: the server writes a line before
+        it answers, but this process reads its stderr on a thread of its own, so a line may arrive just after."""
+        end = time.monotonic() + timeout
+        while True:
+            found = [line for line in self.events("request") if predicate(line)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= end:
+                raise AssertionError(f"fewer than {count} matching log lines within {timeout}s: {found}")
+            time.sleep(0.02)
+
     def log_text(self) -> str:
         return "".join(self.lines)
 

@@ -190,6 +190,9 @@ def test_retention_durations(text: str, seconds: int) -> None:
 
 
 def test_retention_forever_and_nonsense() -> None:
+    from acp.cli.args import DEFAULT_STATE_RETENTION
+
+    assert DEFAULT_STATE_RETENTION == DEFAULT_RETENTION  # the CLI spells the default without importing the store
     assert parse_retention("forever") is None
     assert parse_retention(DEFAULT_RETENTION) == timedelta(days=7)
     for bad in ("", "0", "0d", "-1d", "7 days", "1y", "1e3s"):
@@ -208,3 +211,16 @@ def test_the_cli_takes_state_retention_and_refuses_a_bad_one(tmp_path: Path) -> 
     help_text = subprocess.run([*acpctl(), "serve", "--help"], capture_output=True, text=True, cwd=ROOT,
                                timeout=60).stdout
     assert "--state-retention" in help_text and "7d" in help_text
+
+
+def test_forgetting_a_system_keeps_the_bodies_other_systems_share(opener) -> None:
+    store = opener()
+    for system in ("shop", "bank"):
+        store.record(system=system, request_id=f"{system}-1", cmd="DEFINE_SLOS", request_hash="sha256:r",
+                     request={"service": "api"}, response=response(f"{system}-1", v=1))
+    assert count(store, "response_body") == 1
+    store.forget("shop")
+    assert store.lookup("bank-1").response["v"] == 1 and count(store, "response_body") == 1
+    store.forget("bank")
+    assert count(store, "response_body") == 0 and count(store, "message_log") == 0
+    store.close()

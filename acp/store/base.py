@@ -258,6 +258,7 @@ class SqlStore(ABC):
                 " WHERE s.system = ? ORDER BY s.part, s.key"),
                 (system,))
             rows = cursor.fetchall()
+        # The retention never prunes the log row a part of the state came from, so every part has its answer.
         return [{"part": part, "key": key, "request_id": request_id, "cmd": cmd,
                  "response": with_request_id(_loads(body), request_id)}
                 for part, key, request_id, cmd, body in rows]
@@ -274,7 +275,6 @@ class SqlStore(ABC):
             rows = cursor.fetchall()
         names = ("request_id", "system", "cmd", "request_hash", "response_hash", "recorded_at")
         return [dict(zip(names, row[1:])) for row in rows]
-
 
     def systems(self) -> list[dict[str, Any]]:
         """Every system with anything stored: its name, messages logged, parts of state, last accepted time."""
@@ -299,7 +299,11 @@ class SqlStore(ABC):
             cursor.execute(self._sql("DELETE FROM system_state WHERE system = ?"), (system,))
             removed = max(cursor.rowcount, 0)
             cursor.execute(self._sql("DELETE FROM message_log WHERE system = ?"), (system,))
-            return removed + max(cursor.rowcount, 0)
+            removed += max(cursor.rowcount, 0)
+            # Bodies are shared between systems by content; those no log row refers to any more go too.
+            cursor.execute("DELETE FROM response_body WHERE NOT EXISTS (SELECT 1 FROM message_log"
+                           " WHERE message_log.response_hash = response_body.response_hash)")
+            return removed
 
 
 def _loads(text: str) -> Any:
