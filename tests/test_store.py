@@ -117,13 +117,23 @@ def test_state_keeps_the_latest_of_each_part_per_system(store: SqlStore) -> None
 
 
 @pytest.mark.parametrize(("request_body", "key"), [
-    ({"slo": {"name": "api_availability", "target": 99.9}, "name": "ignored"}, "api_availability"),
-    ({"name": "golden-signals"}, "golden-signals"),
-    ({"alert_type": "golden_signals"}, "default"),
+    ({"slo": {"name": "api_availability", "target": 99.9}}, "api_availability"),
+    ({"service": "checkout", "slo": {"name": "api_availability", "target": 99.9}}, "checkout/api_availability"),
+    ({"alert_type": "golden_signals"}, "golden_signals"),
+    ({"service": "edge", "alert_type": "golden_signals"}, "edge/golden_signals"),
+    ({}, "default"),
 ])
-def test_alerting_is_keyed_by_slo_name_then_name_then_default(store: SqlStore, request_body: dict, key: str) -> None:
+def test_alerting_is_keyed_by_service_and_slo_name(store: SqlStore, request_body: dict, key: str) -> None:
     record(store, "a-1", "CONFIGURE_ALERTING", request_body, response_for("ALERT_RULES", "a-1", rules=["x"]))
     assert store.state("shop")["alerting"] == {key: {"rules": ["x"]}}
+
+
+def test_two_services_slos_of_one_name_are_both_kept(store: SqlStore) -> None:
+    for n, service in enumerate(("checkout", "payments")):
+        record(store, f"a-{n}", "CONFIGURE_ALERTING", {"service": service, "slo": {"name": "availability"}},
+               response_for("ALERT_RULES", f"a-{n}", rules=[service]))
+    assert store.state("shop")["alerting"] == {"checkout/availability": {"rules": ["checkout"]},
+                                               "payments/availability": {"rules": ["payments"]}}
 
 
 def test_observability_status_and_unknown_commands_change_no_state(store: SqlStore) -> None:

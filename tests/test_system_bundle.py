@@ -146,3 +146,16 @@ def test_a_templated_dashboard_link_must_resolve_for_every_value_its_label_can_t
                                                   "dashboard with uid cmp-orders-db"]
     bundle.dashboards = {"cmp-orders-db": {"uid": "cmp-orders-db", "templating": {"list": []}}}
     assert dashboard_links_resolve(bundle)[0] == []
+
+
+def test_two_services_slos_of_one_name_both_reach_the_bundle() -> None:
+    """The store keys alerting by service and SLO: the second service's answer must not replace the first's."""
+    acp = engine()
+    for service in ("checkout", "payments"):
+        send(acp, "configure_alerting", service=service, request_id=f"alerts-{service}")
+    bundle = export(acp)
+    rules = [path for path in files(bundle) if path.startswith("prometheus/rules/alerts-")]
+    assert {"prometheus/rules/alerts-checkout-api_availability.yml",
+                "prometheus/rules/alerts-payments-api_availability.yml"} <= set(rules)
+    assert {s["request_id"] for s in bundle["sources"]} == {"alerts-checkout", "alerts-payments"}
+    assert all(check["status"] == "pass" for check in bundle["checks"]), bundle["checks"]

@@ -81,9 +81,12 @@ def state_entry(cmd: str, request: Mapping[str, Any], response: Mapping[str, Any
     if cmd == "DEFINE_SLOS":
         return SLOS, str(request["service"]), content
     if cmd == "CONFIGURE_ALERTING":
+        # Keyed by service and SLO: two services may each own an SLO of the same name, and neither replaces the
+        # other. A system-wide SLO (no service given) is keyed by its name alone.
         slo = request.get("slo")
-        name = slo.get("name") if isinstance(slo, Mapping) else None
-        return ALERTING, str(name or request.get("name") or "default"), content
+        name = str((slo.get("name") if isinstance(slo, Mapping) else None) or request.get("alert_type") or "default")
+        service = request.get("service")
+        return ALERTING, f"{service}/{name}" if service else name, content
     return None
 
 
