@@ -11,51 +11,21 @@ instead of one object per service, so the manifest stays reviewable; the plan sa
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, Mapping
 
-from planners.renderers.otel_collector import (COLLECTOR_IMAGE, HEALTH_PORT, NAMESPACE, OTLP_GRPC_PORT,
-                                               OTLP_HTTP_PORT, POD_IP_VARIABLE, PROMETHEUS_EXPORT_PORT,
-                                               SELF_METRICS_PORT)
+from planners.deployment import (COMPONENT_LIMIT, EXPORTER_LABEL, GATEWAY_ENV_SECRET, HEALTH_PORT, NAMESPACE,
+                                 OTLP_GRPC_PORT, OTLP_HTTP_PORT, POD_IP_VARIABLE, PROMETHEUS_EXPORT_PORT,
+                                 SCRAPE_LABEL, SELF_METRICS_PORT, SERVICE_MONITOR_LIMIT, exporter_name, k8s_name,
+                                 label_value)
+from planners.renderers.otel_collector import COLLECTOR_IMAGE
 from planners.renderers.prometheus_config import HIGH_CARDINALITY_LABELS
 from planners.renderers.yaml_text import to_yaml, to_yaml_documents
 
-DNS_LABEL_MAX = 63  # Kubernetes: Service names and label values
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_LABEL_VALUE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-SERVICE_MONITOR_LIMIT = 500
-COMPONENT_LIMIT = 50  # past this, one fleet ServiceMonitor for exporters and manifests for the first 50 only
-EXPORTER_LABEL = "observability.acp.dev/exporter"
-SCRAPE_LABEL = "observability.acp.dev/scrape"
 # The label kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by (its Helm default).
 RELEASE_LABEL = {"release": "kube-prometheus-stack"}
 APP_LABEL = "app.kubernetes.io/name"
 SELF_METRICS_PORT_NAME = "otel-metrics"  # the Collector's own telemetry (service.telemetry.metrics)
-GATEWAY_ENV_SECRET = "otel-gateway-env"  # the variables the gateway config reads (${env:NAME}): keys, sites, DSNs
-
-
-def exporter_name(component: str) -> str:
-    """The exporter's Deployment, Service and Secret name for a component."""
-    return k8s_name(component, suffix="-exporter")
-
-
-def k8s_name(name: str, prefix: str = "", suffix: str = "") -> str:
-    """A DNS-1123 label (what Service names and label values need) for a request name: '_' is not allowed
-    there, and prefix + name + suffix may pass 63 characters. Either case gets a short hash of the original
-    name, so "a_b" and "a-b" never collide and every result is stable."""
-    candidate = f"{prefix}{name}{suffix}"
-    if _DNS_LABEL.fullmatch(candidate) and len(candidate) <= DNS_LABEL_MAX:
-        return candidate
-    base = name.replace("_", "-")
-    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-    room = DNS_LABEL_MAX - len(prefix) - len(suffix) - len(digest) - 1
-    return f"{prefix}{base[:room].rstrip('-')}-{digest}{suffix}"
-
-
-def label_value(name: str) -> str:
-    """`name` as a label value: kept when valid (underscores are allowed there), hashed like k8s_name otherwise."""
-    return name if _LABEL_VALUE.fullmatch(name) else k8s_name(name)
 
 
 def _metadata(name: str, labels: Mapping[str, str] | None = None) -> dict[str, Any]:

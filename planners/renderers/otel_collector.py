@@ -13,19 +13,12 @@ import json
 import re
 from typing import Any, Callable, Mapping
 
+from planners.deployment import (HEALTH_PORT, NAMESPACE, OTLP_GRPC_PORT, OTLP_HTTP_PORT,
+                                 POD_IP_VARIABLE, PROMETHEUS_EXPORT_PORT, SELF_METRICS_PORT)
 from planners.setup.instrumentation import SAMPLING
 
-OTLP_GRPC_PORT, OTLP_HTTP_PORT = 4317, 4318
-PROMETHEUS_EXPORT_PORT = 8889  # the gateway's `prometheus` exporter, scraped by Prometheus
-HEALTH_PORT = 13133
-# The Collector's own metrics (otelcol_receiver_accepted_spans, ...). From 0.111 they listen on localhost
-# unless service.telemetry says otherwise, so every config names a reachable address.
-SELF_METRICS_PORT = 8888
 COLLECTOR_VERSION = "0.111.0"  # the schema check in the tests is taken from this version's component source
 COLLECTOR_IMAGE = f"otel/opentelemetry-collector-contrib:{COLLECTOR_VERSION}"
-# On Kubernetes the self-metrics listen on the pod's own IP (set from the downward API), not on every interface.
-POD_IP_VARIABLE = "POD_IP"
-NAMESPACE = "observability"
 
 # memory_limiter: limit and spike as a share of the container/host memory (Collector README recommends
 # percentages when a memory limit is set; 80 / 25 leaves headroom for the Go runtime).
@@ -99,8 +92,6 @@ LOG_EXPORTERS: dict[str, ExporterTable] = {
 # Error trackers read the error spans (and their exception events) from the traces pipeline, after tail
 # sampling, which keeps every trace with an error.
 ERROR_EXPORTERS: dict[str, ExporterTable] = {"sentry": _SENTRY, "sentry_self_hosted": _SENTRY, "datadog": _DATADOG}
-# Which pipeline each stack signal's exporters join.
-PIPELINE_OF = {"traces": "traces", "apm": "traces", "errors": "traces", "metrics": "metrics", "logs": "logs"}
 
 
 def tool_exporters(stack: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from planners import conventions
 from planners.renderers.artifacts import artifact
-from planners.renderers.otel_collector import NAMESPACE, PROMETHEUS_EXPORT_PORT, SELF_METRICS_PORT
+from planners.deployment import NAMESPACE, PROMETHEUS_EXPORT_PORT, SELF_METRICS_PORT
 from planners.renderers.yaml_text import to_yaml
 
 NODE_EXPORTER_PORT = 9100  # node_exporter default port

@@ -21,9 +21,10 @@ from planners.setup import discovery as discovery_rules
 from planners.setup.discovery import Discovery
 from planners.setup.secrets import GATEWAY_ENV_FILE, ExporterCredential, secrets_section
 from planners.setup.wiring import stack_wiring
-from planners.setup.instrumentation import METRIC_FAMILIES, family_of
+from planners.setup.instrumentation import METRIC_FAMILIES
 from planners.knowledge import exporters as exporter_table
 from planners.knowledge import languages
+from planners import deployment
 from planners.renderers import grafana, kubernetes, logging_stack, mermaid, otel_collector, prometheus_config
 from planners.renderers.artifacts import artifact
 from planners.renderers.instrumentation_snippets import snippet
@@ -86,8 +87,8 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
     if backends:
         data.findings.assume("BACKEND_ADDRESSES",
                              f"The gateway exports to {', '.join(backends)}: the Services the backends' Helm charts "
-                             f"create in namespace {kubernetes.NAMESPACE} (DNS names under "
-                             f"{kubernetes.NAMESPACE}.internal on VMs); edit otel/collector.yaml if they run elsewhere.",
+                             f"create in namespace {deployment.NAMESPACE} (DNS names under "
+                             f"{deployment.NAMESPACE}.internal on VMs); edit otel/collector.yaml if they run elsewhere.",
                              "/requirements")
     files += [artifact("otel/collector.yaml", to_yaml(gateway)), artifact("otel/agent.yaml", to_yaml(agent))]
 
@@ -108,14 +109,14 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
         monitors = kubernetes.service_monitors(targets, known, data.scrape_interval, data.discovery.selector_label,
                                                namespaces)
         monitors.append(kubernetes.agent_pod_monitor(data.scrape_interval))
-        if len(targets) > kubernetes.SERVICE_MONITOR_LIMIT:
-            limits.append(f"{len(targets)} services exceed {kubernetes.SERVICE_MONITOR_LIMIT}: one fleet ServiceMonitor "
-                          f"selects every Service labelled {kubernetes.SCRAPE_LABEL}=true, on a port named metrics, "
+        if len(targets) > deployment.SERVICE_MONITOR_LIMIT:
+            limits.append(f"{len(targets)} services exceed {deployment.SERVICE_MONITOR_LIMIT}: one fleet ServiceMonitor "
+                          f"selects every Service labelled {deployment.SCRAPE_LABEL}=true, on a port named metrics, "
                           f"and takes the service name from its {data.discovery.selector_label} label, instead of "
                           "one monitor per service.")
-        if len(known) > kubernetes.COMPONENT_LIMIT:
-            limits.append(f"{len(known)} components exceed {kubernetes.COMPONENT_LIMIT}: one fleet ServiceMonitor "
-                          f"scrapes every Service labelled {kubernetes.EXPORTER_LABEL}=true, and "
+        if len(known) > deployment.COMPONENT_LIMIT:
+            limits.append(f"{len(known)} components exceed {deployment.COMPONENT_LIMIT}: one fleet ServiceMonitor "
+                          f"scrapes every Service labelled {deployment.EXPORTER_LABEL}=true, and "
                           "kubernetes/exporters.yaml holds the exporters of the components with the largest blast "
                           "radius; deploy the rest from the same template.")
         files.append(artifact("kubernetes/servicemonitors.yaml", kubernetes.dump_documents(monitors)))
@@ -127,7 +128,7 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
         if known:
             addresses = {name: (data.discovery.component_host(name), data.discovery.component_port(name, kind),
                                 data.discovery.component_namespace(name)) for name, kind, _ in known}
-            brokers = {name: {data.discovery.selector_label: kubernetes.label_value(name)} for name, kind, _ in known
+            brokers = {name: {data.discovery.selector_label: deployment.label_value(name)} for name, kind, _ in known
                        if not exporter_of[name].image}
             files.append(artifact("kubernetes/exporters.yaml", kubernetes.dump_documents(
                 kubernetes.exporter_manifests(known, exporter_of, addresses, brokers))))
@@ -155,7 +156,7 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
 def _exporter_namespace(data: SetupRenderInput, name: str, kind: str) -> str:
     """Where an exporter's Service lives: observability, or the broker's namespace for a built-in exporter."""
     if component_exporter(next(item for item in data.content["components"] if item["name"] == name)).image:
-        return kubernetes.NAMESPACE
+        return deployment.NAMESPACE
     return data.discovery.component_namespace(name)
 
 

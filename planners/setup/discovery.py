@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from planners.context import Findings
-from planners.renderers.kubernetes import k8s_name, label_value
+from planners.deployment import k8s_name, label_value
 from planners.setup.phases import names
 
 DEFAULT_SELECTOR_LABEL = "app.kubernetes.io/name"  # the Kubernetes recommended label for an application's name

@@ -20,7 +20,7 @@ from planners.setup.phases import DEFAULT_SLO_TARGETS, initial_slos, plan_phases
 from planners.renderers.artifacts import sorted_artifacts
 from planners.setup.artifacts import SetupRenderInput, render_setup_artifacts, snippet_paths
 from planners.setup.discovery import discovery_section, read_discovery
-from planners.renderers.otel_collector import PROMETHEUS_EXPORT_PORT
+from planners.deployment import PROMETHEUS_EXPORT_PORT
 from planners import conventions
 from planners.renderers.rule_files import Links
 from planners.setup.stack import decide_stack

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from planners.renderers.kubernetes import GATEWAY_ENV_SECRET, exporter_name
-from planners.renderers.otel_collector import NAMESPACE, POD_IP_VARIABLE
+from planners.deployment import GATEWAY_ENV_SECRET, NAMESPACE, POD_IP_VARIABLE, exporter_name
 
 GATEWAY_ENV_FILE = "/etc/default/otelcol-gateway"
 EXPORTER_SECRET_KEY = "connection"

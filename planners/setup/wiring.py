@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from planners.renderers.otel_collector import PIPELINE_OF, tool_exporters
+from planners.deployment import PIPELINE_OF
+from planners.renderers.otel_collector import tool_exporters
 
 GATEWAY_CONFIG = "otel/collector.yaml"
 # Tools delivered by files rather than a Collector exporter: (stack signal, tool) -> what to say.
