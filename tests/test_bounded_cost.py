@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from acp import Engine, schemas
+from acp import Engine, schema_explain, schemas
 from acp.store import open_store
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import PLANNING_THREADS, QUERY_THREADS, Dispatcher
@@ -41,13 +41,13 @@ def setup_with(**infrastructure: Any) -> dict[str, Any]:
 def descends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many subschema/instance pairs the Python explanation really walks (after jsonschema-rs said invalid)."""
     walked = [0]
-    real = schemas._PYTHON_DESCEND
+    real = schema_explain._PYTHON_DESCEND
 
     def counting(*args: Any, **kwargs: Any):
         walked[0] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(schemas, "_PYTHON_DESCEND", counting)
+    monkeypatch.setattr(schema_explain, "_PYTHON_DESCEND", counting)
     return walked
 
 

@@ -42,6 +42,15 @@ def test_send_piped_loads_the_engine_but_no_transport() -> None:
     modules = loaded("send", str(EXAMPLES / "define_slos.json"), "--state", ":memory:", "-q")
     assert "acp.engine" in modules
     assert heavy(modules, TRANSPORTS) == []
+    # A valid message is judged by jsonschema-rs alone; the Python explanation is for messages that need one.
+    assert heavy(modules, ("jsonschema", "referencing", "acp.schema_explain")) == []
+
+
+def test_send_of_an_invalid_message_loads_the_explanation(tmp_path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**json.loads((EXAMPLES / "define_slos.json").read_text()), "service": "Not A Name"}))
+    modules = loaded("send", str(broken), "--state", ":memory:", "-q")
+    assert "acp.schema_explain" in modules and "jsonschema" in modules
 
 
 def test_the_cli_spells_the_same_defaults_as_the_modules_it_avoids_importing() -> None:
