@@ -62,11 +62,14 @@ class Webhook:
                     webhook.received.append((self.path, parsed))
                     webhook._arrived.notify_all()
                 payload = b'{"status":"success","message":"Event processed","ok":true}'
-                self.send_response(202 if self.path.startswith("/pagerduty") else 200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(202 if self.path.startswith("/pagerduty") else 200)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # Alertmanager stopped (or gave up) before reading the reply: the body was still received
 
             def log_message(self, *_: Any) -> None:
                 pass
@@ -171,6 +174,18 @@ class Alertmanager:
     def inhibited(self) -> dict[str, bool]:
         """{alert key: whether Alertmanager says it is inhibited}; the key is alertname/service-or-component/env."""
         return {_key(alert["labels"]): bool(alert["status"]["inhibitedBy"]) for alert in self.alerts()}
+
+    def inhibited_once_settled(self, expected: dict[str, bool], timeout: float = 60) -> dict[str, bool]:
+        """inhibited(), read until it equals `expected` or `timeout` passes (then the last reading, for the
+        assertion to show). Alertmanager's inhibitor learns of posted alerts from a subscription of its own, so
+        a read straight after the post may come before it has seen the source alerts; muting only ever grows
+        as it catches up, so waiting for the expected state cannot hide a wrong one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self.inhibited()
+            if seen == expected or time.monotonic() >= deadline:
+                return seen
+            time.sleep(0.2)  # polling a condition with a deadline, not racing: the result is asserted either way
 
 
 def _key(labels: dict[str, str]) -> str:
