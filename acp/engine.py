@@ -196,7 +196,7 @@ class Engine:
         log_id = identity.caller_id or f"{identity.request_id}/{uuid.uuid4().hex[:16]}"
         written = self.store.record(
             system=response["system"], request_id=log_id, cmd=command.cmd,
-            request_hash=identity.request_hash, request=request, response=response,
+            request_hash=identity.request_hash, request=request, response=response, response_key=response["hash"],
         )
         if not written and identity.caller_id is not None:  # the same request_id raced us: answer from the log
             return self._remembered_answer(command, identity) or response

@@ -40,9 +40,10 @@ class StoredAnswer(NamedTuple):
 @runtime_checkable
 class Store(Protocol):
     def record(self, *, system: str, request_id: str, cmd: str, request_hash: str, request: dict,
-               response: dict) -> bool:
+               response: dict, response_key: str | None = None) -> bool:
         """Log the accepted message and update the system's state in one transaction, durable on return.
-        False (and nothing written) when request_id is already logged."""
+        False (and nothing written) when request_id is already logged. response_key: the response's content
+        hash when the caller computed it (the engine's `hash`); otherwise the store computes one."""
 
     def lookup(self, request_id: str) -> StoredAnswer | None:
         """The logged answer to request_id, with the hash of the request it answered."""
@@ -183,14 +184,16 @@ class SqlStore(ABC):
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
 
     def record(self, *, system: str, request_id: str, cmd: str, request_hash: str, request: dict,
-               response: dict) -> bool:
+               response: dict, response_key: str | None = None) -> bool:
         """Append the message to the log and update the system's state in one durable transaction.
 
         Returns False (and changes nothing) when request_id is already logged: two workers that raced on the
         same retry must not both overwrite state, and the first answer is the one a retry gets back.
+        The engine passes its response's `hash` as response_key: that hash covers everything but the
+        request_id, so it names the body as well as response_hash would, without serialising 76 KB again.
         """
         now = timestamp(self.clock())
-        key = response_hash(response)
+        key = response_key or response_hash(response)
         entry = state_entry(cmd, request, response)
         with self._transaction(write=True) as cursor:
             cursor.execute(self._sql(_INSERT_LOG), (request_id, system, cmd, request_hash, key, now))
