@@ -159,3 +159,35 @@ def test_two_services_slos_of_one_name_both_reach_the_bundle() -> None:
                 "prometheus/rules/alerts-payments-api_availability.yml"} <= set(rules)
     assert {s["request_id"] for s in bundle["sources"]} == {"alerts-checkout", "alerts-payments"}
     assert all(check["status"] == "pass" for check in bundle["checks"]), bundle["checks"]
+
+
+def test_a_teams_setup_alerts_reach_the_receivers_its_own_alerting_answer_chose() -> None:
+    """Two teams, two notification settings: the merged config routes by `team`, so a setup alert of the
+    payments team's service (which no CONFIGURE_ALERTING names) reaches payments' Slack, and amtool agrees."""
+    from amtool_helpers import route_matches
+    from bundle_proofs import prove_alertmanager
+
+    acp = engine()
+    setup = copy.deepcopy(load_example("observability_setup.json"))
+    setup["infrastructure"]["services"] = ["api-gateway", "user-service", {"name": "payment-service", "team": "payments"}]
+    send(acp, "observability_setup", infrastructure=setup["infrastructure"])
+    send(acp, "configure_alerting", service="api-gateway", request_id="alerts-sre")
+    payments = copy.deepcopy(load_example("configure_alerting.json"))
+    payments["notification"]["channels"]["slack_channel"] = "#payments"
+    send(acp, "configure_alerting", service="payment-service", team="payments", notification=payments["notification"],
+         request_id="alerts-payments")
+    tree = files(export(acp))
+    assert any("team: payments" in text for path, text in tree.items() if path.startswith("prometheus/rules/"))
+    prove_alertmanager(tree)
+    config = yaml.safe_load(tree["alertmanager/alertmanager.yml"])
+    by_team = [route for route in config["route"]["routes"] if route.get("matchers") == ['team="payments"']]
+    assert len(by_team) == 1
+    chat = next(r for r in config["receivers"] if r["name"] == by_team[0]["routes"][1]["receiver"])
+    assert chat["slack_configs"][0]["channel"] == "#payments"
+    setup_alert = {"alertname": "ServiceTargetDown", "service": "payment-service", "team": "payments",
+                   "severity": "warning", "env": "production"}
+    matched, output = route_matches(tree["alertmanager/alertmanager.yml"], chat["name"], setup_alert)
+    assert matched, output
+    sre_alert = {**setup_alert, "service": "user-service", "team": "platform"}
+    matched, output = route_matches(tree["alertmanager/alertmanager.yml"], "warning-slack", sre_alert)
+    assert matched, output

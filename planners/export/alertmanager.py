@@ -4,8 +4,9 @@
   `<name>-<answer key>`, so no answer's notifications go somewhere it did not ask for;
 - routes: when every answer routes alike (the usual case: one team's notification settings) their tree is used
   as is; otherwise each answer's routes sit under a route matching the alerts it configured (its SLO, or its
-  golden-signal alerts), and the first answer's routes catch everything else (the setup's and the
-  specifications' alerts that no CONFIGURE_ALERTING named), so every alert reaches a receiver;
+  golden-signal alerts for its services), then one route per team whose answer routes differently from the
+  first, matching `team` (so the setup's alerts of that team's services reach that team's receivers), and the
+  first answer's routes catch everything else, so every alert reaches a receiver;
 - inhibit rules: the union, plus the dependency rules of the stored setup's graph, so a bundle's inhibition never
   depends on whether an alerting request happened to carry its own infrastructure.
 """
@@ -18,6 +19,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from planners import conventions
 from planners.alerting.inhibition import dependency_inhibitions
 from planners.export.tree import Answer
 from planners.graph import ServiceGraph
@@ -46,7 +48,7 @@ def merged(alerting: list[Answer], setup: Mapping[str, Any] | None) -> tuple[dic
         for receiver in config.get("receivers") or ():
             name = receiver["name"]
             if name in receivers and canonical(receivers[name]) != canonical(receiver):
-                new_name = f"{name}-{answer.key}"
+                new_name = f"{name}-{answer.key.replace('/', '-')}"
                 notes.append(f"receiver {name} of {answer.cmd} {answer.display_id} differs from an earlier answer's: "
                              f"kept as {new_name}")
                 names[name] = new_name
@@ -55,7 +57,7 @@ def merged(alerting: list[Answer], setup: Mapping[str, Any] | None) -> tuple[dic
                 receivers.setdefault(name, copy.deepcopy(receiver))
     first_answer, first, _ = configs[0]
     document: dict[str, Any] = {"global": copy.deepcopy(first.get("global") or {})}
-    document["route"] = _route_tree(configs, renamed)
+    document["route"], team_routed = _route_tree(configs, renamed)
     document["inhibit_rules"] = _inhibit_rules([config for _, config, _ in configs], setup)
     document["receivers"] = [receivers[name] for name in sorted(receivers)]
     intervals = {}
@@ -74,10 +76,16 @@ def merged(alerting: list[Answer], setup: Mapping[str, Any] | None) -> tuple[dic
                 continue
             receiver, _, labels = line.partition(" ")
             pairs = dict(pair.split("=", 1) for pair in labels.split())
-            pairs = {**extra, **pairs}  # a case must carry what selects its answer's routes
-            shown = " ".join(f"{key}={value}" for key, value in sorted(pairs.items()))
-            cases.append(f"{renamed[id(answer)].get(receiver, receiver)} {shown}".strip())
+            target = renamed[id(answer)].get(receiver, receiver)
+            cases.append(_case(target, {**extra, **pairs}))  # a case must carry what selects its answer's routes
+            if id(answer) in team_routed:  # an alert of this team that no answer's scope names, a setup alert's
+                unscoped = {k: v for k, v in pairs.items() if k not in (conventions.SLO, conventions.SERVICE)}
+                cases.append(_case(target, {**unscoped, conventions.TEAM: team_routed[id(answer)]}))
     return document, sorted(set(cases)), notes
+
+
+def _case(receiver: str, labels: Mapping[str, str]) -> str:
+    return f"{receiver} {' '.join(f'{key}={value}' for key, value in sorted(labels.items()))}".strip()
 
 
 def canonical(value: Any) -> str:
@@ -92,20 +100,36 @@ def _file(answer: Answer, path: str) -> str | None:
     return next((item["content"] for item in answer.files if item["path"] == path), None)
 
 
-def _route_tree(configs: list[tuple[Answer, dict[str, Any], str]], renamed: Mapping[int, Mapping[str, str]]) -> dict[str, Any]:
+def _route_tree(configs: list[tuple[Answer, dict[str, Any], str]],
+                renamed: Mapping[int, Mapping[str, str]]) -> tuple[dict[str, Any], dict[int, str]]:
+    """(the route tree, {id(answer): team} for the answers a team route leads to)."""
     routes = [_renamed_route(config["route"], renamed[id(answer)]) for answer, config, _ in configs]
     first = copy.deepcopy(routes[0])
     if all(canonical(route) == canonical(routes[0]) for route in routes[1:]):
-        return first
-    scoped = []
+        return first, {}
+    scoped, by_team, team_routed = [], [], {}
+    teams = {_team(configs[0][0])}
     for (answer, _, _), route in zip(configs, routes):
         matchers = _scope(answer)
-        if not matchers:
-            continue
-        scoped.append({"receiver": route["receiver"], "matchers": matchers, "routes": route.get("routes", []),
-                       **{key: route[key] for key in ("group_wait", "group_interval", "repeat_interval") if key in route}})
-    first["routes"] = scoped + list(first.get("routes") or [])
-    return first
+        if matchers:
+            scoped.append(_under(route, matchers))
+        team = _team(answer)
+        if team not in teams and canonical(route) != canonical(routes[0]):
+            teams.add(team)
+            team_routed[id(answer)] = team
+            by_team.append(_under(route, [f'{conventions.TEAM}="{team}"']))
+    first["routes"] = scoped + by_team + list(first.get("routes") or [])
+    return first, team_routed
+
+
+def _under(route: Mapping[str, Any], matchers: list[str]) -> dict[str, Any]:
+    return {"receiver": route["receiver"], "matchers": matchers, "routes": route.get("routes", []),
+            **{key: route[key] for key in ("group_wait", "group_interval", "repeat_interval") if key in route}}
+
+
+def _team(answer: Answer) -> str | None:
+    team = answer.response.get("team")
+    return team if isinstance(team, str) else None
 
 
 def _renamed_route(route: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
@@ -125,8 +149,14 @@ def _scope(answer: Answer) -> list[str]:
         if slo.get("service"):
             matchers.append(f'service="{slo["service"]}"')
         return matchers
-    alerts = sorted({alert["alert"] for alert in answer.response.get("alerts") or ()})
-    return [f'alertname=~"{"|".join(alerts)}"'] if alerts else []
+    alerts = answer.response.get("alerts") or ()
+    names = sorted({alert["alert"] for alert in alerts})
+    if not names:
+        return []
+    # The setup's golden-signal alerts carry the same names: only this answer's services are its to route.
+    services = sorted({alert.get(conventions.SERVICE) for alert in alerts} - {None})
+    matchers = [f'alertname=~"{"|".join(names)}"']
+    return matchers + ([f'{conventions.SERVICE}=~"{"|".join(services)}"'] if services else [])
 
 
 def _scope_labels(answer: Answer) -> dict[str, str]:
