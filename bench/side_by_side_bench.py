@@ -166,9 +166,7 @@ def _through_server(figures: dict) -> None:
         with tempfile.TemporaryDirectory(prefix="acp-bench-state-") as state, \
                 acp_server("--workers", str(workers), env={"XDG_STATE_HOME": state}) as server:
             for _ in range(2):
-                before = server.cpu_seconds()
-                stats = asyncio.run(_saturate(server.http, body))
-                runs.append((stats, (server.cpu_seconds() - before) / max(stats.ok, 1)))
+                runs.append(asyncio.run(_saturate(server, body)))
         best, _ = max(runs, key=lambda run: run[0].rps)
         cpu = _median([seconds for _, seconds in runs])
         label = "define_slos_through_server" if workers == 2 else "define_slos_through_one_worker"
@@ -180,12 +178,22 @@ def _through_server(figures: dict) -> None:
             figures["define_slos_two_free_cores_rps"] = round(2 / cpu, 1) if cpu else 0.0
 
 
-async def _saturate(address: str, body: bytes):
-    caller = HttpCaller(address, body, pool=SERVER_CONNECTIONS)
+async def _saturate(server, body: bytes):
+    caller = HttpCaller(server.http, body, pool=SERVER_CONNECTIONS)
     try:
-        return await closed_loop(caller, SERVER_CONNECTIONS, SECONDS, warmup=SERVER_WARM_UP_SECONDS)
+        return await _counted(caller, server, SERVER_CONNECTIONS, warmup=SERVER_WARM_UP_SECONDS)
     finally:
         await caller.close()
+
+
+async def _counted(caller, process, concurrency: int, warmup: float = 0.5):
+    """(closed-loop stats, the process's CPU seconds per answered request). The CPU count starts after the
+    warm-up, whose requests are not counted either: counting the warm-up's CPU against the measured requests
+    alone doubled the server's figure when both lasted as long."""
+    await closed_loop(caller, concurrency, warmup, warmup=0)
+    before = process.cpu_seconds()
+    stats = await closed_loop(caller, concurrency, SECONDS, warmup=0)
+    return stats, (process.cpu_seconds() - before) / max(stats.ok, 1)
 
 
 async def _describe_rounds() -> dict:
@@ -197,12 +205,8 @@ async def _describe_rounds() -> dict:
             echo = GrpcCaller(echo_process.grpc, payload)
             rounds, cpu = [], []
             for _ in range(ROUNDS):
-                started = echo_process.cpu_seconds()
-                baseline = await closed_loop(echo, DESCRIBE_STREAMS, SECONDS)
-                echo_cpu = (echo_process.cpu_seconds() - started) / max(baseline.ok, 1)
-                started = server.cpu_seconds()
-                ours = await closed_loop(acp, DESCRIBE_STREAMS, SECONDS)
-                ours_cpu = (server.cpu_seconds() - started) / max(ours.ok, 1)
+                baseline, echo_cpu = await _counted(echo, echo_process, DESCRIBE_STREAMS)
+                ours, ours_cpu = await _counted(acp, server, DESCRIBE_STREAMS)
                 rounds.append((ours, baseline))
                 cpu.append((ours_cpu, echo_cpu))
             await echo.close()
