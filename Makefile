@@ -2,11 +2,18 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(VENV)/bin/pip
 ACPCTL := $(VENV)/bin/acpctl
 PYTHON ?= python3
 
-.PHONY: run test install install-dev tools bench fuzz fuzz-properties soak clean models proto
+# Every install comes from uv.lock (exact versions and hashes); `make lock` is the only target that resolves.
+# uv itself is installed first, into its own small venv, from requirements/uv.txt (pinned by hash).
+UV_VENV ?= .uv
+UV := $(UV_VENV)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+UV_SYNC := $(UV) sync --frozen --python $(PYTHON) --quiet
+
+.PHONY: run test install install-dev tools bench fuzz fuzz-properties soak clean models proto lock
 
 # The summary a person reads (-o json for the full answer); :memory: so a demo leaves no state behind.
 run: $(VENV)/.installed
@@ -15,35 +22,42 @@ run: $(VENV)/.installed
 	@echo "acpctl is in $(VENV)/bin: run '. $(VENV)/bin/activate' to put it on PATH, then 'acpctl --help'."
 
 test: $(VENV)/.installed-dev tools
-	$(PY) -m pytest
+	UV=$(UV) $(PY) -m pytest
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-
-# Re-install whenever the dependency list changes.
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install --quiet -e .
+$(UV): requirements/uv.txt
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet --require-hashes --only-binary :all: --no-deps -r requirements/uv.txt
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[dev]'
+# Re-sync whenever the lock changes. `uv sync` makes the venv exactly the lock: what the lock lacks is removed.
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV_SYNC)
+	rm -f $(VENV)/.installed-dev
+	touch $@
+
+$(VENV)/.installed-dev: uv.lock pyproject.toml | $(UV)
+	$(UV_SYNC) --extra dev
 	touch $@ $(VENV)/.installed
+
+# Refreshes uv.lock to the newest releases pyproject.toml allows; run it on purpose (a new dependency, a
+# security release), then `make proto` and `make test`, and commit the lock with the regenerated stubs.
+lock: $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
 
 # promtool and amtool check the generated artifacts; Debian packages them with Prometheus and Alertmanager.
 # The store tests run a real PostgreSQL (Debian keeps initdb under /usr/lib/postgresql/<version>/bin).
 # tests/test_readme.py runs the README's shell blocks, which use jq, curl and openssl.
 tools:
 	@missing=""; \
-	if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then missing="prometheus prometheus-alertmanager"; fi; \
+	if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then missing=" prometheus prometheus-alertmanager"; fi; \
 	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then missing="$$missing postgresql"; fi; \
 	for tool in jq curl openssl; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian's$$missing (promtool, amtool, prometheus, PostgreSQL for the tests)"; \
+	    echo "installing Debian's packages$$missing (promtool, amtool, prometheus, PostgreSQL for the tests)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
 	    echo "missing tools: run 'sudo apt-get install$$missing'" >&2; exit 1; \
@@ -84,4 +98,4 @@ soak: $(VENV)/.installed-dev
 	$(PY) -m bench.load
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache fuzz-findings
+	rm -rf $(VENV) $(UV_VENV) build dist *.egg-info .pytest_cache fuzz-findings

@@ -120,7 +120,7 @@ def servers(secrets_folder):
 @pytest.fixture
 def sandbox(tmp_path: Path, secrets_folder: Path) -> Path:
     """A fresh folder that looks like the repository to a block: examples, proto, the venv, the Makefile."""
-    for name in ("examples", "proto", ".venv", "Makefile", "pyproject.toml", "schemas"):
+    for name in ("examples", "proto", ".venv", ".uv", "Makefile", "pyproject.toml", "uv.lock", "requirements", "schemas"):
         if (ROOT / name).exists():
             (tmp_path / name).symlink_to(ROOT / name)
     for name in ("token", *PKI):
