@@ -27,3 +27,25 @@ def test_stubs_describe_the_service_the_design_names():
     methods = {m.name: (m.client_streaming, m.server_streaming) for m in service.methods}
     assert methods == {"Send": (False, False), "SendStream": (True, True), "Describe": (False, False)}
     assert [f.name for f in acp_pb2.AcpMessage.DESCRIPTOR.fields] == ["json"]
+
+
+def _floor(requirement: str) -> tuple[int, ...]:
+    """The lower bound pyproject.toml gives a dependency, as a version tuple."""
+    import re
+    import tomllib
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    spec = next(d for d in dependencies if re.match(rf"{re.escape(requirement)}\s*[><=]", d))
+    return tuple(int(part) for part in re.search(r">=\s*([\d.]+)", spec).group(1).split("."))
+
+
+def test_library_installs_allow_no_runtime_older_than_the_stubs_require():
+    """People who install the package from its ranges get a grpcio and protobuf the committed stubs accept."""
+    import re
+
+    grpc_stub = (ROOT / "acp" / "v1" / "acp_pb2_grpc.py").read_text()
+    grpc_generated = re.search(r"GRPC_GENERATED_VERSION = '([\d.]+)'", grpc_stub).group(1)
+    assert _floor("grpcio") >= tuple(int(p) for p in grpc_generated.split("."))
+    pb2 = (ROOT / "acp" / "v1" / "acp_pb2.py").read_text()
+    protobuf_generated = re.search(r"# Protobuf Python Version: ([\d.]+)", pb2).group(1)
+    assert _floor("protobuf") >= tuple(int(p) for p in protobuf_generated.split("."))
