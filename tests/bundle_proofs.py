@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from amtool_helpers import check_config, run_routing_cases
-from promtool_helpers import PROMTOOL_TIMEOUT_SECONDS, promtool, write_files
+from promtool_helpers import PROMTOOL_TIMEOUT_SECONDS, promtool, run_in_closures, write_files
+from rule_closure import RuleIndex, longest_evaluation_minutes
 
 KUBERNETES_VERSION = "1.30"
 OPERATOR_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule", "Instrumentation"}
@@ -29,8 +30,10 @@ def _promtool(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def prove_rules_together(files: Mapping[str, str]) -> int:
-    """Every rule file in one `promtool check rules`, then every generated test file run against ALL rule files at
-    once: a series two files record, or an alert two files define, fails the tests that expect it once.
+    """Every rule file in one `promtool check rules`; then every generated test case against the rules of the whole
+    bundle that can change what it checks (tests/rule_closure.py: a series two files record, or an alert two files
+    define, is in that set, so a collision fails the tests that expect it once); then, as a check on the closure
+    itself, one short case of each test file with every rule file loaded at once.
     Returns the number of test files run."""
     rules = sorted(p for p in files if p.startswith("prometheus/rules/"))
     tests = sorted(p for p in files if p.startswith("prometheus/tests/"))
@@ -41,15 +44,30 @@ def prove_rules_together(files: Mapping[str, str]) -> int:
         result = _promtool(["check", "rules", *rules], directory)
         if result.returncode != 0:
             pytest.fail(f"promtool check rules on the whole bundle failed:\n{result.stdout}\n{result.stderr}")
+        index = RuleIndex({path: files[path] for path in rules})
+        compositions: dict[str, str] = {}
         for test in tests:
             document = yaml.safe_load(files[test])
-            document["rule_files"] = [f"../rules/{path.rsplit('/', 1)[-1]}" for path in rules]
-            write_files(directory, {test: yaml.safe_dump(document, sort_keys=False)})
-            result = _promtool(["test", "rules", test], directory)
-            if result.returncode != 0:
-                pytest.fail(f"{test}, run with every rule file of the bundle loaded, failed:\n"
-                            f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+            run_in_closures(index, document, directory / "closures", label=test)
+            short = composition_case(document["tests"])
+            if short:
+                document.update(tests=[short], rule_files=[f"../rules/{path.rsplit('/', 1)[-1]}" for path in rules])
+                compositions[test.replace("prometheus/tests/", "prometheus/tests/all-rules-")] = \
+                    yaml.safe_dump(document, sort_keys=False)
+        write_files(directory, compositions)
+        result = _promtool(["test", "rules", *compositions], directory)
+        if result.returncode != 0:
+            pytest.fail(f"the short cases of every test file, run with every rule file of the bundle loaded, "
+                        f"failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
     return len(tests)
+
+
+def composition_case(cases: list[dict]) -> dict | None:
+    """The case of a test file that proves most about composition for the least evaluation: the shortest one that
+    expects an alert to fire (with everything loaded it must fire exactly once), else the shortest."""
+    def fires(case: dict) -> bool:
+        return any(check.get("exp_alerts") for check in case.get("alert_rule_test") or [])
+    return min(cases, key=lambda case: (not fires(case), longest_evaluation_minutes(case)), default=None)
 
 
 def prove_alertmanager(files: Mapping[str, str]) -> None:
