@@ -45,7 +45,8 @@ def registered() -> dict[str, View]:
 
 
 def render(data: Mapping[str, Any], console: Any) -> None:
-    console.print(view_for(data.get("status"))(data))
+    # crop=False: a line that must not wrap (a path, a command) runs past the width rather than losing its end.
+    console.print(view_for(data.get("status"))(data), crop=False)
 
 
 def _load_all() -> None:

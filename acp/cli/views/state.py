@@ -15,7 +15,9 @@ from acp.cli.views.parts import as_dict, as_list, clean, heading, joined, table
 def systems(data: Mapping[str, Any]) -> Group:
     entries = [as_dict(s) for s in as_list(data.get("systems"))]
     noun = "system" if len(entries) == 1 else "systems"
-    parts: list[Any] = [Text(f"{len(entries)} {noun} in the state store {clean(data.get('store'))}", style="bold")]
+    # The store names a path or URL a person copies: it stays whole on one line, however long.
+    parts: list[Any] = [Text(f"{len(entries)} {noun} in the state store {clean(data.get('store'))}", style="bold",
+                             no_wrap=True, overflow="ignore")]
     if entries:
         rows = [(s.get("system"), s.get("setup"), s.get("slos"), s.get("alerting"), s.get("messages"),
                  s.get("last_recorded_at")) for s in entries]
@@ -32,7 +34,8 @@ def systems(data: Mapping[str, Any]) -> Group:
 @view_of("acpctl:state-system")
 def one_system(data: Mapping[str, Any]) -> Group:
     setup = as_dict(data.get("setup"))
-    parts: list[Any] = [Text(f"system {clean(data.get('system'))} in {clean(data.get('store'))}", style="bold")]
+    parts: list[Any] = [Text(f"system {clean(data.get('system'))} in {clean(data.get('store'))}", style="bold",
+                             no_wrap=True, overflow="ignore")]
     parts.append(heading("Setup"))
     parts.append(Text(f"  {clean(setup.get('platform'))}: {joined(setup.get('services'), 12)}" if setup
                       else "  none stored (OBSERVABILITY_SETUP)"))
