@@ -21,8 +21,11 @@ run: $(VENV)/.installed
 	@echo
 	@echo "acpctl is in $(VENV)/bin: run '. $(VENV)/bin/activate' to put it on PATH, then 'acpctl --help'."
 
+# One pytest worker per core (TEST_WORKERS=1 for a serial run); a module's tests stay on one worker, so its
+# module-scoped fixtures (a whole-system bundle, a running Prometheus) are built once.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev tools
-	UV=$(UV) $(PY) -m pytest
+	UV=$(UV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
