@@ -49,6 +49,7 @@ from fractions import Fraction
 from typing import Callable, Iterable, Mapping
 
 from planners import conventions
+from planners.slo.promql_check import expression_problems
 from planners.durations import parse_duration, prometheus_duration
 from planners.knowledge.burn_rate_windows import (
     MINIMUM_WINDOW_SECONDS,
@@ -241,7 +242,7 @@ def template_problems(template: str) -> list[str]:
     """Structural checks for a PromQL template, since the pure planner cannot run promtool: the
     `{{.window}}` placeholder is present and is the only template action; brackets and quotes balance
     (outside string literals); every range selector `[...]` is the placeholder or a duration.
-    A query that passes can still be wrong PromQL; the generated rule file is what promtool checks."""
+    Then the query itself is parsed as Prometheus would (planners/slo/promql_check.py)."""
     problems = []
     if WINDOW_PLACEHOLDER not in template:
         problems.append(f"has no {WINDOW_PLACEHOLDER} placeholder where the range goes, e.g. rate(x[{WINDOW_PLACEHOLDER}])")
@@ -285,7 +286,15 @@ def template_problems(template: str) -> list[str]:
         problems.append(f"has {len(stack)} unclosed '{stack[-1]}'")
     if not body.strip():
         problems.append("is empty")
-    return problems
+    return problems or list(expression_problems(body))
+
+
+def composition_problems(total_query: str, error_query: str | None, good_query: str | None) -> list[str]:
+    """Templates that each parse can still make an error ratio Prometheus refuses once spliced together (a good
+    query of another type than the total); the composed rule expression is parsed as the rule file will be."""
+    spec = SliSpec(slo="check", service=None, target=Fraction(99), window="30d", total_query=total_query,
+                   error_query=error_query, good_query=good_query)
+    return [f"compose an error ratio that {problem}" for problem in expression_problems(error_ratio_expr(spec, "5m"))]
 
 
 # --------------------------------------------------------------------------------------- rule text

@@ -13,7 +13,7 @@ from typing import Any
 from acp.errors import SchemaViolation, Violation
 from planners.context import Findings
 from planners.knowledge import slo_rules as rules
-from planners.slo.burn_rate import SliSpec, as_fraction, template_problems
+from planners.slo.burn_rate import SliSpec, as_fraction, composition_problems, template_problems
 
 
 @dataclass
@@ -70,6 +70,9 @@ def explicit(item: dict, index: int, request: dict, findings: Findings) -> Objec
         for key in ("error_query", "good_query", "total_query"):
             if key in sli:
                 problems += [Violation(f"{pointer}/sli/{key}", "x-promql", f"{key} {p}") for p in template_problems(sli[key])]
+        if not problems and "total_query" in sli and ("error_query" in sli) != ("good_query" in sli):
+            problems = [Violation(f"{pointer}/sli", "x-promql", p) for p in
+                        composition_problems(sli["total_query"], sli.get("error_query"), sli.get("good_query"))]
         if problems:
             raise SchemaViolation(f"objective '{objective.name}': a PromQL template does not parse", problems)
         objective.queries = dict(sli)
