@@ -148,7 +148,8 @@ def _family_objectives(name: str, family: Mapping[str, Any], targets: Mapping[st
 def plan_phases(topology: "Topology", stack: Mapping[str, Any], components: list[dict[str, Any]],
                 slos: list[dict[str, Any]], platform: str, cost: Mapping[str, Any]) -> list[dict[str, Any]]:
     order = topology.instrumentation_order
-    critical = [name for name in topology.critical_path if name in set(topology.services)]
+    services = set(topology.services)
+    critical = [name for name in topology.critical_path if name in services]
     critical_set = set(critical)
     rest = [name for name in order if name not in critical_set]
     known = [item for item in components if item["known"]]
