@@ -17,7 +17,8 @@ from fnmatch import fnmatch
 from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl
 
-import yaml
+
+from planners.renderers.yaml_text import from_yaml, from_yaml_documents
 
 from planners import conventions
 from planners.export.alert_labels import ANY, Analyzer, LabelModel
@@ -59,7 +60,7 @@ def rules_of(files: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for path, text in sorted(files.items()):
         if path.startswith(conventions.RULES_DIR + "/") and path.endswith((".yml", ".yaml")):
-            for group in (yaml.safe_load(text) or {}).get("groups") or ():
+            for group in (from_yaml(text) or {}).get("groups") or ():
                 found += [(path, rule) for rule in group.get("rules") or ()]
     return found
 
@@ -168,7 +169,7 @@ def rule_files_loaded(bundle: Bundle) -> tuple[list[str], str]:
     config_text = bundle.files.get("prometheus/prometheus.yml")
     if config_text is None:
         return [], f"{len(rule_files)} rule files; no prometheus.yml in the bundle (README.md says how to load them)"
-    patterns = (yaml.safe_load(config_text) or {}).get("rule_files") or []
+    patterns = (from_yaml(config_text) or {}).get("rule_files") or []
     problems = [f"{path} is not loaded by prometheus/prometheus.yml" for path in rule_files
                 if not any(fnmatch(path.removeprefix("prometheus/"), pattern) for pattern in patterns)]
     return problems, f"{len(rule_files)} rule files, every one loaded by prometheus/prometheus.yml"
@@ -286,14 +287,14 @@ def _prometheus_rule_groups(files: Mapping[str, str]) -> set[str]:
     groups = set()
     for path, text in files.items():
         if path.startswith("kubernetes/") and path.endswith((".yaml", ".yml")):
-            for doc in yaml.safe_load_all(text):
+            for doc in from_yaml_documents(text):
                 if isinstance(doc, dict) and doc.get("kind") == "PrometheusRule":
                     groups.update(group["name"] for group in (doc.get("spec") or {}).get("groups") or ())
     return groups
 
 
 def _group_names(text: str) -> list[str]:
-    return [group["name"] for group in (yaml.safe_load(text) or {}).get("groups") or ()]
+    return [group["name"] for group in (from_yaml(text) or {}).get("groups") or ()]
 
 
 def _route(route: Mapping[str, Any], labels: Mapping[str, str]) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import yaml
 
 from planners import conventions
 from planners.context import Findings, PlanContext, PlanOutput
@@ -28,7 +27,7 @@ from planners.export.tree import Answer, Tree, answers_of, gather
 from planners.graph import SERVICE, ServiceGraph
 from planners.renderers import kubernetes
 from planners.renderers.artifacts import artifact, sorted_artifacts
-from planners.renderers.yaml_text import to_yaml
+from planners.renderers.yaml_text import from_yaml, to_yaml
 
 
 def plan(request: dict, ctx: PlanContext) -> PlanOutput:
@@ -126,7 +125,7 @@ def _load_every_rule_file(tree: Tree, layout: str | None, findings: Findings) ->
     rule_paths = sorted(p for p in tree.files if p.startswith(conventions.RULES_DIR + "/"))
     if layout == "kubernetes":
         setup_rules = {p for p in rule_paths if tree.owner[p].part == "setup"}
-        others = {p.rsplit("/", 1)[-1].rsplit(".", 1)[0]: (yaml.safe_load(tree.files[p]["content"]) or {}).get("groups") or []
+        others = {p.rsplit("/", 1)[-1].rsplit(".", 1)[0]: (from_yaml(tree.files[p]["content"]) or {}).get("groups") or []
                   for p in rule_paths if p not in setup_rules}
         if others:
             path = "kubernetes/prometheusrules-slos.yaml"
@@ -138,7 +137,7 @@ def _load_every_rule_file(tree: Tree, layout: str | None, findings: Findings) ->
             findings.assume("NO_PROMETHEUS_CONFIG", "No stored setup writes prometheus.yml: load prometheus/rules/*.yml "
                             "into your Prometheus's rule_files yourself (README.md says so).")
         return
-    document = yaml.safe_load(config["content"]) or {}
+    document = from_yaml(config["content"]) or {}
     document["rule_files"] = [p.removeprefix("prometheus/") for p in rule_paths]
     tree.files["prometheus/prometheus.yml"] = artifact("prometheus/prometheus.yml", to_yaml(document))
 

@@ -16,6 +16,8 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
+from planners.renderers.yaml_text import from_yaml_documents
+
 from planners.knowledge.receivers import KUBERNETES_SECRET_NAME, SECRETS_DIR
 
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -70,7 +72,7 @@ def references(files: Mapping[str, str]) -> tuple[list[Reference], list[str]]:
 
 def _documents(path: str, text: str) -> list[Any]:
     try:
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [doc for doc in from_yaml_documents(text) if doc is not None]
     except yaml.YAMLError:
         return []
 
