@@ -3,10 +3,12 @@
 
 Besides the response's artifacts the tree gets a README.md (what is there, what needs action, the next steps),
 HEALTH.md for a status report, the secrets the request carried (only under DIR/secrets/, mode 0600, git-ignored;
-no response ever carries them) and .acpctl-render.json, the manifest of what was written. Nothing is overwritten
-without --force; --force also removes the files an earlier render wrote that this answer no longer has (those
-still as it wrote them), and nothing else. --dry-run shows all of that and writes nothing. No symlink below DIR
-is ever followed, and no path can leave DIR.
+no response ever carries them) and .acpctl-render.json, the manifest of what was written, signed with a key of
+yours ($XDG_STATE_HOME/acp-observability/render.key). Nothing is overwritten without --force; --force also removes
+the files an earlier render wrote that this answer no longer has (those still as it wrote them), and nothing
+else: a manifest that is not signed for DIR with your key (planted, copied, from another machine) is reported
+on stderr and the files it names are left alone. --dry-run shows all of that and writes nothing. No symlink below
+DIR is ever followed, and no path can leave DIR. Renders into one DIR run one at a time: a second one waits.
 
 examples:
   acpctl render --out ./observability examples/observability_setup.json
@@ -21,6 +23,7 @@ import argparse
 import importlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -99,16 +102,21 @@ class Planned:
 def render_tree(response: Mapping[str, Any], message: bytes, out: str, *, force: bool,
                 dry_run: bool) -> dict[str, Any]:
     """Write (or, dry_run, only plan) the tree for response under out; the report of what happened."""
+    from acp.cli.tree.lock import folder_lock
     from acp.cli.tree.manifest import MANIFEST, Manifest, load
+    from acp.cli.tree.signing import render_key
     from acp.cli.tree.writer import TreeWriter, UnsafePath, sha256
 
     check_out(out)
     planned, warnings = _planned(response, message)
+    key = render_key(create=not dry_run)
     try:
-        with TreeWriter(out, create=False) as tree:
-            previous, manifest_problem = load(tree)
+        with TreeWriter(out, create=not dry_run) as tree, \
+                folder_lock(tree, shared=dry_run, on_wait=lambda: say_waiting(out)):
+            previous, manifest_problem = load(tree, key)
             if manifest_problem:
-                warnings.append({"code": "MANIFEST_UNREADABLE", "message": manifest_problem})
+                warnings.append({"code": manifest_problem.code, "message": manifest_problem.message})
+                say(f"{out}/{manifest_problem.message}")
             _fill_documents(planned, _report(response, out, planned, [], [], warnings, dry_run=dry_run))
             _classify(tree, planned)
             conflicts = [item for item in planned if item.action in ("overwrite", "replace symlink")]
@@ -121,22 +129,32 @@ def render_tree(response: Mapping[str, Any], message: bytes, out: str, *, force:
             removed, kept = _stale(tree, previous, {item.path for item in planned} | {MANIFEST}, force)
             result = _report(response, out, planned, removed, kept, warnings, dry_run=dry_run)
             if not dry_run:
+                assert key is not None  # made above when it did not exist
                 if any(item.kind == "secret" for item in planned):
                     tree.tighten(SECRETS_FOLDER, 0o700)  # even a folder that was there before
                 for item in planned:
                     if item.action != "unchanged":
                         tree.write(item.path, item.content, item.mode,
                                    folder_mode=0o700 if item.path.startswith(SECRETS_FOLDER + "/") else 0o755)
-                for path in removed:
-                    tree.remove(path)
+                result["removed"] = [path for path in removed if tree.remove(path)]
                 answer = {k: response.get(k) for k in ("status", "system", "request_id", "hash")}
-                tree.write(MANIFEST, Manifest(answer, {i.path: sha256(i.content) for i in planned}).to_bytes(), 0o644)
+                files = {i.path: sha256(i.content) for i in planned}
+                tree.write(MANIFEST, Manifest(answer, files).to_bytes(key, tree.root), 0o644)
     except UnsafePath as exc:
         raise LocalFailure(str(exc)) from None
     except OSError as exc:
         raise LocalFailure(f"cannot write under {out}: {exc.strerror or exc}"
                            + (f" ({exc.filename})" if exc.filename else "")) from None
     return result
+
+
+def say(line: str) -> None:
+    """A warning on stderr, one line, shown even with --quiet: it is about what was not done."""
+    print(f"acpctl: {line}", file=sys.stderr)
+
+
+def say_waiting(out: str) -> None:
+    print(f"acpctl: another render is writing into {out}; waiting for it to finish", file=sys.stderr)
 
 
 def _planned(response: Mapping[str, Any], message: bytes) -> tuple[list[Planned], list[dict[str, str]]]:

@@ -25,9 +25,9 @@ def readme(report: Mapping[str, Any]) -> str:
         f"# {answer.get('status')} for system `{answer.get('system')}`",
         "",
         f"Written by `acpctl render` from the answer to request `{answer.get('request_id')}` "
-        f"(response hash `{answer.get('hash')}`). `.acpctl-render.json` lists every file it wrote, so that "
-        "`acpctl render --force` into this folder replaces them and removes the ones a new answer no longer has, "
-        "and touches nothing else.",
+        f"(response hash `{answer.get('hash')}`). `.acpctl-render.json` lists every file it wrote, signed with the "
+        "render key of whoever ran it, so that their `acpctl render --force` into this folder replaces them and "
+        "removes the ones a new answer no longer has, and touches nothing else.",
         "",
         "## Files",
         "",

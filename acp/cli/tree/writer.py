@@ -115,6 +115,32 @@ class TreeWriter:
                 return None
             return stream.read()
 
+    def folder_descriptor(self) -> int | None:
+        """A new open file of the folder itself (to lock it; the caller closes it), or None if it does not exist."""
+        if self._root_fd is None:
+            return None
+        return os.open(".", _DIRECTORY_FLAGS, dir_fd=self._root_fd)
+
+    def open_lock_file(self, name: str, *, create: bool) -> int | None:
+        """A descriptor of the regular file name directly in the folder, never through a symlink (nor blocking on
+        a planted FIFO); None when it is missing and create is False."""
+        (name,) = check_relative(name)
+        if self._root_fd is None:
+            return None
+        flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (os.O_CREAT if create else 0)
+        try:
+            fd = os.open(name, flags, 0o644, dir_fd=self._root_fd)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePath(f"refusing to lock {name}: it is a symlink; remove it") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UnsafePath(f"refusing to lock {name}: it is not a regular file; remove it")
+        return fd
+
     # -- changing ------------------------------------------------------------------------------------------
 
     def write(self, path: str, content: bytes, mode: int, *, folder_mode: int = 0o755) -> None:
