@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from acp.transport.agent_calls import AgentCalls
     from acp.transport.artifact_resources import ArtifactResources
     from acp.transport.dispatch import Dispatcher
-    from acp.transport.mcp_server import build_server, serve_stdio
+    from acp.transport.mcp_server import build_server
+    from acp.transport.mcp_stdio import serve_stdio
     from acp.transport.telemetry import Metrics, configure_logging
 
     configure_logging(args.log_level)

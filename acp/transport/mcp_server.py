@@ -18,7 +18,6 @@ from typing import Any, AsyncIterator
 
 import mcp_types as types
 from mcp.server.lowlevel.server import Server
-from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
@@ -131,11 +130,6 @@ def _caller(ctx: Any) -> tuple[str, str | None]:
         return "stdio", None
     client = getattr(request, "client", None)
     return (f"{client[0]}:{client[1]}" if client else ""), headers.get("traceparent")
-
-
-async def serve_stdio(server: Server[Any]) -> None:
-    async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
 class McpHttp:
