@@ -49,7 +49,7 @@ from fractions import Fraction
 from typing import Callable, Iterable, Mapping
 
 from planners import conventions
-from planners.slo.promql_check import expression_problems
+from planners.slo.promql_check import code_outside_strings, expression_problems
 from planners.durations import parse_duration, prometheus_duration
 from planners.knowledge.burn_rate_windows import (
     MINIMUM_WINDOW_SECONDS,
@@ -251,21 +251,10 @@ def template_problems(template: str) -> list[str]:
         problems.append(f"has a template action other than {WINDOW_PLACEHOLDER}")
         return problems
     stack: list[str] = []
-    quote: str | None = None
-    escaped = False
     range_start = -1
-    for position, char in enumerate(body):
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\" and quote != "`":
-                escaped = True
-            elif char == quote:
-                quote = None
-            continue
-        if char in "\"'`":
-            quote = char
-        elif char in "([{":
+    code, quote = code_outside_strings(body)
+    for position, char in code:
+        if char in "([{":
             stack.append(char)
             if char == "[":
                 range_start = position

@@ -15,10 +15,13 @@ from planners.knowledge.promql_functions import AGGREGATIONS, FUNCTIONS
 _MESSAGE_CHARS = 200
 
 
-def _has_comment(expression: str) -> bool:
+def code_outside_strings(text: str) -> tuple[list[tuple[int, str]], str | None]:
+    """The (position, character) pairs of `text` outside PromQL string literals (each opening quote kept), and the quote
+    still open at the end, if one is."""
+    code: list[tuple[int, str]] = []
     quote: str | None = None
     escaped = False
-    for char in expression:
+    for position, char in enumerate(text):
         if quote:
             if escaped:
                 escaped = False
@@ -26,11 +29,15 @@ def _has_comment(expression: str) -> bool:
                 escaped = True
             elif char == quote:
                 quote = None
-        elif char in "\"'`":
+            continue
+        if char in "\"'`":
             quote = char
-        elif char == "#":
-            return True
-    return False
+        code.append((position, char))
+    return code, quote
+
+
+def _has_comment(expression: str) -> bool:
+    return any(char == "#" for _, char in code_outside_strings(expression)[0])
 
 
 def _value_type(node: object) -> str:
