@@ -22,6 +22,7 @@ from acp.cli.exits import LocalFailure, UsageError
 DEFAULT_GRPC_LISTEN = "127.0.0.1:50051"
 DEFAULT_HTTP_LISTEN = "127.0.0.1:8080"
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+DEFAULT_IDLE_TIMEOUT = 30.0  # acp.transport.readiness.IDLE_TIMEOUT_SECONDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="requests in progress per transport and process before answering OVERLOADED (default %(default)s)")
     limits.add_argument("--grace-period", type=positive_seconds, default=10.0, metavar="SECONDS",
                         help="how long accepted requests may take to finish after SIGTERM (default %(default)s)")
+    limits.add_argument("--idle-timeout", type=positive_seconds, default=DEFAULT_IDLE_TIMEOUT, metavar="SECONDS",
+                        help="an HTTP request body must arrive within this, and a gRPC stream that sends nothing for "
+                             "this long is closed (default %(default)s)")
     add_state_options(parser)
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--validate-responses", action="store_true",
@@ -88,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         grpc_listen=args.grpc_listen, http_listen=args.http_listen, workers=args.workers,
         auth_token_file=args.auth_token_file, tls=TlsFiles(args.tls_cert, args.tls_key, args.tls_client_ca),
         max_message_bytes=args.max_message_bytes, max_concurrent_rpcs=args.max_concurrent_rpcs,
-        grace_period=args.grace_period, log_level=args.log_level, validate_responses=args.validate_responses,
+        grace_period=args.grace_period, idle_timeout=args.idle_timeout, log_level=args.log_level,
+        validate_responses=args.validate_responses,
         state=args.state, state_retention=state_retention(args), prometheus_url=args.prometheus_url,
         alertmanager_url=args.alertmanager_url,
     ))

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+import asyncio
+import logging
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from acp.errors import AcpError, MalformedJson
+from acp.errors import AcpError, DeadlineExceeded, MalformedJson, Overloaded
 from acp.limits import OVERSIZE_ANSWER_FACTOR
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import DESCRIBE, Dispatcher
-from acp.transport.telemetry import Outcome, trace_context
+from acp.transport.readiness import IDLE_TIMEOUT_SECONDS, Capacity
+from acp.transport.telemetry import Outcome, log_event, trace_context
 from acp.transport.tls import TlsFiles, grpc_server_credentials
 from acp.transport.wire_errors import error_message, to_rich_status
 from acp.transport.wire_messages import RawAcpMessage, Undecodable, raw_deserializer
 from acp.v1 import acp_pb2, acp_pb2_grpc
+
+log = logging.getLogger("acp.server")
+Request = TypeVar("Request")
 
 SERVICE_NAME = acp_pb2.DESCRIPTOR.services_by_name["AgentCoordination"].full_name
 # The protobuf envelope around the JSON text (field tag and length) may take a few bytes beyond the
@@ -42,9 +48,16 @@ def server_options(max_message_bytes: int, reuse_port: bool) -> list[tuple[str, 
 
 
 class AgentCoordination(acp_pb2_grpc.AgentCoordinationServicer):
-    def __init__(self, dispatcher: Dispatcher, auth: BearerAuth) -> None:
+    """Each message takes a slot of `capacity` once it has been received, for as long as it is being answered, and
+    not before or after: a call whose message is slow to arrive, or a stream waiting for its next message, holds
+    none. A stream silent for `idle_timeout` seconds is closed (DEADLINE_EXCEEDED, with the ACP error)."""
+
+    def __init__(self, dispatcher: Dispatcher, auth: BearerAuth, capacity: Capacity,
+                 idle_timeout: float = IDLE_TIMEOUT_SECONDS) -> None:
         self.dispatcher = dispatcher
         self.auth = auth
+        self.capacity = capacity
+        self.idle_timeout = idle_timeout
 
     # Requests arrive as RawAcpMessage: the `json` field's bytes as sent, not decoded as a protobuf string, so that
     # bytes that are not UTF-8 reach the engine and get the same MALFORMED_JSON as over HTTP and the CLI instead of
@@ -56,7 +69,7 @@ class AgentCoordination(acp_pb2_grpc.AgentCoordinationServicer):
         refusal = self._refusal(metadata)
         if refusal is not None:
             await _abort(context, self.dispatcher.refuse(outcome, refusal))
-        response = await self._answer(request, outcome, context)
+        response = await self._admitted(lambda: self._answer(request, outcome, context), outcome)
         if response.get("status") == "ERROR":
             await _abort(context, response)
         return acp_pb2.AcpMessage(json=self.dispatcher.encode(response))
@@ -68,10 +81,32 @@ class AgentCoordination(acp_pb2_grpc.AgentCoordinationServicer):
         refusal = self._refusal(metadata)
         if refusal is not None:
             await _abort(context, self.dispatcher.refuse(_outcome(context, metadata), refusal))
-        # Errors for one message travel in-band, so one bad message does not end the stream.
-        async for request in request_iterator:
-            answer = await self._answer(request, _outcome(context, metadata), context)
-            yield acp_pb2.AcpMessage(json=self.dispatcher.encode(answer))
+        # Errors for one message travel in-band, so one bad message (or one refused as OVERLOADED) does not end
+        # the stream. The stream holds a slot only while a message is being answered.
+        answered = 0
+        try:
+            async for request in _until_idle(request_iterator, self.idle_timeout):
+                outcome = _outcome(context, metadata)
+                answer = await self._admitted(lambda: self._answer(request, outcome, context), outcome)
+                answered += 1
+                yield acp_pb2.AcpMessage(json=self.dispatcher.encode(answer))
+        except _Idle:
+            # Not a request that failed (a client may keep a stream open between exchanges), so a log line of its
+            # own rather than an error in the request metrics.
+            log_event(log, {"event": "idle_stream_closed", "transport": "grpc", "peer": context.peer() or "",
+                            "idle_timeout_s": self.idle_timeout, "answered": answered})
+            await _abort(context, error_message(DeadlineExceeded(
+                f"no message arrived on this stream for {self.idle_timeout:g}s, so the server closed it; "
+                "open a new stream to send more")))
+
+    async def _admitted(self, answer: Callable[[], Awaitable[dict[str, Any]]], outcome: Outcome) -> dict[str, Any]:
+        """answer(), if a slot is free for it now; else OVERLOADED, without starting the work."""
+        if not self.capacity.try_acquire():
+            return self.dispatcher.refuse(outcome, error_message(Overloaded("the server is at capacity; retry later")))
+        try:
+            return await answer()
+        finally:
+            self.capacity.release()
 
     async def _answer(self, request: RawAcpMessage | Undecodable, outcome: Outcome,
                       context: grpc.aio.ServicerContext) -> dict[str, Any]:
@@ -86,7 +121,9 @@ class AgentCoordination(acp_pb2_grpc.AgentCoordinationServicer):
         refusal = self._refusal(metadata)
         if refusal is not None:
             await _abort(context, self.dispatcher.refuse(outcome, refusal))
-        answer = await self.dispatcher.handle(DESCRIBE, outcome, _timeout(context))
+        answer = await self._admitted(lambda: self.dispatcher.handle(DESCRIBE, outcome, _timeout(context)), outcome)
+        if answer.get("status") == "ERROR":
+            await _abort(context, answer)
         return acp_pb2.AcpMessage(json=self.dispatcher.encode(answer))
 
     def _refusal(self, metadata: dict[str, str]) -> dict[str, Any] | None:
@@ -97,6 +134,23 @@ class AgentCoordination(acp_pb2_grpc.AgentCoordinationServicer):
         except AcpError as error:
             return error_message(error)
         return None
+
+
+class _Idle(Exception):
+    """The peer sent nothing for the idle timeout."""
+
+
+async def _until_idle(requests: AsyncIterator[Request], idle_timeout: float) -> AsyncIterator[Request]:
+    """The stream's messages, raising _Idle when the next one takes longer than idle_timeout to arrive."""
+    iterator = requests.__aiter__()
+    while True:
+        try:
+            request = await asyncio.wait_for(iterator.__anext__(), idle_timeout)
+        except StopAsyncIteration:
+            return
+        except asyncio.TimeoutError:
+            raise _Idle() from None
+        yield request
 
 
 def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
@@ -140,15 +194,19 @@ class GrpcServer:
     def __init__(
         self, dispatcher: Dispatcher, auth: BearerAuth, tls: TlsFiles, *,
         max_message_bytes: int, max_concurrent_rpcs: int, reuse_port: bool,
+        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
     ) -> None:
-        # maximum_concurrent_rpcs is the back-pressure: past it gRPC answers RESOURCE_EXHAUSTED at once
-        # instead of queueing without bound; the client reads that as OVERLOADED and retries.
-        self.server = grpc.aio.server(
-            options=server_options(max_message_bytes, reuse_port), maximum_concurrent_rpcs=max_concurrent_rpcs
-        )
+        # The back-pressure is `capacity`, counted by the AgentCoordination handlers over the messages they are
+        # answering: past it they answer RESOURCE_EXHAUSTED (OVERLOADED, retryable) at once instead of queueing
+        # without bound. Not gRPC's maximum_concurrent_rpcs, which counts every call from its first byte, health
+        # checks included, so that calls which never send their message would hold it and starve the probes.
+        self.server = grpc.aio.server(options=server_options(max_message_bytes, reuse_port))
         self.tls = tls
         self.health = health_aio.HealthServicer()
-        _add_servicer(AgentCoordination(dispatcher, auth), self.server)
+        self.capacity = Capacity(max_concurrent_rpcs, on_change=self._capacity_changed)
+        self._health_follows: asyncio.Task[None] | None = None
+        self._reported_full = False  # what health last said about capacity (NOT_SERVING when True)
+        _add_servicer(AgentCoordination(dispatcher, auth, self.capacity, idle_timeout), self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
@@ -162,8 +220,26 @@ class GrpcServer:
 
     async def start(self) -> None:
         await self.server.start()
+        await self._set_health(health_pb2.HealthCheckResponse.SERVING)
+
+    async def _set_health(self, status: int) -> None:
         for service in ("", SERVICE_NAME):
-            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+            await self.health.set(service, status)  # ignored once draining began: NOT_SERVING stays
+
+    def _capacity_changed(self, full: bool) -> None:
+        """Called from a handler as the last slot is taken or the first one freed; health follows on a task of its
+        own so that the handler never waits for the health watchers."""
+        if self._health_follows is None or self._health_follows.done():
+            self._health_follows = asyncio.get_running_loop().create_task(self._follow_capacity())
+
+    async def _follow_capacity(self) -> None:
+        # One task at a time, looping until what health says matches what capacity is: flips that happen while a
+        # status is being set are never lost, and never applied out of order.
+        while self._reported_full != self.capacity.full:
+            full = self.capacity.full
+            await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING if full
+                                   else health_pb2.HealthCheckResponse.SERVING)
+            self._reported_full = full
 
     async def drain(self) -> None:
         """Health says NOT_SERVING before the listener closes, so balancers stop sending first."""

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acp import schemas
-from acp.errors import AcpError, NotFound, Overloaded
+from acp.errors import AcpError, DeadlineExceeded, NotFound, Overloaded, Unavailable
 from acp.limits import OVERSIZE_ANSWER_FACTOR
 from acp.transport.auth import BearerAuth
 from acp.transport.dispatch import DESCRIBE, Dispatcher
 from acp.transport.openapi import openapi_document
+from acp.transport.readiness import IDLE_TIMEOUT_SECONDS, Capacity
 from acp.transport.telemetry import Outcome, trace_context
 from acp.transport.wire_errors import error_message, http_status
 
@@ -65,10 +68,11 @@ def _outcome_of(scope: Scope, headers: dict[str, str]) -> Outcome:
     return Outcome("http", peer=peer, trace=trace_context(headers.get("traceparent")))
 
 
-def _timeout(request: Request) -> float | None:
-    """`ACP-Timeout-Ms: 1500` is the HTTP spelling of a gRPC deadline."""
+def _timeout(request: Request, spent: float = 0.0) -> float | None:
+    """`ACP-Timeout-Ms: 1500` is the HTTP spelling of a gRPC deadline; it counts from the request's headers, so the
+    time its body took to arrive (`spent`) is part of it, as on gRPC."""
     text = request.headers.get("acp-timeout-ms", "")
-    return int(text) / 1000 if text.isdigit() and int(text) > 0 else None
+    return max(int(text) / 1000 - spent, 0.0) if text.isdigit() and int(text) > 0 else None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
@@ -88,29 +92,40 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 
 
 def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
-              agents: AgentEndpoints | None = None) -> ASGIApp:
-    """The HTTP/JSON API; with `agents`, also MCP, A2A and the discovery documents (acp.transport.agent_endpoints)."""
-    in_flight = 0
+              agents: AgentEndpoints | None = None, *, body_timeout: float = IDLE_TIMEOUT_SECONDS) -> ASGIApp:
+    """The HTTP/JSON API; with `agents`, also MCP, A2A and the discovery documents (acp.transport.agent_endpoints).
+
+    A message takes one of `max_concurrent` slots only once its whole body has arrived, and the body must arrive
+    within `body_timeout` seconds of the headers (acp.transport.readiness), so a client that sends its body slowly
+    or not at all holds a connection for that long at most, and never a slot."""
+    capacity = Capacity(max_concurrent)
 
     async def post_message(request: Request) -> Response:
-        nonlocal in_flight
         outcome = _outcome_of(request.scope, dict(request.headers))
         if dispatcher.draining:
             return acp_response(dispatcher.refuse(outcome, dispatcher.draining_error()), {"Connection": "close"})
-        if in_flight >= max_concurrent:
+        started = time.monotonic()
+        try:
+            raw = await asyncio.wait_for(_read_limited(request, dispatcher.max_message_bytes), body_timeout)
+        except asyncio.TimeoutError:
+            late = error_message(DeadlineExceeded(
+                f"the request body did not arrive within {body_timeout:g}s; send it at once, or not at all"))
+            return acp_response(dispatcher.refuse(outcome, late), {"Connection": "close"})
+        except ClientDisconnect:  # logged and counted as a gRPC caller that hangs up is; the answer goes nowhere
+            gone = error_message(Unavailable("the caller hung up before its body arrived"))
+            return acp_response(dispatcher.refuse(outcome, gone), {"Connection": "close"})
+        if raw is None:
+            declared = request.headers.get("content-length", "")
+            too_large = dispatcher.too_large(int(declared) if declared.isdigit() else None)
+            return acp_response(dispatcher.refuse(outcome, too_large), {"Connection": "close"})
+        if not capacity.try_acquire():
             overloaded = error_message(Overloaded("the server is at capacity; retry later"))
             return acp_response(dispatcher.refuse(outcome, overloaded), {"Retry-After": "1"})
-        in_flight += 1
         try:
-            raw = await _read_limited(request, dispatcher.max_message_bytes)
-            if raw is None:
-                declared = request.headers.get("content-length", "")
-                too_large = dispatcher.too_large(int(declared) if declared.isdigit() else None)
-                return acp_response(dispatcher.refuse(outcome, too_large), {"Connection": "close"})
-            answer = await dispatcher.handle(raw, outcome, _timeout(request))
-            return acp_response(answer, text=dispatcher.encode(answer))
+            answer = await dispatcher.handle(raw, outcome, _timeout(request, time.monotonic() - started))
         finally:
-            in_flight -= 1
+            capacity.release()
+        return acp_response(answer, text=dispatcher.encode(answer))
 
     async def capabilities(request: Request) -> Response:
         outcome = _outcome_of(request.scope, dict(request.headers))
@@ -130,6 +145,8 @@ def build_app(dispatcher: Dispatcher, auth: BearerAuth, max_concurrent: int,
     async def readyz(request: Request) -> Response:
         if dispatcher.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
+        if capacity.full:  # every message would be answered OVERLOADED now; a balancer should look elsewhere
+            return JSONResponse({"status": "overloaded"}, status_code=503, headers={"Retry-After": "1"})
         problem = await dispatcher.readiness.problem()
         if problem is not None:
             return JSONResponse({"status": "store_unavailable", "reason": problem}, status_code=503)

@@ -32,6 +32,7 @@ from acp.transport.dispatch import Dispatcher
 from acp.transport.endpoints import Endpoints
 from acp.transport.grpc_server import GrpcServer
 from acp.transport.http_app import build_app
+from acp.transport.readiness import IDLE_TIMEOUT_SECONDS
 from acp.transport.telemetry import Metrics, configure_logging, log_event
 from acp.transport.tls import TlsFiles, uvicorn_ssl_options
 
@@ -54,6 +55,7 @@ class ServeConfig:
     max_message_bytes: int = 4 * 1024 * 1024
     max_concurrent_rpcs: int = 64
     grace_period: float = 10.0
+    idle_timeout: float = IDLE_TIMEOUT_SECONDS  # a body must arrive, a stream must send, within this (readiness.py)
     log_level: str = "info"
     validate_responses: bool = False
     state: str | None = None  # None: the XDG default SQLite file; each worker opens its own connection
@@ -107,7 +109,8 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
     dispatcher = Dispatcher(engine, Metrics(), config.max_message_bytes)
 
     grpc_server = GrpcServer(dispatcher, auth, config.tls, max_message_bytes=config.max_message_bytes,
-                             max_concurrent_rpcs=config.max_concurrent_rpcs, reuse_port=reuse_port)
+                             max_concurrent_rpcs=config.max_concurrent_rpcs, reuse_port=reuse_port,
+                             idle_timeout=config.idle_timeout)
     bound_grpc = grpc_server.bind(join_address(grpc_host, grpc_port if grpc_port is not None else configured_grpc_port))
     http_socket = _socket(http_host, http_port if http_port is not None else configured_http_port, reuse_port)
     http_socket.listen(1024)
@@ -118,7 +121,8 @@ async def serve_async(config: ServeConfig, grpc_port: int | None = None, http_po
                           mutual_tls=bool(config.tls.client_ca), auth=auth.enabled,
                           max_concurrent_rpcs=config.max_concurrent_rpcs)
     http_server = _Uvicorn(uvicorn.Config(
-        build_app(dispatcher, auth, config.max_concurrent_rpcs, AgentEndpoints(dispatcher, endpoints)),
+        build_app(dispatcher, auth, config.max_concurrent_rpcs, AgentEndpoints(dispatcher, endpoints),
+                  body_timeout=config.idle_timeout),
         log_config=None, access_log=False,
         # The lifespan starts and stops the MCP session manager and the A2A task handler with the listener.
         lifespan="on", http="h11", timeout_graceful_shutdown=config.grace_period + ANSWER_MARGIN_SECONDS,
@@ -174,7 +178,7 @@ def _announce(config: ServeConfig, grpc_address: str, http_address: str) -> None
         "event": "listening", "grpc": grpc_address, "http": http_address, "workers": config.workers,
         "tls": config.tls.enabled, "mutual_tls": bool(config.tls.client_ca), "auth": bool(config.auth_token_file),
         "max_message_bytes": config.max_message_bytes, "max_concurrent_rpcs": config.max_concurrent_rpcs,
-        "state": describe_location(config.state),
+        "idle_timeout_s": config.idle_timeout, "state": describe_location(config.state),
     })
 
 
