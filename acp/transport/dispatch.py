@@ -24,6 +24,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -59,6 +60,8 @@ class Dispatcher:
         self.draining = False
         self.readiness = StoreReadiness(getattr(engine, "store", None))
         self._waiting: set[_Waiting] = set()
+        self._planning = 0  # threads inside engine.handle now
+        self._planning_lock = threading.Lock()
         # A DESCRIBE's answer depends on its bytes only (the capabilities are fixed for the server's life, the
         # request_id is the caller's or derived from the bytes), so each distinct one is answered and encoded once.
         self._describe_answers: dict[bytes, dict[str, Any]] = {}
@@ -105,11 +108,15 @@ class Dispatcher:
             waiting.wake.set()
         return abandoned
 
-    def shutdown(self) -> None:
-        # By now every accepted request has its answer; anything still queued belongs to an abandoned call.
+    def shutdown(self, wait: bool = True) -> int:
+        """Stop the pools; with wait=False return at once and say how many threads still plan abandoned requests.
+        By now every accepted request has its answer, so anything still queued or planning belongs to an abandoned
+        call: its ticket keeps it from committing, and only a plan that cannot be interrupted keeps its thread."""
         for pool in (self.executor, self.query_executor, self.identify_executor):
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=wait, cancel_futures=True)
         self.readiness.close()
+        with self._planning_lock:
+            return self._planning
 
     async def _answer(self, raw: bytes, outcome: Outcome, timeout: float | None) -> dict[str, Any]:
         if len(raw) > self.max_message_bytes:
@@ -183,7 +190,13 @@ class Dispatcher:
         if ticket.fate is Fate.ABANDONED or ticket.expired():
             return None
         outcome.cmd = command_of(raw)
-        return self.engine.handle(raw, ticket)
+        with self._planning_lock:
+            self._planning += 1
+        try:
+            return self.engine.handle(raw, ticket)
+        finally:
+            with self._planning_lock:
+                self._planning -= 1
 
 
 def encode(response: dict[str, Any]) -> str:
