@@ -17,7 +17,9 @@ from google.protobuf import json_format
 
 from acp import Engine
 from acp.store import open_store
-from acp.transport.a2a_agent import RESPONSE_ARTIFACT, AcpAgentExecutor, acp_request_of
+from acp.limits import Limits
+from acp.transport.a2a_agent import RESPONSE_ARTIFACT, AcpAgentExecutor
+from acp.transport.a2a_messages import read_message
 from acp.transport.tool_catalog import agent_commands
 from agent_helpers import server_with_token
 from test_server_support import ROOT, ServerProcess
@@ -128,8 +130,8 @@ def test_without_the_token_the_bindings_refuse(server: ServerProcess) -> None:
 
 def test_a_text_part_holding_json_and_whole_numbers_reach_the_engine_as_written() -> None:
     request = {"cmd": "DEFINE_SLOS", "service": "orders", "current_performance": {"p95_latency_ms": 800}}
-    assert acp_request_of(user_message(Part(text=json.dumps(request)))) == request
-    carried = acp_request_of(user_message(new_data_part(request)))
+    assert json.loads(read_message(user_message(Part(text=json.dumps(request))), Limits()).message) == request
+    carried = json.loads(read_message(user_message(new_data_part(request)), Limits()).message)
     assert carried == request and isinstance(carried["current_performance"]["p95_latency_ms"], int)
 
 
@@ -148,6 +150,8 @@ class _Queue:
 
 class _SlowCalls:
     """A plan that finishes only after the executor has reported it still running: no sleep races it."""
+
+    limits = Limits()
 
     def __init__(self, release: asyncio.Event) -> None:
         self.release = release

@@ -9,34 +9,42 @@ A message whose data part (or text part) is an ACP request becomes a task: `work
 (with a status update every few seconds, so a streaming caller sees a long plan progress), then `completed`
 with one artifact `acp-response` holding the whole ACP response and one artifact per generated file (its path
 as name and filename, its media type), or `failed` with the ACP error object as the status message's data.
+
+What a task holds is shown to every caller with the server's token, so it is built from values JSON can carry and
+holds no credential: the caller's message is kept as acp.transport.a2a_messages reads it (the request redacted as
+the store redacts it), and the artifacts are the engine's response, which echoes no secret. Bodies the SDK cannot
+read are refused before it parses them (acp.transport.a2a_envelope); tasks are kept bounded in count and bytes
+(acp.transport.a2a_tasks).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections import OrderedDict
+import dataclasses
+import logging
 from typing import Any, Mapping
 
-from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.agent_execution import AgentExecutor, RequestContext, SimpleRequestContextBuilder
 from a2a.server.context import ServerCallContext
 from a2a.server.events import EventQueue
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from a2a.server.routes import DefaultServerCallContextBuilder, create_jsonrpc_routes, create_rest_routes
-from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
+from a2a.server.tasks import TaskUpdater
 from a2a.types.a2a_pb2 import (
     AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, HTTPAuthSecurityScheme,
-    Message, MutualTlsSecurityScheme, Part, SecurityRequirement, SecurityScheme, StringList, Task, TaskState,
-    TaskStatus,
+    MutualTlsSecurityScheme, Part, SecurityRequirement, SecurityScheme, SendMessageRequest, StringList, Task,
+    TaskState, TaskStatus,
 )
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH, PROTOCOL_VERSION_1_0, TransportProtocol
-from google.protobuf import json_format, struct_pb2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from acp.errors import AcpError, SchemaViolation, Violation
+from acp.errors import AcpError
+from acp.limits import Limits
+from acp.transport.a2a_messages import Incoming, data_part, read_message
+from acp.transport.a2a_tasks import RESPONSE_ARTIFACT, BoundedTaskStore
 from acp.transport.agent_calls import AgentCalls
 from acp.transport.endpoints import Endpoints
 from acp.transport.summaries import summarise
@@ -45,9 +53,10 @@ from acp.version import SERVER_VERSION
 
 A2A_PREFIX = "/a2a"
 JSONRPC_PATH = "/jsonrpc"
-RESPONSE_ARTIFACT = "acp-response"
 PROGRESS_SECONDS = 2.0  # how often a plan still in progress reports so
-KEPT_TASKS = 256  # finished tasks kept per process for GetTask; each holds a whole response
+# The SDK's DEBUG records print whole request bodies (a caller's credentials with them) and tasks; the server's
+# --log-level debug is for its own records, so the SDK's loggers stay at INFO whatever the root level.
+SDK_LOG_LEVEL = logging.INFO
 INPUT_MODES = ["application/json", "text/plain"]
 OUTPUT_MODES = ["application/json", "application/yaml", "text/markdown", "text/plain"]
 DESCRIPTION = (
@@ -99,44 +108,6 @@ def _security(endpoints: Endpoints) -> tuple[dict[str, SecurityScheme], list[Sec
     return schemes, requirements
 
 
-def acp_request_of(message: Message | None) -> dict[str, Any]:
-    """The ACP request a message carries: its first data part holding an object, else a text part that is a
-    JSON object. Data parts travel as protobuf Values, where every number is a double; whole numbers go to the
-    engine as integers, as the JSON they were written in had them."""
-    parts = list(message.parts) if message is not None else []
-    for part in parts:
-        if part.HasField("data"):
-            value = json_format.MessageToDict(part.data)
-            if isinstance(value, dict):
-                return _integral(value)
-    for part in parts:
-        if part.HasField("text"):
-            try:
-                value = json.loads(part.text)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                return value
-    raise SchemaViolation(
-        "the message carries no ACP request: send it as a data part (a JSON object with cmd)",
-        [Violation("/parts", "contains", "must hold a data part that is an ACP request object")],
-    )
-
-
-def _integral(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
-
-
-def _data_part(value: Any) -> Part:
-    return Part(data=json_format.ParseDict(value, struct_pb2.Value()), media_type="application/json")
-
-
 class AcpAgentExecutor(AgentExecutor):
     def __init__(self, calls: AgentCalls, progress_seconds: float = PROGRESS_SECONDS) -> None:
         self.calls = calls
@@ -144,24 +115,21 @@ class AcpAgentExecutor(AgentExecutor):
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id, context_id = str(context.task_id), str(context.context_id)
+        incoming = incoming_of(context, self.calls.limits)
         if context.current_task is None:
             await event_queue.enqueue_event(Task(
                 id=task_id, context_id=context_id, status=TaskStatus(state=TaskState.TASK_STATE_SUBMITTED),
-                history=[context.message] if context.message is not None else []))
+                history=[incoming.kept]))
         updater = TaskUpdater(event_queue, task_id, context_id)
-        try:
-            request: Any = acp_request_of(context.message)
-        except AcpError as refused:
-            request = refused
-        cmd = request.get("cmd") if isinstance(request, dict) else None
-        await updater.start_work(updater.new_agent_message([Part(text=f"planning {cmd or 'the request'}")]))
-        response = await self._answer(request, context.call_context, updater, str(cmd or "the request"))
+        what = incoming.cmd or "the request"
+        await updater.start_work(updater.new_agent_message([Part(text=f"planning {what}")]))
+        response = await self._answer(incoming.message, context.call_context, updater, what)
         summary = Part(text=summarise(response), media_type="text/plain")
         if response.get("status") == "ERROR":
-            await updater.add_artifact([_data_part(response)], name=RESPONSE_ARTIFACT)
-            await updater.failed(updater.new_agent_message([_data_part(response), summary]))
+            await updater.add_artifact([data_part(response)], name=RESPONSE_ARTIFACT)
+            await updater.failed(updater.new_agent_message([data_part(response), summary]))
             return
-        await updater.add_artifact([_data_part(response)], name=RESPONSE_ARTIFACT,
+        await updater.add_artifact([data_part(response)], name=RESPONSE_ARTIFACT,
                                    metadata={"status": response.get("status"), "hash": response.get("hash")})
         for file in response.get("artifacts") or ():
             await updater.add_artifact(
@@ -169,10 +137,11 @@ class AcpAgentExecutor(AgentExecutor):
                 name=str(file["path"]), metadata={"path": file["path"], "media_type": file["media_type"]})
         await updater.complete(updater.new_agent_message([summary]))
 
-    async def _answer(self, request: Any, call: ServerCallContext, updater: TaskUpdater, what: str) -> dict[str, Any]:
+    async def _answer(self, message: bytes | AcpError, call: ServerCallContext, updater: TaskUpdater,
+                      what: str) -> dict[str, Any]:
         headers: Mapping[str, str] = call.state.get("headers") or {}
         answering = asyncio.ensure_future(self.calls.answer(
-            request, peer=str(call.state.get("peer", "")), traceparent=headers.get("traceparent"),
+            message, peer=str(call.state.get("peer", "")), traceparent=headers.get("traceparent"),
             timeout=_timeout(headers)))
         waited = 0.0
         try:
@@ -205,26 +174,35 @@ class _CallContextBuilder(DefaultServerCallContextBuilder):
         return context
 
 
-class BoundedTaskStore(InMemoryTaskStore):
-    """Tasks in memory, the oldest forgotten past `kept`: each holds a whole response, and a server runs for
-    months. A forgotten task answers TaskNotFound; its answer is still in the store's message log."""
+class _RedactingContextBuilder(SimpleRequestContextBuilder):
+    """Reads the caller's message once, before the SDK sees it: the SDK keeps the request context's message as the
+    task's first history entry, so that message is replaced by what the task may keep (a2a_messages), and the
+    ACP message for the engine rides along as `acp_incoming`."""
 
-    def __init__(self, kept: int = KEPT_TASKS) -> None:
+    def __init__(self, limits: Limits) -> None:
         super().__init__()
-        self.kept = kept
-        self._order: OrderedDict[str, ServerCallContext] = OrderedDict()
+        self.limits = limits
 
-    async def save(self, task: Task, context: ServerCallContext) -> None:
-        await super().save(task, context)
-        self._order.pop(task.id, None)
-        self._order[task.id] = context
-        while len(self._order) > self.kept:
-            old_id, old_context = self._order.popitem(last=False)
-            await super().delete(old_id, old_context)
+    async def build(self, context: ServerCallContext, params: SendMessageRequest | None = None,
+                    task_id: str | None = None, context_id: str | None = None,
+                    task: Task | None = None) -> RequestContext:
+        incoming = None
+        if params is not None:
+            incoming = read_message(params.message if params.HasField("message") else None, self.limits)
+            # Only what the handler reads goes on: configuration (blocking, history length) and the tenant. The
+            # request's metadata is the caller's to fill, and is never stored.
+            params = SendMessageRequest(tenant=params.tenant, message=incoming.kept,
+                                        configuration=params.configuration)
+        built = await super().build(context, params, task_id, context_id, task)
+        if incoming is not None and built.message is not None:  # the kept message, now with the task's ids
+            built.acp_incoming = dataclasses.replace(incoming, kept=built.message)  # type: ignore[attr-defined]
+        return built
 
-    async def delete(self, task_id: str, context: ServerCallContext) -> None:
-        self._order.pop(task_id, None)
-        await super().delete(task_id, context)
+
+def incoming_of(context: RequestContext, limits: Limits) -> Incoming:
+    """The caller's message as _RedactingContextBuilder read it (or read now, for a context built elsewhere)."""
+    incoming = getattr(context, "acp_incoming", None)
+    return incoming if isinstance(incoming, Incoming) else read_message(context.message, limits)
 
 
 class A2aAgent:
@@ -232,9 +210,11 @@ class A2aAgent:
 
     def __init__(self, calls: AgentCalls, endpoints: Endpoints, progress_seconds: float = PROGRESS_SECONDS) -> None:
         self.endpoints = endpoints
+        logging.getLogger("a2a").setLevel(SDK_LOG_LEVEL)
         self.handler = DefaultRequestHandler(
             agent_executor=AcpAgentExecutor(calls, progress_seconds), task_store=BoundedTaskStore(),
             agent_card=agent_card(endpoints, endpoints.http_base(None)),
+            request_context_builder=_RedactingContextBuilder(calls.limits),
         )
 
     def card_route(self) -> Route:
