@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Iterable, Mapping
 from urllib.parse import quote
 
+from planners.durations import parse_duration, prometheus_duration
+
 # ------------------------------------------------------------------------------------------ label keys
 # Which alert labels mean what. Alertmanager's routing, grouping and inhibition all read these.
 SERVICE = "service"  # the service an alert or series is about
@@ -72,8 +74,10 @@ SLO_BUDGET_REMAINING_RECORD = "slo:error_budget:remaining_ratio"
 
 
 def slo_error_ratio_record(window: str) -> str:
-    """Bad events / all events of one SLO over `window`, labelled {service, slo}."""
-    return f"slo:error_ratio:rate{window}"
+    """Bad events / all events of one SLO over `window`, labelled {service, slo}. The window is written as
+    Prometheus prints it (28d is 4w, 7d is 1w), so a dashboard or a live query naming an SLO's window reads the very
+    series its rules record; "" gives the common prefix."""
+    return f"slo:error_ratio:rate{prometheus_duration(parse_duration(window)) if window else ''}"
 
 
 def is_slo_record(name: str) -> bool:

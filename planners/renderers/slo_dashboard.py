@@ -19,7 +19,10 @@ def slo_dashboard(service: str | None, slo_names: Sequence[str], windows: Sequen
     labels = ([f'{conventions.SERVICE}="{service}"'] if service else []) + [f'{conventions.SLO}="$slo"']
     selector = "{" + ",".join(labels) + "}"
     on = f"on ({conventions.SERVICE}, {conventions.SLO})"
-    ratios = '{__name__=~"slo:error_ratio:rate.+",' + selector[1:]
+    # The window goes into a label of its own: a division drops __name__, and series differing only by it collide.
+    prefix = conventions.slo_error_ratio_record("")
+    ratios = (f'label_replace({{__name__=~"{prefix}.+",' + selector[1:]
+              + f', "window", "$1", "__name__", "{prefix}(.+)")')
     over_window = " or ".join(f"{conventions.slo_error_ratio_record(window)}{selector}" for window in sorted(set(windows)))
     panels = [
         PanelSpec("Error budget remaining", "Share of this window's error budget still unspent; the card's policy "
@@ -27,7 +30,7 @@ def slo_dashboard(service: str | None, slo_names: Sequence[str], windows: Sequen
                   (Query(f"{conventions.SLO_BUDGET_REMAINING_RECORD}{selector}", "remaining"),)),
         PanelSpec("Burn rate per window", "Error ratio over each alert window divided by the error budget: 1 spends "
                   "the budget exactly over the SLO window; the page tiers fire at 14.4 and 6 (30d).", "short",
-                  (Query(f"{ratios} / {on} group_left {conventions.SLO_ERROR_BUDGET_RECORD}{selector}", "{{__name__}}"),)),
+                  (Query(f"{ratios} / {on} group_left {conventions.SLO_ERROR_BUDGET_RECORD}{selector}", "{{window}}"),)),
         PanelSpec("SLI over the SLO window against the objective", "1 minus the error ratio over the whole window, "
                   "and the objective it must stay above.", "percentunit",
                   (Query(f"1 - ({over_window})", "SLI"),
