@@ -110,6 +110,20 @@ def add_state_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# acp.sources.http_json.DEFAULT_TIMEOUT_SECONDS, spelled here so --help imports no source (a test holds them equal)
+DEFAULT_SOURCE_TIMEOUT = 5.0
+
+
+def add_source_timeout_option(parser: argparse.ArgumentParser) -> None:
+    """--source-timeout: the embedded engine's deadline for each query to --prometheus-url / --alertmanager-url."""
+    parser.add_argument(
+        "--source-timeout", type=positive_seconds, default=None, metavar="SECONDS",
+        help="embedded engine only: the most one query to --prometheus-url or --alertmanager-url may take, "
+             "connecting and reading the whole answer included; a source that has not answered in full by then "
+             f"makes the request UNAVAILABLE (exit 32) (default: {DEFAULT_SOURCE_TIMEOUT:g})",
+    )
+
+
 def add_output_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=OUTPUT_FORMATS, default=None,
                         help="summary (a terminal view), json or yaml; default: summary on a terminal, json when "

@@ -4,8 +4,10 @@
 The decision follows the error-budget policy: an exhausted budget or a burning SLO (a page tier's condition holding)
 denies, a budget in warning allows with conditions, a healthy one allows. With --prometheus-url (and
 --alertmanager-url) the embedded engine measures live burn rates and firing alerts; without a live source it
-decides from what agents reported and says so. Piped (or -o json), stdout is the GATE_DECISION JSON and stderr one
-line with the decision and its main reason; on a terminal, a summary.
+decides from what agents reported and says so. Each query to a live source must answer in full within
+--source-timeout seconds (connecting and the whole body), or the gate fails as UNAVAILABLE (exit 32). Piped (or
+-o json), stdout is the GATE_DECISION JSON and stderr one line with the decision and its main reason; on a
+terminal, a summary.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ import argparse
 import sys
 from typing import Any, Mapping
 
-from acp.cli.args import add_output_option, add_quiet_option, add_server_options, add_state_options
+from acp.cli.args import (
+    add_output_option,
+    add_quiet_option,
+    add_server_options,
+    add_source_timeout_option,
+    add_state_options,
+)
+from acp.cli.exits import UsageError
 
 ALLOW_EXIT = 0
 # Not success (0), a bug (1), a usage error (2), a local failure (3) or an ACP error (10 and up): a CI step can tell
@@ -32,6 +41,7 @@ exit codes of acpctl gate:
 
 examples:
   acpctl gate --system shop --service checkout --prometheus-url http://prometheus:9090
+  acpctl gate --system shop --service checkout --prometheus-url http://prometheus:9090 --source-timeout 2
   acpctl gate --server http://acp.internal:8080 --system shop --service checkout --change "$GIT_SHA" -o json > gate.json
 """
 
@@ -53,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_quiet_option(parser)
     add_server_options(parser)
     add_state_options(parser)
+    add_source_timeout_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -81,10 +92,35 @@ def run(args: argparse.Namespace) -> int:
     from acp.cli.output import emit, output_format
     from acp.cli.target import exchange
 
-    response = exchange(to_json_bytes(gate_message(args)), args, announce_state=False)
+    message = to_json_bytes(gate_message(args))
+    if getattr(args, "server", None):
+        if args.source_timeout is not None:
+            raise UsageError("--source-timeout: only used by the embedded engine (a server reads its own sources)")
+        response = exchange(message, args, announce_state=False)
+    else:
+        response = _embedded(message, args)
     code = emit(response, args)
     if code != 0:
         return code
     if output_format(args) != "summary" and not args.quiet:
         print(summary(response), file=sys.stderr)
     return ALLOW_EXIT if response.get("decision") == "allow" else DENY_EXIT
+
+
+def _embedded(message: bytes, args: argparse.Namespace) -> dict[str, Any]:
+    """acp.cli.target.exchange's embedded path, with the live sources bounded by --source-timeout."""
+    from acp.cli.state_store import open_cli_store
+    from acp.cli.target import check_server_options
+    from acp.engine import Engine
+    from acp.sources import live_source
+
+    check_server_options(args)
+    try:
+        live = live_source(args.prometheus_url, args.alertmanager_url, timeout=args.source_timeout)
+    except ValueError as exc:  # a URL that is not http(s)://host: a usage error, said in one line
+        raise UsageError(f"--prometheus-url / --alertmanager-url: {exc}") from None
+    store = open_cli_store(args)
+    try:
+        return Engine(store=store, live_source=live).handle(message)
+    finally:
+        store.close()

@@ -1,24 +1,51 @@
 """GET a JSON document from a monitoring API (Prometheus, Alertmanager): one place for URLs, credentials, limits
 and the UNAVAILABLE error every failure becomes.
 
-Credentials in the URL (http://user:password@host) become a basic-auth header, because urllib would not send
-them, and are dropped from everything that is shown: messages name `scheme://host[:port]` only.
+A live source is hostile input: whatever answers at its URL may be broken, slow or malicious. So every GET is
+bounded before anything downstream reads it:
+
+- time: ONE deadline per query (`timeout` seconds) covers connecting, TLS, the request, the headers and every
+  read of the body, however slowly the bytes arrive (a watchdog shuts the socket when it passes);
+- size: at most MAX_RESPONSE_BYTES of body; nesting: at most MAX_JSON_DEPTH levels of arrays and objects;
+  NaN and Infinity literals (not JSON) are refused;
+- redirects: at most MAX_REDIRECTS, only within the URL's origin (scheme, host and port), and never with the
+  credentials: a redirect elsewhere is UNAVAILABLE, naming the origin it pointed at;
+- every failure, of any of these or of the shape the caller expects (`unavailable()`), is UNAVAILABLE
+  (retryable), never INTERNAL.
+
+Credentials in the URL (http://user:password@host) become a basic-auth header, sent to that URL only, and are
+dropped from everything that is shown: messages name `scheme://host[:port]` only. Proxy variables
+(http_proxy, https_proxy) are not read: a source is asked directly.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import http.client
 import json
 import socket
-import urllib.error
+import ssl
+import threading
+import time
 import urllib.parse
-import urllib.request
 from typing import Any, Mapping
 
 from acp.errors import Unavailable
 
+# One query's whole exchange (connect, headers, the whole body). A healthy Prometheus answers this server's
+# queries in milliseconds; five seconds is a loaded one, not a broken one.
 DEFAULT_TIMEOUT_SECONDS = 5.0
+# The largest answer read: Alertmanager's /api/v2/alerts for ~20,000 alerts of ~1.5 KiB each.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+# Prometheus's answers nest 5 levels (data.result[i].value), Alertmanager's 4 (alerts[i].status.silencedBy);
+# 32 leaves room for any API version and stops a document nested thousands deep before anything walks it.
+MAX_JSON_DEPTH = 32
+MAX_REDIRECTS = 3  # within one origin: /prometheus -> /prometheus/ and the like
+MAX_REASON_CHARS = 300  # what an error message repeats of the reason a source gave for an HTTP error
+READ_CHUNK_BYTES = 64 * 1024
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class JsonApi:
@@ -28,11 +55,12 @@ class JsonApi:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"a {name} URL is http(s)://[user:password@]host[:port][/path]")
-        host = parsed.hostname + (f":{parsed.port}" if parsed.port else "")
-        self._headers = {"Accept": "application/json"}
+        host = _netloc(parsed)
+        self._headers = {"Accept": "application/json", "Connection": "close"}
+        self._authorization: str | None = None
         if parsed.username is not None:
             pair = f"{urllib.parse.unquote(parsed.username)}:{urllib.parse.unquote(parsed.password or '')}"
-            self._headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+            self._authorization = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
         self.url = urllib.parse.urlunsplit((parsed.scheme, host, parsed.path.rstrip("/"), "", ""))
         self.name = name
         self.timeout = timeout
@@ -43,33 +71,173 @@ class JsonApi:
         """An UNAVAILABLE error about this API, naming its host and never its credentials."""
         return Unavailable(f"{self.name} at {self.where} {message}", details={"source": self._source, **details})
 
+    def malformed(self, problem: str, **details: Any) -> Unavailable:
+        """UNAVAILABLE for an answer that is JSON but not what the API answers: `problem` says where and how."""
+        return self.unavailable(f"did not answer as the {self.name} API does: {problem}", **details)
+
     def get(self, path: str, params: Mapping[str, str] | None = None,
             error_field: str | None = None) -> Any:
-        """The JSON body of GET url+path?params; error_field names where the API puts its reason on an HTTP
-        error ("error" for Prometheus, "message" for Alertmanager)."""
+        """The JSON body of GET url+path?params, within one deadline of `timeout` seconds; error_field names
+        where the API puts its reason on an HTTP error ("error" for Prometheus, "message" for Alertmanager)."""
+        deadline = time.monotonic() + self.timeout
         url = self.url + path + ("?" + urllib.parse.urlencode(params) if params else "")
-        request = urllib.request.Request(url, headers=self._headers)
+        headers = dict(self._headers)
+        if self._authorization is not None:
+            headers["Authorization"] = self._authorization
+        for _ in range(MAX_REDIRECTS + 1):
+            status, location, body = self._exchange(url, headers, deadline)
+            if status not in REDIRECT_STATUSES or location is None:
+                break
+            target = urllib.parse.urljoin(url, location)
+            if _origin(target) != _origin(url):
+                raise self.unavailable(f"redirected to another origin ({_shown_origin(target)}); redirects are "
+                                       f"followed within {self.where} only", http_status=status)
+            url = target
+            headers.pop("Authorization", None)  # credentials go to the URL given, never to where it points
+        else:
+            raise self.unavailable(f"redirected more than {MAX_REDIRECTS} times", http_status=status)
+        if status >= 300:
+            reason = _reason(body, error_field)
+            raise self.unavailable(f"answered HTTP {status}{': ' + reason if reason else ''}", http_status=status)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only
-                body = response.read(MAX_RESPONSE_BYTES + 1)
-        except urllib.error.HTTPError as exc:
-            payload = decoded(exc.read(MAX_RESPONSE_BYTES + 1))
-            reason = payload.get(error_field) if isinstance(payload, dict) and error_field else None
-            raise self.unavailable(f"answered HTTP {exc.code}{': ' + str(reason)[:300] if reason else ''}",
-                                   http_status=exc.code) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise self.unavailable(f"cannot be reached within {self.timeout:g}s: {type(reason).__name__}") from None
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise self.unavailable(f"sent more than {MAX_RESPONSE_BYTES} bytes")
-        payload = decoded(body)
-        if payload is None:
-            raise self.unavailable(f"did not answer JSON, as the {self.name} HTTP API does")
-        return payload
+            return bounded_json(body)
+        except ValueError as exc:
+            raise self.unavailable(f"did not answer JSON, as the {self.name} HTTP API does ({exc})") from None
+
+    def _exchange(self, url: str, headers: Mapping[str, str], deadline: float) -> tuple[int, str | None, bytes]:
+        """(status, Location, body) of one GET, every step of it before `deadline` (time.monotonic())."""
+        parts = urllib.parse.urlsplit(url)
+        target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._late()
+        if parts.scheme == "https":
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=remaining, context=_tls_context())
+        else:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=remaining)
+        watchdog = _Watchdog(connection, remaining)
+        try:
+            connection.connect()
+            if watchdog.fired:  # it fired while connecting, before there was a socket to shut
+                raise self._late()
+            connection.request("GET", target, headers=dict(headers))
+            response = connection.getresponse()
+            location = response.getheader("Location")
+            body = bytearray()
+            while len(body) <= MAX_RESPONSE_BYTES:
+                chunk = response.read1(READ_CHUNK_BYTES)
+                if not chunk:
+                    break
+                body += chunk
+            if watchdog.fired:
+                raise self._late()
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise self.unavailable(f"sent more than {MAX_RESPONSE_BYTES} bytes")
+            return response.status, location[:2048] if location else None, bytes(body)
+        except (http.client.HTTPException, OSError, ValueError) as exc:
+            if watchdog.fired or isinstance(exc, (socket.timeout, TimeoutError)):
+                raise self._late() from None
+            raise self.unavailable(f"cannot be reached within {self.timeout:g}s: {type(exc).__name__}") from None
+        finally:
+            watchdog.cancel()
+            connection.close()
+
+    def _late(self) -> Unavailable:
+        return self.unavailable(f"cannot be reached within {self.timeout:g}s: no whole answer before the deadline "
+                                "(connect, headers and body)", timeout_seconds=self.timeout)
+
+
+class _Watchdog:
+    """Shuts the connection's socket when the deadline passes, waking whatever read is blocked on it."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.connection = connection
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self.connection.sock
+        if sock is not None:
+            try:
+                # The plain socket's shutdown even under TLS (SSLSocket's would drop its state under the reader),
+                # and not close(): the reading thread still owns the descriptor.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """The system's trusted CAs, loaded once (urllib's default, which this replaces, verified the same way)."""
+    return ssl.create_default_context()
+
+
+def bounded_json(body: bytes) -> Any:
+    """The JSON value of body, or ValueError saying why not (not JSON, NaN/Infinity, nested too deep)."""
+    try:
+        value = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # JSONDecodeError, a bad encoding, an integer of more digits than Python reads
+        raise ValueError(str(exc)[:120]) from None
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
 
 
 def decoded(body: bytes) -> Any:
+    """The JSON value of body, or None when it is not JSON within the bounds."""
     try:
-        return json.loads(body)
+        return bounded_json(body)
     except ValueError:
         return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Iteratively, so that checking a deep document cannot itself overflow the stack."""
+    stack = [(value, 1)] if isinstance(value, (list, dict)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (list, dict)))
+    return False
+
+
+def _reason(body: bytes, error_field: str | None) -> str:
+    payload = decoded(body) if error_field else None
+    reason = payload.get(error_field) if isinstance(payload, dict) else None
+    return reason[:MAX_REASON_CHARS] if isinstance(reason, str) else ""
+
+
+def _netloc(parts: urllib.parse.SplitResult) -> str:
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return host + (f":{parts.port}" if parts.port else "")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in; a port that does not parse is None."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return (parts.scheme.lower(), "", None)
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(parts.scheme.lower()))
+
+
+def _shown_origin(url: str) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme[:10]}://{host[:100]}" + (f":{port}" if port else "")

@@ -31,11 +31,23 @@ How each figure is measured is in acp.sources.queries. Objectives come from the 
 (planners.health.specs): each SLO specification's objectives and each alerting configuration's SLO.
 
 An unreachable or broken Prometheus is acp.errors.Unavailable (retryable), naming the host, never credentials.
+
+Its answers are hostile input (acp.sources.http_json bounds time, size, nesting and redirects). Here every
+answer is checked for the shape the HTTP API documents before anything reads it, and a sample, label set or
+number that breaks it makes the whole report UNAVAILABLE, naming the query and the place: a report built from
+the readable part of a broken answer would be worse than none. The bounds (the constants below): at most
+MAX_SERIES_PER_ANSWER series an answer, MAX_LABELS_PER_SET labels a series, every label name and value cut to
+MAX_LABEL_VALUE_CHARS, a sample value at most MAX_NUMBER_CHARS characters. A count (targets, up, alert starts,
+firing minutes) is a whole number from 0 to MAX_COUNT; NaN, infinite, negative or fractional is malformed. An
+error ratio that is NaN or infinite (0/0, x/0: no traffic in the window) or outside [0, 1] (a counter reset
+inside a short window) is not an error, but nothing measured.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
@@ -46,7 +58,14 @@ from planners.health.specs import StoredObjective, stored_objectives
 from planners.knowledge.health_rules import ALERT_REVIEW_WINDOW
 
 ACTUAL_PLACES = Decimal("1e-9")  # PromQL divides in float64; digits past this are rounding noise, not signal
-MAX_LABEL_VALUE_CHARS = 256  # what a report repeats of a label value Prometheus holds (the schema's cap)
+MAX_LABEL_VALUE_CHARS = 256  # what a report repeats of a label name or value Prometheus holds (the schema's cap)
+MAX_LABELS_PER_SET = 128  # Prometheus series carry tens of labels; Kubernetes pod labels copied in stay far below
+MAX_SERIES_PER_ANSWER = 100_000  # this server's queries aggregate: a series per (job, service) or alert label set
+# Prometheus writes a sample value with Go's shortest 'f' format: the smallest float64 takes 326 characters.
+MAX_NUMBER_CHARS = 400
+MAX_COUNT = 10**9  # no Prometheus scrapes a billion targets; a larger "count" is not one
+MAX_TIMESTAMP_CHARS = 64  # an RFC 3339 time (an alert's activeAt) with nanoseconds and a zone is 35
+MAX_TIMESTAMP = 1e11  # Unix seconds (the year 5138): a time beyond it, or before 1970, is not Prometheus's clock
 
 Recorded = dict[tuple["str | None", str, str], "Decimal | None"]
 
@@ -125,12 +144,12 @@ class PrometheusSource:
         result = self.query(query)
         if len(result) != 1:
             return None
-        try:
-            at, earliest = Decimal(str(result[0]["value"][0])), Decimal(result[0]["value"][1])
-        except (InvalidOperation, KeyError, IndexError, TypeError):
+        at, earliest = Decimal(str(result[0]["value"][0])), _number(result[0])
+        if not earliest.is_finite():  # no sample in the window at all
             return None
-        if not earliest.is_finite():
-            return None
+        if not 0 <= earliest <= MAX_TIMESTAMP:
+            raise self.api.malformed(f"the earliest sample time {_shown(result[0]['value'][1])} is not a Unix time",
+                                     query=query)
         seconds = int(at - earliest)
         # Steps are aligned to multiples of the step: data older than the window starts within one step of it.
         if seconds >= objective.window_seconds - q.data_extent_step_seconds(objective.window_seconds):
@@ -145,7 +164,7 @@ class PrometheusSource:
             return {}
         found: Recorded = {}
         for sample in self.query(q.recorded_error_ratios_query(names)):
-            metric = sample.get("metric") or {}
+            metric = sample["metric"]
             window = q.recorded_window(str(metric.get("__name__", "")))
             key = (metric.get(conventions.SERVICE) or None, metric.get(conventions.SLO), window)
             if window is None or key[1] is None:
@@ -153,7 +172,7 @@ class PrometheusSource:
             if key in found:  # two series for one SLO and window: duplicated rule files, no single figure
                 raise self.api.unavailable(f"holds more than one {metric.get('__name__')} series for "
                                            f"{key[0]} {key[1]}", query=q.recorded_error_ratios_query(names))
-            found[key] = _decimal(sample)
+            found[key] = _ratio(sample)
         return found
 
     def _error_ratio(self, objective: StoredObjective, window: str,
@@ -162,7 +181,7 @@ class PrometheusSource:
             if how == q.RECORDING_RULE and recorded is not None:
                 ratio = recorded.get((objective.service_label, objective.slo, window))
             else:
-                ratio = self._scalar(query)
+                ratio = self._measured_ratio(query)
             # Outside [0, 1] is no error ratio (a counter reset inside a short window can do it): not measured.
             if ratio is not None and 0 <= ratio <= 1:
                 return ratio, how, query
@@ -172,14 +191,28 @@ class PrometheusSource:
 
     def firing_alerts(self) -> list[dict[str, Any]]:
         data = self._data("/api/v1/alerts", {})
+        raw_alerts = data.get("alerts")
+        if raw_alerts is None:
+            raw_alerts = []
+        if not isinstance(raw_alerts, list):
+            raise self.api.malformed(f"/api/v1/alerts data.alerts is {_shown(raw_alerts)}, not a list")
+        if len(raw_alerts) > MAX_SERIES_PER_ANSWER:
+            raise self.api.malformed(f"/api/v1/alerts holds more than {MAX_SERIES_PER_ANSWER} alerts")
         alerts = []
-        for alert in data.get("alerts") or []:
-            if alert.get("state") != "firing":
+        for index, alert in enumerate(raw_alerts):
+            where = f"/api/v1/alerts data.alerts[{index}]"
+            if not isinstance(alert, dict):
+                raise self.api.malformed(f"{where} is {_shown(alert)}, not an alert object")
+            active_at = alert.get("activeAt")
+            if not isinstance(alert.get("state"), str) or not isinstance(active_at, (str, type(None))):
+                raise self.api.malformed(f"{where} has no state, or an activeAt that is not a string")
+            labels = self._label_set(alert.get("labels"), where)
+            labels.pop("__name__", None)
+            if alert["state"] != "firing":
                 continue
-            labels = _labels(alert.get("labels"))
             alerts.append({"alert": labels.get("alertname"), "service": labels.get(conventions.SERVICE),
                            "severity": labels.get(conventions.SEVERITY), "tier": labels.get(conventions.TIER),
-                           "active_at": alert.get("activeAt"), "labels": labels})
+                           "active_at": active_at[:MAX_TIMESTAMP_CHARS] if active_at else None, "labels": labels})
         return sorted(alerts, key=lambda a: (a["alert"] or "", a["service"] or "", a["active_at"] or "",
                                              sorted(a["labels"].items())))
 
@@ -189,18 +222,22 @@ class PrometheusSource:
 
     def scrape_targets(self) -> list[dict[str, Any]]:
         """Targets per (job, service label): how many Prometheus scrapes and how many answered the last scrape."""
-        up = {_group(sample): _count(sample) for sample in self.query(q.SCRAPE_TARGETS_UP)}
-        return [{"job": job, "service": service, "targets": _count(sample), "up": up.get((job, service), 0)}
+        up = {_group(sample): self._count(sample, q.SCRAPE_TARGETS_UP) for sample in self.query(q.SCRAPE_TARGETS_UP)}
+        return [{"job": job, "service": service, "targets": self._count(sample, q.SCRAPE_TARGETS),
+                 "up": up.get((job, service), 0)}
                 for sample in self.query(q.SCRAPE_TARGETS) for job, service in [_group(sample)]]
 
     def alert_history(self) -> dict[str, Any]:
         """Per alert label set over the review window: starts and minutes spent firing."""
-        minutes = {_key(sample): _count(sample) for sample in self.query(q.alert_firing_minutes_query(self.alert_window))}
+        minutes_query = q.alert_firing_minutes_query(self.alert_window)
+        starts_query = q.alert_starts_query(self.alert_window)
+        minutes = {_key(sample): self._count(sample, minutes_query) for sample in self.query(minutes_query)}
         alerts = []
-        for sample in self.query(q.alert_starts_query(self.alert_window)):
-            labels = _labels(sample.get("metric"))
+        for sample in self.query(starts_query):
+            labels = _labels(sample["metric"])
             labels.pop("alertstate", None)
-            alerts.append({"labels": labels, "starts": _count(sample), "firing_minutes": minutes.get(_key(sample), 0)})
+            alerts.append({"labels": labels, "starts": self._count(sample, starts_query),
+                           "firing_minutes": minutes.get(_key(sample), 0)})
         return {"window": self.alert_window, "alerts": sorted(alerts, key=lambda a: sorted(a["labels"].items()))}
 
     # ---- the HTTP API ------------------------------------------------------------------------------
@@ -214,8 +251,17 @@ class PrometheusSource:
             params["time"] = repr(float(self.at))
         data = self._data("/api/v1/query", params)
         if data.get("resultType") != "vector":
-            raise self.api.unavailable(f"answered a {data.get('resultType')} to an instant query")
-        result = list(data.get("result") or [])
+            raise self.api.unavailable(f"answered resultType {_shown(data.get('resultType'))} to an instant query "
+                                       "(expected vector)",
+                                       query=promql)
+        raw = data.get("result")
+        if not isinstance(raw, list):
+            raise self.api.malformed(f"the result of {_shown_query(promql)} is {_shown(raw)}, not a list", query=promql)
+        if len(raw) > MAX_SERIES_PER_ANSWER:
+            raise self.api.malformed(f"{_shown_query(promql)} returned more than {MAX_SERIES_PER_ANSWER} series",
+                                     query=promql)
+        result = [self._sample(sample, f"result[{index}] of {_shown_query(promql)}", promql)
+                  for index, sample in enumerate(raw)]
         if self._answers is not None:
             self._answers[promql] = result
         return result
@@ -223,60 +269,119 @@ class PrometheusSource:
     def _server_time(self) -> float:
         """Prometheus's own clock, so that every query of one report is evaluated at the same instant."""
         data = self._data("/api/v1/query", {"query": "time()"})
-        try:
-            return float(data["result"][0])
-        except (KeyError, IndexError, TypeError, ValueError):
-            raise self.api.unavailable("did not answer time() with a scalar") from None
+        result = data.get("result")
+        moment = _time(result[0]) if isinstance(result, list) and len(result) == 2 else None
+        if moment is None or not 0 < moment <= MAX_TIMESTAMP:
+            raise self.api.unavailable("did not answer time() with a scalar holding a Unix time")
+        return moment
 
-    def _scalar(self, promql: str) -> Decimal | None:
+    def _measured_ratio(self, promql: str) -> Decimal | None:
         result = self.query(promql)
         if not result:
             return None
         if len(result) > 1:  # the queries aggregate or select one series; more means duplicated rule series
             raise self.api.unavailable(f"returned {len(result)} series where one was expected", query=promql)
-        return _decimal(result[0])
+        return _ratio(result[0])
 
     def _data(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
         payload = self.api.get(path, params, error_field="error")
         if not isinstance(payload, dict) or payload.get("status") != "success":
             raise self.api.unavailable("did not answer as the Prometheus HTTP API does")
         data = payload.get("data")
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            raise self.api.malformed(f"{path} answered data {_shown(data)}, not an object")
+        return data
+
+    # ---- what an answer may hold -------------------------------------------------------------------
+
+    def _sample(self, raw: Any, where: str, promql: str) -> dict[str, Any]:
+        """A vector sample as the API documents it, {"metric": {labels}, "value": [time, "number"]}, its labels
+        cut to the bounds, or UNAVAILABLE naming what is wrong where."""
+        if not isinstance(raw, dict):
+            raise self.api.malformed(f"{where} is {_shown(raw)}, not a sample object", query=promql)
+        value = raw.get("value")
+        moment = _time(value[0]) if isinstance(value, list) and len(value) == 2 else None
+        text = value[1] if moment is not None else None
+        if not isinstance(text, str) or len(text) > MAX_NUMBER_CHARS or _parsed(text) is None:
+            raise self.api.malformed(f"{where} has no value [time, \"number\"]", query=promql)
+        return {"metric": self._label_set(raw.get("metric"), where, promql), "value": [moment, text]}
+
+    def _label_set(self, raw: Any, where: str, promql: str | None = None) -> dict[str, str]:
+        details = {"query": promql} if promql else {}
+        if not isinstance(raw, dict):
+            raise self.api.malformed(f"{where} has labels {_shown(raw)}, not an object", **details)
+        if len(raw) > MAX_LABELS_PER_SET:
+            raise self.api.malformed(f"{where} has more than {MAX_LABELS_PER_SET} labels", **details)
+        if not all(isinstance(name, str) and isinstance(value, str) for name, value in raw.items()):
+            raise self.api.malformed(f"{where} has a label value that is not a string", **details)
+        return {name[:MAX_LABEL_VALUE_CHARS]: value[:MAX_LABEL_VALUE_CHARS] for name, value in raw.items()}
+
+    def _count(self, sample: Mapping[str, Any], promql: str) -> int:
+        """A sample that counts something: a whole number from 0 to MAX_COUNT, or the answer is malformed."""
+        value = _number(sample)
+        if not (value.is_finite() and 0 <= value <= MAX_COUNT and value == value.to_integral_value()):
+            raise self.api.malformed(f"{_shown_query(promql)} answered {_shown(sample['value'][1])} where a count "
+                                     f"(a whole number from 0 to {MAX_COUNT}) belongs", query=promql)
+        return int(value)
 
 
-def _decimal(sample: Mapping[str, Any]) -> Decimal | None:
+def _parsed(text: str) -> Decimal | None:
     try:
-        value = Decimal(sample["value"][1])
-    except (InvalidOperation, KeyError, IndexError, TypeError):
+        return Decimal(text)
+    except InvalidOperation:
         return None
+
+
+def _number(sample: Mapping[str, Any]) -> Decimal:
+    """The value of a sample that _sample checked (so it parses)."""
+    return Decimal(sample["value"][1])
+
+
+def _time(raw: Any) -> float | None:
+    """A sample's time: a finite JSON number, else None."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    try:
+        moment = float(raw)
+    except OverflowError:
+        return None
+    return moment if math.isfinite(moment) else None
+
+
+def _ratio(sample: Mapping[str, Any]) -> Decimal | None:
+    value = _number(sample)
     return value if value.is_finite() else None  # NaN: no traffic in the window, so nothing measured
+
+
+def _shown(value: Any) -> str:
+    """A value from an answer as an error message may repeat it: short strings quoted, others by type."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else f"a string of {len(value)} characters"
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value) if not isinstance(value, int) or abs(value) < 10**40 else "a huge integer"
+    return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+
+
+def _shown_query(promql: str) -> str:
+    return promql if len(promql) <= 80 else promql[:77] + "..."
 
 
 def _unique(objectives: Iterable[StoredObjective]) -> list[StoredObjective]:
     return sorted(set(objectives), key=lambda o: (o.service, o.slo, o.window))
 
 
-def _labels(raw: Any) -> dict[str, str]:
-    if not isinstance(raw, Mapping):
-        return {}
-    return {str(k)[:MAX_LABEL_VALUE_CHARS]: str(v)[:MAX_LABEL_VALUE_CHARS] for k, v in raw.items() if k != "__name__"}
+def _labels(metric: Mapping[str, str]) -> dict[str, str]:
+    """A checked sample's labels without its series name."""
+    return {name: value for name, value in metric.items() if name != "__name__"}
 
 
 def _key(sample: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(_labels(sample.get("metric")).items()))
+    return tuple(sorted(_labels(sample["metric"]).items()))
 
 
 def _group(sample: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    metric = sample.get("metric") or {}
+    metric = sample["metric"]
     return metric.get("job") or None, metric.get(conventions.SERVICE) or None
-
-
-def _count(sample: Mapping[str, Any]) -> int:
-    try:
-        value = Decimal(sample["value"][1])
-    except (InvalidOperation, KeyError, IndexError, TypeError):
-        return 0
-    return int(value) if value.is_finite() else 0
 
 
 def actual_percent(error_ratio: Decimal) -> float:
