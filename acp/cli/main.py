@@ -19,7 +19,7 @@ from acp.cli.args import OneLineParser
 from acp.cli.exits import BUG, CliError, CliExit, help_table
 from acp.version import ACP_VERSION, SERVER_VERSION
 
-SUBCOMMANDS = ("send", "validate", "render", "describe", "schema", "state", "serve", "health", "mcp", "gate")
+SUBCOMMANDS = ("send", "validate", "render", "check", "describe", "schema", "state", "serve", "health", "mcp", "gate")
 
 EXAMPLES = """\
 examples:

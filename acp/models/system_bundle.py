@@ -54,11 +54,13 @@ class Id(Enum):
     no_duplicate_alerts = 'no_duplicate_alerts'
     no_conflicting_files = 'no_conflicting_files'
     dashboard_links_resolve = 'dashboard_links_resolve'
+    dashboards_link_to_dashboards = 'dashboards_link_to_dashboards'
     alerts_have_runbooks = 'alerts_have_runbooks'
     inhibit_sources_match = 'inhibit_sources_match'
     inhibit_rules_scoped = 'inhibit_rules_scoped'
     files_read_are_provided = 'files_read_are_provided'
     rule_files_loaded = 'rule_files_loaded'
+    prometheus_rules_once = 'prometheus_rules_once'
     alerts_route = 'alerts_route'
 
 

@@ -21,8 +21,12 @@ from urllib.parse import parse_qsl
 from planners.renderers.yaml_text import from_yaml, from_yaml_documents
 
 from planners import conventions
-from planners.export.alert_labels import ANY, Analyzer, LabelModel
+from planners.export.alert_labels import ANY, Analyzer, Inventory, LabelModel
+from planners.export.provide import references
 from planners.matchers import accepts, parse as parse_matcher
+
+
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
 
 
 @dataclass
@@ -54,6 +58,19 @@ class CheckResult:
             return {"id": self.id, "status": "pass", "detail": self.passed_detail}
         shown = "; ".join(self.problems[:5]) + (f"; and {len(self.problems) - 5} more" if len(self.problems) > 5 else "")
         return {"id": self.id, "status": "fail", "detail": shown, "problems": self.problems}
+
+
+def bundle_of(files: Mapping[str, str], inventory: Inventory | None = None, conflicts: list[str] | None = None,
+              layout: str | None = None) -> Bundle:
+    """The checks' view of a tree, read from its files alone: what EXPORT_SYSTEM assembles and what `acpctl check`
+    reads from disk go through here, so the two cannot disagree. `inventory` (the stored graph) lets link checks
+    expand the values a label can take; without it they take the values the alerts themselves name."""
+    rules = rules_of(files)
+    text = files.get(ALERTMANAGER_CONFIG)
+    config = from_yaml(text) if text is not None else None
+    return Bundle(files=files, analyzer=Analyzer([rule for _, rule in rules], inventory or Inventory()), rules=rules,
+                  dashboards=dashboards_of(files), alertmanager=config if isinstance(config, dict) else None,
+                  conflicts=list(conflicts or ()), unprovided=references(files)[1], layout=layout)
 
 
 def rules_of(files: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
@@ -111,6 +128,41 @@ def dashboard_links_resolve(bundle: Bundle) -> tuple[list[str], str]:
         problems += [f"{rule['alert']}: {problem}" for problem in
                      _link_problems(link, bundle.analyzer.alert(rule), bundle.dashboards)]
     return problems, f"{links} alert dashboard links, each naming a uid in the bundle for every value it can take"
+
+
+def dashboards_link_to_dashboards(bundle: Bundle) -> tuple[list[str], str]:
+    """A dashboard's or a panel's link to /d/<uid> names a dashboard of the bundle. (Links by tag are dropdowns
+    that list whatever carries the tag: an empty one is not broken.)"""
+    problems, links = [], 0
+    for uid, model in sorted(bundle.dashboards.items()):
+        for link in model.get("links") or ():
+            links += 1
+            target = _linked_uid(str(link.get("url") or ""))
+            if target is not None and target not in bundle.dashboards:
+                problems.append(f"dashboard {uid} links {link.get('url')}, whose uid {target} is not in the bundle")
+        for panel in model.get("panels") or ():
+            for link in panel.get("links") or ():
+                links += 1
+                target = _linked_uid(str(link.get("url") or ""))
+                if target is not None and target not in bundle.dashboards:
+                    problems.append(f"dashboard {uid} panel '{panel.get('title')}' links {link.get('url')}, whose "
+                                    f"uid {target} is not in the bundle")
+    return problems, f"{links} links between dashboards, each to a dashboard in the bundle"
+
+
+def prometheus_rules_once(bundle: Bundle) -> tuple[list[str], str]:
+    """On Kubernetes a rule group is loaded once per PrometheusRule carrying it: two would evaluate it twice."""
+    where: dict[str, list[str]] = {}
+    for path, text in sorted(bundle.files.items()):
+        if path.startswith("kubernetes/") and path.endswith((".yaml", ".yml")):
+            for doc in from_yaml_documents(text):
+                if isinstance(doc, dict) and doc.get("kind") == "PrometheusRule":
+                    name = f"{path} {(doc.get('metadata') or {}).get('name')}"
+                    for group in (doc.get("spec") or {}).get("groups") or ():
+                        where.setdefault(str(group.get("name")), []).append(name)
+    problems = [f"rule group {group} is in {len(names)} PrometheusRules ({'; '.join(names)})"
+                for group, names in sorted(where.items()) if len(names) > 1]
+    return problems, f"{len(where)} rule groups in PrometheusRules, each in one"
 
 
 def alerts_have_runbooks(bundle: Bundle) -> tuple[list[str], str]:
@@ -198,11 +250,13 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("no_duplicate_alerts", no_duplicate_alerts),
     ("no_conflicting_files", no_conflicting_files),
     ("dashboard_links_resolve", dashboard_links_resolve),
+    ("dashboards_link_to_dashboards", dashboards_link_to_dashboards),
     ("alerts_have_runbooks", alerts_have_runbooks),
     ("inhibit_sources_match", inhibit_sources_match),
     ("inhibit_rules_scoped", inhibit_rules_scoped),
     ("files_read_are_provided", files_read_are_provided),
     ("rule_files_loaded", rule_files_loaded),
+    ("prometheus_rules_once", prometheus_rules_once),
     ("alerts_route", alerts_route),
 )
 
@@ -281,6 +335,14 @@ def _values_of(value: str, model: LabelModel) -> list[str | None]:
     for combo in _expansions(value, model):
         results.append(None if combo is None else _TEMPLATE.sub(lambda m: combo[m.group(1)], value))
     return results
+
+
+_UID_IN_LINK = re.compile(r"/d/([A-Za-z0-9_-]{1,40})(?:[/?#]|\Z)")
+
+
+def _linked_uid(url: str) -> str | None:
+    found = _UID_IN_LINK.search(url)
+    return found.group(1) if found else None
 
 
 def _prometheus_rule_groups(files: Mapping[str, str]) -> set[str]:

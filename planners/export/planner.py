@@ -19,8 +19,8 @@ from typing import Any, Mapping
 from planners import conventions
 from planners.context import Findings, PlanContext, PlanOutput
 from planners.export import alertmanager
-from planners.export.alert_labels import Analyzer, Inventory
-from planners.export.checks import Bundle, dashboards_of, rules_of, run_checks
+from planners.export.alert_labels import Inventory
+from planners.export.checks import Bundle, bundle_of, run_checks
 from planners.export.provide import references
 from planners.export.readme import readme
 from planners.export.tree import Answer, Tree, answers_of, gather
@@ -49,11 +49,9 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     _load_every_rule_file(tree, layout, findings)
 
     files = {path: item["content"] for path, item in tree.files.items()}
-    provided, unprovided = references(files)
-    rules = rules_of(files)
-    bundle = Bundle(files=files, analyzer=Analyzer([rule for _, rule in rules], _inventory(setup)), rules=rules,
-                    dashboards=dashboards_of(files), alertmanager=am_document, conflicts=list(tree.conflicts),
-                    unprovided=unprovided, layout=layout)
+    provided, _ = references(files)
+    bundle = bundle_of(files, _inventory(setup), list(tree.conflicts), layout)
+    bundle.alertmanager = am_document  # the merged document itself: pruning below edits it before it is rendered
     _prune_generic_inhibitions(bundle, findings)
     if am_document is not None:
         tree.files["alertmanager/alertmanager.yml"] = artifact("alertmanager/alertmanager.yml",

@@ -48,6 +48,7 @@ APPLY = {
 }
 
 VERIFY = [
+    "acpctl check .  # the cross-reference checks below, on the files as they are now (edits included)",
     "promtool check rules prometheus/rules/*.yml",
     "cd prometheus/tests && promtool test rules *.yml  # every alert proven to fire on its burn, quiet when healthy",
     "amtool check-config alertmanager/alertmanager.yml",
