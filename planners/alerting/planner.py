@@ -20,6 +20,7 @@ from planners.alerting.inhibition import Inhibition, dependency_inhibitions, sev
 from planners.alerting.slo_alerts import PRODUCED, slo_alerts, slo_summary
 from planners.alerting.routing import GROUP_BY, RoutingPlan, plan_routing, route_dicts, secret_values, secrets_setup
 from planners import conventions
+from planners.alerting.stored_consistency import warn_unknown_service, with_stored_statements
 from planners.context import Findings, PlanContext, PlanOutput
 from planners.durations import prometheus_duration
 from planners.alerting.escalation import EscalationPlan
@@ -183,10 +184,14 @@ def _service_graph(request: Mapping[str, Any], ctx: PlanContext,
     """The graph for dependency inhibition and where it came from: the request's own infrastructure, else the
     system's stored setup (said as an assumption, and every rule from it is marked so)."""
     infrastructure = request.get("infrastructure")
+    # The Store keeps the latest OBSERVABILITY_SETUP request of the system under "setup".
+    stored = ((ctx.stored or {}).get("setup") or {}).get("infrastructure")
+    warn_unknown_service(request.get("service"), stored, findings)
     origin = "request"
-    if infrastructure is None:
-        # The Store keeps the latest OBSERVABILITY_SETUP request of the system under "setup".
-        infrastructure = ((ctx.stored or {}).get("setup") or {}).get("infrastructure")
+    if infrastructure is not None:
+        infrastructure = with_stored_statements(infrastructure, stored, findings)
+    else:
+        infrastructure = stored
         if infrastructure is None:
             findings.assume("NO_SERVICE_GRAPH", "no infrastructure given or stored for this system: no "
                             "dependency-aware inhibition", "/infrastructure")
