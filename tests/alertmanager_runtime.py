@@ -172,7 +172,8 @@ class Alertmanager:
             return json.loads(reply.read())
 
     def inhibited(self) -> dict[str, bool]:
-        """{alert key: whether Alertmanager says it is inhibited}; the key is alertname/service-or-component/env."""
+        """{alert key: whether Alertmanager says it is inhibited}; the key is
+        alertname/service-or-component/tier/env/severity."""
         return {_key(alert["labels"]): bool(alert["status"]["inhibitedBy"]) for alert in self.alerts()}
 
     def inhibited_once_settled(self, expected: dict[str, bool], timeout: float = 60) -> dict[str, bool]:
@@ -190,7 +191,7 @@ class Alertmanager:
 
 def _key(labels: dict[str, str]) -> str:
     return "/".join((labels.get("alertname", ""), labels.get("service") or labels.get("component", ""),
-                     labels.get("tier", ""), labels.get("env", "")))
+                     labels.get("tier", ""), labels.get("env", ""), labels.get("severity", "")))
 
 
 key = _key

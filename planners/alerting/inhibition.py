@@ -60,8 +60,10 @@ def severity_inhibitions() -> list[Inhibition]:
         weaker = SEVERITY_LABELS[index + 1:]
         rules.append(Inhibition(
             "severity", (f'severity="{stronger}"',), (f'severity=~"{_alternatives(weaker)}"',),
-            _scoped("alertname", conventions.SERVICE),
-            f"a {stronger} alert already notifies about this alert on this service"))
+            # component too: exporter alerts carry no service, and one database's critical alert must not mute
+            # a warning of the same name on another.
+            _scoped("alertname", conventions.SERVICE, conventions.COMPONENT),
+            f"a {stronger} alert already notifies about this alert on this service or component"))
     return rules
 
 
