@@ -25,7 +25,7 @@ SECTIONS = {  # top folder -> what it holds
 
 APPLY = {
     "kubernetes": [
-        "kubectl apply -f kubernetes/  # monitors, rules (PrometheusRule), exporters, Collector",
+        "kubectl apply -f kubernetes/  # 00-namespace.yaml first (lexical order), then monitors, rules, exporters, Collector",
         "kubectl create secret generic ... (see 'What to provide' above) before Alertmanager starts",
         "kubectl create configmap alertmanager-config --from-file=alertmanager/alertmanager.yml  # or your "
         "Alertmanager resource's configSecret",

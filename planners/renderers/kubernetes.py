@@ -129,6 +129,14 @@ def prometheus_rules(groups_by_file: Mapping[str, list[dict[str, Any]]]) -> list
     } for name, groups in sorted(groups_by_file.items())]
 
 
+NAMESPACE_FILE = "kubernetes/00-namespace.yaml"  # sorts first: `kubectl apply -f kubernetes/` goes in lexical order
+
+
+def namespace_manifests() -> list[dict[str, Any]]:
+    """The namespace every object of the tree lives in, in a file of its own that sorts before every other."""
+    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}]
+
+
 def collector_manifests(agent: Mapping[str, Any], gateway: Mapping[str, Any], gateway_replicas: int,
                         logs_on: bool, gateway_variables: list[str]) -> list[dict[str, Any]]:
     """`gateway_variables`: the ${env:NAME} the gateway config reads; each comes from the Secret
@@ -166,7 +174,6 @@ def collector_manifests(agent: Mapping[str, Any], gateway: Mapping[str, Any], ga
     if logs_on:
         agent_volumes.append({"name": "varlogpods", "hostPath": {"path": "/var/log/pods"}})
     return [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _metadata("otel-collector")},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "otel-collector"},
          "rules": [{"apiGroups": [""], "resources": ["pods", "namespaces", "nodes"], "verbs": ["get", "list", "watch"]},

@@ -122,6 +122,7 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
         files.append(artifact("kubernetes/servicemonitors.yaml", kubernetes.dump_documents(monitors)))
         files.append(artifact("kubernetes/prometheusrules.yaml",
                               kubernetes.dump_documents(kubernetes.prometheus_rules(groups_by_file))))
+        files.append(artifact(kubernetes.NAMESPACE_FILE, kubernetes.dump_documents(kubernetes.namespace_manifests())))
         files.append(artifact("kubernetes/otel-collector.yaml", kubernetes.dump_documents(
             kubernetes.collector_manifests(agent, gateway, GATEWAY_REPLICAS, stack["logs"]["tool"] != "none",
                                            gateway_variables))))
