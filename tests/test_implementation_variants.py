@@ -73,7 +73,12 @@ def test_loki_variant_changes_the_log_pipeline_and_files() -> None:
     elk_gateway, loki_gateway = yaml.safe_load(elk_files["otel/collector.yaml"]), yaml.safe_load(loki_files["otel/collector.yaml"])
     assert elk_gateway["service"]["pipelines"]["logs"]["exporters"] == ["elasticsearch/logs"]
     assert loki_gateway["service"]["pipelines"]["logs"]["exporters"] == ["otlphttp/loki"]
-    assert loki_gateway["exporters"]["otlphttp/loki"]["endpoint"].endswith(":3100/otlp")
+    # the grafana/loki chart's gateway Service listens on 80 (its values: gateway.service.port); Loki itself on 3100
+    assert loki_gateway["exporters"]["otlphttp/loki"]["endpoint"] == "http://loki-gateway.observability.svc:80/otlp"
+    _, vm_files, _ = planned(variant(requirements__log_aggregation="loki", infrastructure__platform="vm"))
+    vm_gateway = yaml.safe_load(vm_files["otel/collector.yaml"])
+    assert vm_gateway["exporters"]["otlphttp/loki"]["endpoint"].endswith(":3100/otlp")
+    assert "3100" in vm_files["logging/loki-config.yaml"]
     assert "Grafana Loki" in loki_files["diagrams/architecture.mmd"]
 
 

@@ -45,6 +45,9 @@ def host(name: str, platform: str) -> str:
 # never written here; PLAN.md and the plan's `secrets` say where each variable comes from. Backends that
 # run beside the Collector are reached at the Service their Helm charts create (stated in the assumptions).
 ExporterTable = Mapping[str, Callable[[str], dict[str, Any]]]
+# Loki's OTLP endpoint: on Kubernetes the grafana/loki chart's gateway Service (values gateway.service.port: 80),
+# on VMs Loki itself (server.http_listen_port 3100, as logging/loki-config.yaml sets it).
+LOKI_PORT = {"kubernetes": 80, "vm": 3100}
 _INSECURE = {"tls": {"insecure": True}}
 _DATADOG: ExporterTable = {"datadog": lambda platform: {"api": {"key": "${env:DD_API_KEY}", "site": "${env:DD_SITE}"}}}
 _NEW_RELIC: ExporterTable = {"otlphttp/newrelic": lambda platform: {
@@ -80,7 +83,8 @@ METRIC_EXPORTERS: dict[str, ExporterTable] = {
 LOG_EXPORTERS: dict[str, ExporterTable] = {
     "elk_stack": {"elasticsearch/logs": lambda platform: {
         "endpoints": [f"http://{host('elasticsearch', platform)}:9200"], "logs_index": "logs-otel"}},
-    "loki": {"otlphttp/loki": lambda platform: {"endpoint": f"http://{host('loki-gateway', platform)}:3100/otlp"}},
+    "loki": {"otlphttp/loki": lambda platform: {
+        "endpoint": f"http://{host('loki-gateway', platform)}:{LOKI_PORT.get(platform, LOKI_PORT['vm'])}/otlp"}},
     "cloudwatch": {"awscloudwatchlogs": lambda platform: {
         "region": "${env:AWS_REGION}", "log_group_name": "/observability/services", "log_stream_name": "otel-gateway"}},
     "cloud_logging": {"googlecloud": lambda platform: {"log": {"default_log_name": "observability-services"}}},
