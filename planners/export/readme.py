@@ -23,13 +23,19 @@ SECTIONS = {  # top folder -> what it holds
     "systemd": "units for the exporters and the Collector on VMs",
 }
 
+# Every line runs as written (a test passes each block to `bash -n`); what is not a command is a comment.
 APPLY = {
     "kubernetes": [
+        "# first: every Secret under 'What to provide' above (one command each)",
         "kubectl apply -f kubernetes/  # 00-namespace.yaml first (lexical order), then monitors, rules, exporters, Collector",
-        "kubectl create secret generic ... (see 'What to provide' above) before Alertmanager starts",
-        "kubectl create configmap alertmanager-config --from-file=alertmanager/alertmanager.yml  # or your "
-        "Alertmanager resource's configSecret",
-        "import grafana/dashboards/*.json into Grafana (or mount them with a dashboard provider)",
+        "# the Prometheus Operator's Alertmanager reads its configuration from a Secret (never a ConfigMap), and mounts",
+        "# the receivers' Secret under /etc/alertmanager/secrets/; kube-prometheus-stack is told both by its values",
+        "kubectl -n monitoring create secret generic alertmanager-config "
+        "--from-file=alertmanager.yaml=alertmanager/alertmanager.yml",
+        "helm upgrade kube-prometheus-stack prometheus-community/kube-prometheus-stack -n monitoring --reuse-values "
+        "--set alertmanager.alertmanagerSpec.configSecret=alertmanager-config "
+        "--set 'alertmanager.alertmanagerSpec.secrets={alertmanager-receivers}'",
+        "# then import grafana/dashboards/*.json into Grafana (or mount them with a dashboard provider)",
     ],
     "vm": [
         "cp -r prometheus/rules prometheus/targets /etc/prometheus/ && cp prometheus/prometheus.yml /etc/prometheus/",
@@ -38,12 +44,12 @@ APPLY = {
         " && systemctl reload alertmanager",
         "cp systemd/*.service /etc/systemd/system/ && systemctl daemon-reload && systemctl enable --now "
         "$(cd systemd && ls *.service)",
-        "import grafana/dashboards/*.json into Grafana (or mount them with a dashboard provider)",
+        "# then import grafana/dashboards/*.json into Grafana (or mount them with a dashboard provider)",
     ],
     None: [
-        "load prometheus/rules/*.yml into your Prometheus (rule_files) and reload it",
-        "load alertmanager/alertmanager.yml into your Alertmanager and reload it",
-        "import grafana/dashboards/*.json into Grafana",
+        "# load prometheus/rules/*.yml into your Prometheus (rule_files) and reload it",
+        "# load alertmanager/alertmanager.yml into your Alertmanager and reload it",
+        "# import grafana/dashboards/*.json into Grafana",
     ],
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from planners.context import Findings
+from planners.knowledge.operators import operators_for
 from planners.setup.phases import names
 
 # Findings listed in full up to this many; past it PLAN.md counts the rest (the response lists them all).
@@ -53,6 +54,7 @@ def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -
                 lines.append(f"Components, in order: {names(task['components'])}.")
             lines += [""] + [f"- [ ] {check}" for check in task["validation"]] + [""]
         lines += ["Phase exit criteria:", ""] + [f"- {check}" for check in phase["validation"]] + [""]
+    lines += _operators(content.get("kubernetes_kinds") or [], content["instrumentation"]["services"])
     policy = content["instrumentation"]["policy"]
     lines += ["## Instrumentation policy", "",
               f"- Histogram buckets (seconds): {', '.join(f'{b:g}' for b in policy['histogram_buckets'])}",
@@ -107,6 +109,28 @@ def plan_markdown(content: Mapping[str, Any], system: str, findings: Findings) -
                 lines.append(f"- and {len(items) - FINDINGS_SHOWN} more in the response's {title.lower()}.")
     return "\n".join(lines)
 
+
+
+def _operators(kinds: list[str], services: list[Mapping[str, Any]]) -> list[str]:
+    """The operators whose custom resources kubernetes/ holds, installed before `kubectl apply -f kubernetes/`, and
+    the annotation that makes each workload use the OpenTelemetry Operator's Instrumentation."""
+    needed = operators_for(set(kinds))
+    if not needed:
+        return []
+    lines = ["## Operators to install first", "",
+             "`kubernetes/` holds custom resources; install the operator that defines them before applying it:", ""]
+    for operator, served in needed:
+        lines += [f"- **{operator.name}** ({', '.join(served)}):", "", "  ```sh", f"  {operator.install}", "  ```", ""]
+    if "Instrumentation" in kinds:
+        annotated = [(s["service"], (s.get("auto_instrumentation") or {}).get("kubernetes_annotation"))
+                     for s in services]
+        lines += ["The Instrumentation `observability/default` (kubernetes/instrumentation.yaml) acts on the pods "
+                  "that ask for it: add the annotation to each workload's pod template "
+                  "(`spec.template.metadata.annotations`):", "", "| service | annotation |", "| --- | --- |"]
+        lines += [f"| {name} | `{key}: \"observability/default\"` |" if key else
+                  f"| {name} | none (no language given, or one the operator cannot inject): set instrumentation/{name}.env |"
+                  for name, key in annotated] + [""]
+    return lines
 
 
 def _discovery(entries: list[Mapping[str, Any]]) -> list[str]:

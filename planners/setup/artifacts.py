@@ -32,7 +32,7 @@ from planners.renderers.plan_markdown import plan_markdown
 from planners.renderers.rule_files import Links, rule_file_artifacts
 from planners.setup.alerts import plan_alerts
 from planners.setup.components import component_exporter
-from planners.renderers.yaml_text import to_yaml
+from planners.renderers.yaml_text import from_yaml_documents, to_yaml
 
 if TYPE_CHECKING:
     from planners.setup.topology import Topology
@@ -149,6 +149,9 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
     markdown_content = dict(content)
     markdown_content["limits"] = limits
     markdown_content["secrets"] = secrets
+    markdown_content["kubernetes_kinds"] = sorted({
+        document["kind"] for item in files if item["path"].startswith("kubernetes/")
+        for document in from_yaml_documents(item["content"]) if isinstance(document, dict) and "kind" in document})
     markdown_content["stack"] = {signal: {**entry, "wiring": wiring[signal]} for signal, entry in stack.items()}
     files.append(artifact("PLAN.md", plan_markdown(markdown_content, data.system, data.findings)))
     return RenderedSetup(files, limits, secrets, wiring)

@@ -20,7 +20,7 @@ EXPORTER_SECRET_KEY = "connection"
 # --mysqld.username, redis_exporter REDIS_ADDR with the password in the URI, mongodb_exporter MONGODB_URI).
 CONNECTION_TEMPLATES = {
     "DATA_SOURCE_NAME": "postgresql://<user>:<password>@{address}/postgres?sslmode=disable",
-    "MYSQLD_EXPORTER_PASSWORD": "<password of the exporter's MySQL user>",
+    "MYSQLD_EXPORTER_PASSWORD": "<password of the exporter MySQL user>",  # no quote inside: it sits in '...'
     "REDIS_ADDR": "redis://:<password, empty without AUTH>@{address}",
     "MONGODB_URI": "mongodb://<user>:<password>@{address}/admin",
     "RABBIT_PASSWORD": "<password of the RabbitMQ user monitoring, which has the monitoring tag>",
