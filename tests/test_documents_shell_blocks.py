@@ -60,3 +60,20 @@ def test_every_shell_block_of_every_document_parses(name: str) -> None:
 def test_bash_n_refuses_prose_in_a_block() -> None:
     prose = [("README.md", "kubectl create secret generic ... (see 'What to provide' above)")]
     assert refused(prose) and not refused([("README.md", "# prose as a comment\nkubectl apply -f kubernetes/")])
+
+
+CREATE_SECRET = re.compile(r"kubectl (?:-n (\S+) )?create secret generic (\S+)")
+
+
+@pytest.mark.parametrize("name", fixture_names())
+def test_each_secret_is_created_by_one_command_in_its_namespace(name: str) -> None:
+    """Two `kubectl create secret generic alertmanager-receivers` commands: the second fails AlreadyExists and
+    leaves its key unset; a command without -n puts the Secret where nothing reads it."""
+    bundle = bundle_for(name)[0]
+    commands = [text for entry in bundle["to_provide"] for text in (entry["command"], entry.get("kubernetes", ""))
+                if CREATE_SECRET.search(text) and not text.startswith("#")]
+    created = [CREATE_SECRET.search(text).groups() for text in commands]
+    assert all(namespace for namespace, _ in created), commands
+    assert len(created) == len(set(created)), commands
+    receivers = [text for text in commands if "alertmanager-receivers" in text]
+    assert len(receivers) == 1 and receivers[0].count("--from-literal=") >= 2, receivers

@@ -22,6 +22,8 @@ from planners.knowledge.receivers import KUBERNETES_SECRET_NAME, SECRETS_DIR
 
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 _ENV_FILE = re.compile(r"^EnvironmentFile=-?(\S+)", re.M)
+ALERTMANAGER_GROUP = "prometheus"  # the group Debian's prometheus-alertmanager runs as
+ALERTMANAGER_NAMESPACE = "monitoring"  # where kube-prometheus-stack runs its Alertmanager (planners/knowledge/operators)
 _SETTING = re.compile(r"^Environment=\"?([A-Za-z_][A-Za-z0-9_]*)=", re.M)
 
 
@@ -67,7 +69,48 @@ def references(files: Mapping[str, str]) -> tuple[list[Reference], list[str]]:
                 found.append(Reference(f"the environment file of {path.rsplit('/', 1)[-1]}", path, env_file, command))
     found += _collector_environment(files, documents)
     unique = {(ref.path, ref.read_by): ref for ref in found}
-    return [unique[key] for key in sorted(unique)], sorted(set(problems))
+    return _one_command_per_secret([unique[key] for key in sorted(unique)]), sorted(set(problems))
+
+
+# kubectl create secret generic NAME [-n NAMESPACE] ... : a Secret is created once, with every key it needs; a second
+# create of the same name fails (AlreadyExists) and would leave its keys unset.
+_CREATE = re.compile(r"kubectl (?:-n (?P<ns>\S+) )?create secret generic (?P<name>\S+) --from-literal=(?P<key>[^=]+)=")
+
+
+def _one_command_per_secret(refs: list[Reference]) -> list[Reference]:
+    """The first reference to each Secret carries the one command that creates it with all its keys (each from a
+    variable of its own); the others say that command covers them."""
+    keys: dict[tuple[str, str], list[str]] = {}
+    for ref in refs:
+        for text in (ref.command, ref.kubernetes):
+            found = _CREATE.match(text)
+            if found:
+                group = keys.setdefault((found["ns"] or "default", found["name"]), [])
+                if found["key"] not in group:
+                    group.append(found["key"])
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for ref in refs:
+        fields = {}
+        for field_name in ("command", "kubernetes"):
+            found = _CREATE.match(getattr(ref, field_name))
+            if not found:
+                continue
+            secret = (found["ns"] or "default", found["name"])
+            if secret in seen:
+                fields[field_name] = (f"# Secret {secret[1]} in {secret[0]} is created once, with this key among "
+                                      f"the others: see the command for {keys[secret][0]}")
+            else:
+                seen.add(secret)
+                literals = " ".join(f'--from-literal={key}="${_variable(key)}"' for key in keys[secret])
+                fields[field_name] = f"kubectl -n {secret[0]} create secret generic {secret[1]} {literals}"
+        out.append(Reference(ref.what, ref.read_by, ref.path, fields.get("command", ref.command),
+                             fields.get("kubernetes", ref.kubernetes)) if fields else ref)
+    return out
+
+
+def _variable(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", key).upper()
 
 
 def _documents(path: str, text: str) -> list[Any]:
@@ -105,9 +148,11 @@ def _alertmanager(docs: list[Any]) -> list[Reference]:
             refs.append(Reference(
                 f"the {str(trail[-1]).removesuffix('_file').replace('_', ' ')} of {where}", "alertmanager/alertmanager.yml",
                 value,
-                f"install -d -m 0700 {SECRETS_DIR} && printf '%s' \"$VALUE\" > {value} && chmod 0600 {value}",
-                f"kubectl create secret generic {KUBERNETES_SECRET_NAME} --from-literal={key}=\"$VALUE\" "
-                "(one Secret holds every receiver key; list it in the Alertmanager resource's spec.secrets)"))
+                # Debian's Alertmanager runs as the prometheus user: it must read the key, nobody else
+                f"install -d -m 0750 -o root -g {ALERTMANAGER_GROUP} {SECRETS_DIR} && printf '%s' \"$VALUE\" > {value}"
+                f" && chown root:{ALERTMANAGER_GROUP} {value} && chmod 0640 {value}",
+                f"kubectl -n {ALERTMANAGER_NAMESPACE} create secret generic {KUBERNETES_SECRET_NAME} "
+                f"--from-literal={key}=\"$VALUE\"  # the Alertmanager mounts it through spec.secrets"))
     return refs
 
 

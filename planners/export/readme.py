@@ -83,7 +83,7 @@ def readme(system: str, paths: Sequence[str], sources: Sequence[Mapping[str, Any
             lines += [f"- **{item['what']}** (read by `{item['read_by']}`): `{item['path']}`", "  ```sh",
                       f"  {item['command']}", "  ```"]
             if item.get("kubernetes"):
-                lines += [f"  On Kubernetes: {item['kubernetes']}"]
+                lines += ["  On Kubernetes:", "  ```sh", f"  {item['kubernetes']}", "  ```"]
     else:
         lines.append("Nothing: every file the configs read is in this tree.")
     lines += ["", "## How to apply", "", "```sh", *APPLY.get(layout, APPLY[None]), "```", "",
