@@ -107,12 +107,12 @@ def _route_tree(configs: list[tuple[Answer, dict[str, Any], str]],
     if all(canonical(route) == canonical(routes[0]) for route in routes[1:]):
         return first, {}
     scoped, by_team, team_routed = [], [], {}
-    teams = {_team(configs[0][0])}
+    teams = {team_of(configs[0][0])}
     for (answer, _, _), route in zip(configs, routes):
         matchers = _scope(answer)
         if matchers:
             scoped.append(_under(route, matchers))
-        team = _team(answer)
+        team = team_of(answer)
         if team not in teams and canonical(route) != canonical(routes[0]):
             teams.add(team)
             team_routed[id(answer)] = team
@@ -126,7 +126,7 @@ def _under(route: Mapping[str, Any], matchers: list[str]) -> dict[str, Any]:
             **{key: route[key] for key in ("group_wait", "group_interval", "repeat_interval") if key in route}}
 
 
-def _team(answer: Answer) -> str | None:
+def team_of(answer: Answer) -> str | None:
     team = answer.response.get("team")
     return team if isinstance(team, str) else None
 

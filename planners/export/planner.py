@@ -57,6 +57,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         tree.files["alertmanager/alertmanager.yml"] = artifact("alertmanager/alertmanager.yml",
                                                               alertmanager.render(am_document))
         bundle.files = {path: item["content"] for path, item in tree.files.items()}
+    _warn_teams_without_alerting([a for a in answers if a.part == "alerting"], bundle, findings)
     checks = run_checks(bundle)
     for check in checks:
         if check["status"] == "fail":
@@ -73,6 +74,25 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
         "artifacts": sorted_artifacts(list(tree.files.values())),
     }
     return PlanOutput(content, findings)
+
+
+def _warn_teams_without_alerting(alerting: list[Answer], bundle: Bundle, findings: Findings) -> None:
+    """Alerts route by team only for teams that sent CONFIGURE_ALERTING; another team's alerts reach the first
+    answer's receivers, by severity. That is a choice a person must see, not find out when paged."""
+    if not alerting:
+        return
+    configured = {alertmanager.team_of(answer) for answer in alerting}
+    first = alerting[0]
+    counts: dict[str, int] = {}
+    for _, rule in bundle.alerts:
+        team = (rule.get("labels") or {}).get(conventions.TEAM)
+        if isinstance(team, str) and "{{" not in team and team not in configured:
+            counts[team] = counts.get(team, 0) + 1
+    for team, count in sorted(counts.items()):
+        findings.warn("TEAM_WITHOUT_ALERTING", f"team {team}: {count} alert rules carry team={team}, but no "
+                      f"CONFIGURE_ALERTING of this system is that team's; they reach the receivers of team "
+                      f"{alertmanager.team_of(first)} ({first.cmd} {first.display_id}) by severity. Send "
+                      f"CONFIGURE_ALERTING with team {team} to route them to its own.")
 
 
 def _prune_generic_inhibitions(bundle: Bundle, findings: Findings) -> None:
