@@ -46,3 +46,24 @@ def test_the_check_sees_a_namespace_created_too_late() -> None:
             "kubernetes/b.yaml": "kind: Namespace\napiVersion: v1\nmetadata: {name: observability}\n"}
     assert apply_order_problems(late, {"default"}) == [
         "kubernetes/a.yaml #0 ConfigMap x: namespace observability does not exist yet"]
+
+
+@pytest.mark.parametrize("name", fixture_names())
+def test_the_tree_sets_every_label_its_inhibit_rules_compare(name: str) -> None:
+    """Every inhibit rule compares `env`, which Prometheus must add to every alert: on Kubernetes the tree's
+    kube-prometheus-stack values set it as an external label (issue 24: nothing did, so no rule could ever act
+    across the env it was scoped to); the other compared labels are carried by the alert rules themselves."""
+    bundle, answers = bundle_for(name)
+    files = files_of(bundle)
+    values = yaml.safe_load(files["helm/kube-prometheus-stack-values.yaml"])
+    environment = answers[0]["platform"]["environment"]
+    assert values["prometheus"]["prometheusSpec"]["externalLabels"] == {"env": environment}
+    spec = values["alertmanager"]["alertmanagerSpec"]
+    assert spec["secrets"] == ["alertmanager-receivers"] and spec["configSecret"] == "alertmanager-config"
+    carried = {"env", "alertname"} | {label for path, text in files.items() if path.startswith("prometheus/rules/")
+                                      for group in yaml.safe_load(text)["groups"] for rule in group["rules"]
+                                      if "alert" in rule for label in rule.get("labels") or {}}
+    carried |= {"service", "component", "instance", "job"}  # from the series an alert's expression keeps
+    compared = {label for rule in yaml.safe_load(files["alertmanager/alertmanager.yml"])["inhibit_rules"]
+                for label in rule.get("equal") or ()}
+    assert "env" in compared and compared <= carried, compared - carried

@@ -11,6 +11,7 @@ SECTIONS = {  # top folder -> what it holds
     "alertmanager": "one Alertmanager config (every alerting configuration merged) and its routing cases",
     "diagrams": "the architecture and its telemetry flow (Mermaid)",
     "escalation": "the escalation policies for the paging tool",
+    "helm": "values for the charts the tree runs on: kube-prometheus-stack's external env label and Alertmanager",
     "grafana": "Grafana dashboards (JSON models): executive, per service, per component, per SLO",
     "instrumentation": "per-service OpenTelemetry settings and snippets",
     "kubernetes": "manifests: ServiceMonitors, PrometheusRules, exporters, the Collector",
@@ -28,13 +29,12 @@ APPLY = {
     "kubernetes": [
         "# first: every Secret under 'What to provide' above (one command each)",
         "kubectl apply -f kubernetes/  # 00-namespace.yaml first (lexical order), then monitors, rules, exporters, Collector",
-        "# the Prometheus Operator's Alertmanager reads its configuration from a Secret (never a ConfigMap), and mounts",
-        "# the receivers' Secret under /etc/alertmanager/secrets/; kube-prometheus-stack is told both by its values",
+        "# the Prometheus Operator's Alertmanager reads its configuration from a Secret (never a ConfigMap); the",
+        "# values file names it, mounts the receivers' Secret under /etc/alertmanager/secrets/, and sets the env label",
         "kubectl -n monitoring create secret generic alertmanager-config "
         "--from-file=alertmanager.yaml=alertmanager/alertmanager.yml",
         "helm upgrade kube-prometheus-stack prometheus-community/kube-prometheus-stack -n monitoring --reuse-values "
-        "--set alertmanager.alertmanagerSpec.configSecret=alertmanager-config "
-        "--set 'alertmanager.alertmanagerSpec.secrets={alertmanager-receivers}'",
+        "-f helm/kube-prometheus-stack-values.yaml",
         "# then import grafana/dashboards/*.json into Grafana (or mount them with a dashboard provider)",
     ],
     "vm": [

@@ -31,6 +31,21 @@ OPERATORS: tuple[Operator, ...] = (
 )
 
 
+# The kube-prometheus-stack values the tree needs (helm/kube-prometheus-stack-values.yaml): every alert carries the
+# environment (inhibit rules and routes compare it) as Prometheus's external label, and the Alertmanager reads the
+# tree's merged config from a Secret and mounts the receivers' keys where alertmanager.yml reads them.
+PROMETHEUS_STACK_VALUES = "helm/kube-prometheus-stack-values.yaml"
+ALERTMANAGER_CONFIG_SECRET = "alertmanager-config"
+
+
+def prometheus_stack_values(env_label: str, environment: str, receivers_secret: str) -> dict:
+    return {
+        "prometheus": {"prometheusSpec": {"externalLabels": {env_label: environment}}},
+        "alertmanager": {"alertmanagerSpec": {"configSecret": ALERTMANAGER_CONFIG_SECRET,
+                                              "secrets": [receivers_secret]}},
+    }
+
+
 def operators_for(kinds: set[str]) -> list[tuple[Operator, list[str]]]:
     """Each operator some of `kinds` needs, with the kinds it serves."""
     return [(operator, [kind for kind in operator.kinds if kind in kinds]) for operator in OPERATORS

@@ -25,6 +25,8 @@ from planners.setup.instrumentation import METRIC_FAMILIES
 from planners.knowledge import exporters as exporter_table
 from planners.knowledge import languages
 from planners import deployment
+from planners.knowledge import operators
+from planners.knowledge.receivers import KUBERNETES_SECRET_NAME
 from planners.renderers import grafana, kubernetes, logging_stack, mermaid, otel_collector, prometheus_config
 from planners.renderers.artifacts import artifact
 from planners.renderers.instrumentation_snippets import snippet
@@ -94,7 +96,7 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
 
     user_facing = [slo["service"] for slo in content["slos"]]
     setup_alerts = plan_alerts(topology, content["components"], user_facing, data.latency_p95_ms, data.links,
-                               data.system, data.findings)
+                               data.system, data.findings, data.discovery)
     groups_by_file = setup_alerts.groups_by_file
     files += rule_file_artifacts(groups_by_file) + setup_alerts.artifacts
 
@@ -123,6 +125,8 @@ def render_setup_artifacts(data: SetupRenderInput) -> RenderedSetup:
         files.append(artifact("kubernetes/prometheusrules.yaml",
                               kubernetes.dump_documents(kubernetes.prometheus_rules(groups_by_file))))
         files.append(artifact(kubernetes.NAMESPACE_FILE, kubernetes.dump_documents(kubernetes.namespace_manifests())))
+        files.append(artifact(operators.PROMETHEUS_STACK_VALUES, to_yaml(operators.prometheus_stack_values(
+            conventions.ENV, data.environment, KUBERNETES_SECRET_NAME))))
         files.append(artifact("kubernetes/otel-collector.yaml", kubernetes.dump_documents(
             kubernetes.collector_manifests(agent, gateway, GATEWAY_REPLICAS, stack["logs"]["tool"] != "none",
                                            gateway_variables))))
