@@ -159,8 +159,11 @@ class Alertmanager:
 
     def post(self, alerts: list[dict[str, Any]]) -> None:
         now = datetime.now(timezone.utc)
+        # An alert given `resolved_minutes_ago` is posted as one that fired and has since resolved.
         body = [{"labels": alert["labels"], "annotations": alert.get("annotations", {}),
-                 "startsAt": (now - timedelta(minutes=1)).isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat()}
+                 "startsAt": (now - timedelta(minutes=10)).isoformat(),
+                 "endsAt": (now - timedelta(minutes=alert["resolved_minutes_ago"]) if "resolved_minutes_ago" in alert
+                            else now + timedelta(hours=1)).isoformat()}
                 for alert in alerts]
         request = urllib.request.Request(f"{self.url}/api/v2/alerts", data=json.dumps(body).encode(),
                                          headers={"content-type": "application/json"}, method="POST")

@@ -12,53 +12,60 @@ from __future__ import annotations
 
 from typing import Any
 
-# One alert of a group, as people read it: what, how bad, where to look, what to do.
-_ALERT_LINES = (
-    "{{ range .Alerts }}"
-    "*{{ .Annotations.summary }}*\n"
-    "{{ .Annotations.description }}\n"
-    "Runbook: {{ .Annotations.runbook_url }}\n"
-    "Dashboard: {{ .Annotations.dashboard }}\n"
-    "Labels: {{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}\n"
-    "{{ end }}"
-)
+# One alert of a group, as people read it: what, how bad, where to look, what to do. A group can hold alerts that
+# still fire and alerts already resolved (a fast burn tier that stopped while the slow one fires): firing ones come
+# first, resolved ones after, each marked.
+_ONE_ALERT = ("*{{ .Annotations.summary }}*\n"
+              "{{ .Annotations.description }}\n"
+              "Runbook: {{ .Annotations.runbook_url }}\n"
+              "Dashboard: {{ .Annotations.dashboard }}\n"
+              "Labels: {{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}\n")
+_ALERT_LINES = ("{{ range .Alerts.Firing }}" + _ONE_ALERT + "{{ end }}"
+                "{{ range .Alerts.Resolved }}[RESOLVED] " + _ONE_ALERT + "{{ end }}")
 _TITLE = ('[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] '
           "{{ .CommonLabels.alertname }}{{ with .CommonLabels.service }} on {{ . }}{{ end }}"
           "{{ with .CommonLabels.component }} on {{ . }}{{ end }}")
-_FIRST = "(index .Alerts 0).Annotations"
+
+
+def _lead(field: str) -> str:
+    """A field of the alert a one-line notification describes: the first still firing, else the first resolved
+    (the group's first alert may be one that has already resolved)."""
+    return ("{{ if .Alerts.Firing }}{{ (index .Alerts.Firing 0).Annotations." + field + " }}"
+            "{{ else }}{{ (index .Alerts 0).Annotations." + field + " }}{{ end }}")
+
 
 SLACK: dict[str, Any] = {
     "title": _TITLE,
-    "title_link": "{{ " + _FIRST + ".dashboard }}",
+    "title_link": _lead("dashboard"),
     "text": _ALERT_LINES,
     "actions": [
-        {"type": "button", "text": "Runbook", "url": "{{ " + _FIRST + ".runbook_url }}"},
-        {"type": "button", "text": "Dashboard", "url": "{{ " + _FIRST + ".dashboard }}"},
+        {"type": "button", "text": "Runbook", "url": _lead("runbook_url")},
+        {"type": "button", "text": "Dashboard", "url": _lead("dashboard")},
     ],
 }
 
 PAGERDUTY: dict[str, Any] = {
-    "description": _TITLE + ": {{ " + _FIRST + ".summary }}",
+    "description": _TITLE + ": " + _lead("summary"),
     "client": "acp-observability",
-    "client_url": "{{ " + _FIRST + ".dashboard }}",
+    "client_url": _lead("dashboard"),
     "details": {
-        "summary": "{{ " + _FIRST + ".summary }}",
-        "description": "{{ " + _FIRST + ".description }}",
-        "runbook": "{{ " + _FIRST + ".runbook_url }}",
-        "dashboard": "{{ " + _FIRST + ".dashboard }}",
+        "summary": _lead("summary"),
+        "description": _lead("description"),
+        "runbook": _lead("runbook_url"),
+        "dashboard": _lead("dashboard"),
         "firing": "{{ .Alerts.Firing | len }}",
         "labels": "{{ range .CommonLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}",
     },
     "links": [
-        {"href": "{{ " + _FIRST + ".runbook_url }}", "text": "Runbook"},
-        {"href": "{{ " + _FIRST + ".dashboard }}", "text": "Dashboard"},
+        {"href": _lead("runbook_url"), "text": "Runbook"},
+        {"href": _lead("dashboard"), "text": "Dashboard"},
     ],
 }
 
 OPSGENIE: dict[str, Any] = {
     "message": _TITLE,
     "description": _ALERT_LINES,
-    "details": {"runbook": "{{ " + _FIRST + ".runbook_url }}", "dashboard": "{{ " + _FIRST + ".dashboard }}"},
+    "details": {"runbook": _lead("runbook_url"), "dashboard": _lead("dashboard")},
 }
 
 EMAIL: dict[str, Any] = {
