@@ -215,3 +215,20 @@ def test_a_tampered_manifest_cannot_remove_files_outside(tmp_path: Path) -> None
     report = render_tree(response_with({"b.yml": "2\n"}), b"{}", str(out), force=True, dry_run=False)
     assert (outside / "precious").exists()
     assert [w["code"] for w in report["warnings"]] == ["MANIFEST_UNTRUSTED"]  # unsigned: a hand-written one
+
+
+def test_dry_run_records_nothing_in_the_state_store(tmp_path: Path) -> None:
+    """A dry run plans against the stored state and leaves the state file byte for byte as it was (issue 26: it
+    recorded its answer, and later answers built on a tree that was never written)."""
+    state = tmp_path / "state.db"
+    assert acpctl("send", str(EXAMPLES / "observability_setup.json"), "--state", str(state), "-q").returncode == 0
+    before = state.read_bytes()
+    result = acpctl("render", "--out", str(tmp_path / "out"), ALERTING, "--state", str(state), "-o", "json",
+                    "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["dry_run"]
+    assert state.read_bytes() == before
+    listed = json.loads(acpctl("state", "--state", str(state), "-o", "json").stdout)
+    assert listed["systems"][0]["messages"] == 1 and listed["systems"][0]["alerting"] == 0
+    refused = acpctl("render", "--out", str(tmp_path / "o2"), ALERTING, "--server", "127.0.0.1:1", "--dry-run")
+    assert refused.returncode == 2 and b"embedded engine only" in refused.stderr

@@ -66,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
         from acp.cli.target import exchange
 
         message = json.dumps({"cmd": "EXPORT_SYSTEM", "system": args.system}).encode()
-        response = exchange(message, args, announce_state=False)
+        response = exchange(message, args, announce_state=False, record=not args.dry_run)
     else:
-        message, response = answer(args, announce_state=False)  # named after the tree is written: one line if it fails
+        message, response = answer(args, announce_state=False, record=not args.dry_run)  # named after the tree is written: one line if it fails
     if response.get("status") == "ERROR":
         return emit(response, args)
     result = render_tree(response, message, args.out, force=args.force, dry_run=args.dry_run)

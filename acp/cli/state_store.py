@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from acp.cli.exits import LocalFailure
 
@@ -70,3 +70,20 @@ def announce(args: argparse.Namespace, status: object) -> None:
     location = getattr(args, "state", None)
     how = " (the default; --state or ACP_STATE chooses another, :memory: keeps nothing)" if location is None else ""
     print(f"acpctl: state {use} {describe_location(location)}{how}", file=sys.stderr)
+
+
+class ReadOnlyStore:
+    """A store read as usual and never written: `render --dry-run` plans against the stored state (its answer is
+    what a real render would write) and records nothing, so later answers do not build on a tree never written."""
+
+    def __init__(self, inner: "Store") -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def record(self, **_: Any) -> bool:
+        return True  # as if written: the answer goes out exactly as a recorded one would
+
+    def prune(self) -> int:
+        return 0

@@ -23,19 +23,24 @@ def check_server_options(args: argparse.Namespace) -> None:
 
 
 def exchange(message: bytes, args: argparse.Namespace, *, stateful: bool = True,
-             announce_state: bool = True) -> dict[str, Any]:
+             announce_state: bool = True, record: bool = True) -> dict[str, Any]:
     """One request, embedded or to --server. stateful=False: an embedded engine without a store (describe and
-    validate neither read nor write state). announce_state=False: the caller names the store itself, later."""
+    validate neither read nor write state). announce_state=False: the caller names the store itself, later.
+    record=False: plan against the stored state and write nothing (`render --dry-run`)."""
     check_server_options(args)
     if getattr(args, "server", None):
+        if not record:
+            raise UsageError("--dry-run plans on the embedded engine only: a server records every answer it gives")
         return _send_to_server(message, args)
     from acp.engine import Engine
 
     store = None
     if stateful:
-        from acp.cli.state_store import open_cli_store
+        from acp.cli.state_store import ReadOnlyStore, open_cli_store
 
         store = open_cli_store(args)
+        if not record:
+            store = ReadOnlyStore(store)
     try:
         response = Engine(store=store, live_source=live_source(args)).handle(message)
     finally:
@@ -49,7 +54,7 @@ def exchange(message: bytes, args: argparse.Namespace, *, stateful: bool = True,
 
 
 def answer(args: argparse.Namespace, *, stateful: bool = True, edit: Any = None,
-           announce_state: bool = True) -> tuple[bytes, dict[str, Any]]:
+           announce_state: bool = True, record: bool = True) -> tuple[bytes, dict[str, Any]]:
     """Read args.file (JSON or YAML), optionally edit it (a function of the decoded message returning a new one),
     and send it: (the bytes sent, the response). A message acpctl itself cannot read as YAML is answered with
     the same MALFORMED_JSON error the engine gives for bad JSON."""
@@ -65,7 +70,7 @@ def answer(args: argparse.Namespace, *, stateful: bool = True, edit: Any = None,
                 message = to_json_bytes(edit(value))
     except AcpError as exc:
         return b"", local_error_response(exc)
-    return message, exchange(message, args, stateful=stateful, announce_state=announce_state)
+    return message, exchange(message, args, stateful=stateful, announce_state=announce_state, record=record)
 
 
 def local_error_response(exc: Any) -> dict[str, Any]:
