@@ -15,10 +15,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from planners.knowledge.instrumentation_series import instrument_names
 from planners.knowledge.languages import Language
 from planners.renderers.thrift_snippets import thrift_snippet
 
 DEFAULT_PORT = 9464  # where a snippet serves /metrics when the request names the port only by its Service name
+DEFAULT_PATH = "/metrics"
+# Runtimes that serve the metrics from the application's own web server (Spring Boot's actuator, ASP.NET Core's
+# endpoint), so a port the request names by its Service name is the application's port, not DEFAULT_PORT.
+SERVED_BY_THE_APP = ("java", "kotlin", "dotnet")
 
 
 def _env(service: str, endpoint: str, comment: str, port: int | str | None) -> list[str]:
@@ -33,14 +38,17 @@ def _env(service: str, endpoint: str, comment: str, port: int | str | None) -> l
 
 
 def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint: str, port: int | str | None,
-            histogram_buckets: list[float]) -> str:
-    """`port`: the metrics port (a number, or a Service port name), or None when the service serves none."""
+            histogram_buckets: list[float], path: str = DEFAULT_PATH) -> str:
+    """`port`: the metrics port (a number, or a Service port name), or None when the service serves none; `path`:
+    the request's metrics_path. The series each language's snippet produces are planners.knowledge.
+    instrumentation_series's table, which a test holds against the rules and dashboards."""
     family = entry["metric_family"]
     if "rpc_system" in family:  # Thrift: no agent instruments it; the processor is wrapped by hand
         comment = "#" if language.name in ("python", "ruby", "other", "unknown") else "//"
         buckets = ", ".join(f"{bucket:g}" for bucket in histogram_buckets)
         text = thrift_snippet(service, language, family, endpoint, port if isinstance(port, int) else DEFAULT_PORT,
                               buckets, _env(service, endpoint, comment, port))
+        text += "\n" + _process_note(language, comment)
         if not isinstance(port, int):
             text += (f"\n{comment} The request names no metrics port number: the histogram is served on {DEFAULT_PORT}; "
                      "point the Service's metrics port (or metrics_port) at it.")
@@ -51,6 +59,8 @@ def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint
     requests, duration, labels = family["requests"], family["duration"], family["labels"]
     span = entry["manual_spans"][0]
     named_port = port if isinstance(port, str) else None
+    if language.name in SERVED_BY_THE_APP:
+        return _served_by_the_app(service, language, endpoint, port, path, family, span, histogram_buckets)
     if named_port:
         port = DEFAULT_PORT
     text = _scraped_snippet(service, language, endpoint, port, requests, duration, labels, span, histogram_buckets)
@@ -58,6 +68,25 @@ def snippet(service: str, language: Language, entry: Mapping[str, Any], endpoint
         marker = "#" if language.name in ("python", "ruby") or language.snippet_extension == "env" else "//"
         text += f"\n{marker} The Service port named {named_port} must target port {port}, where these metrics are served."
     return text
+
+
+def _process_note(language: Language, comment: str) -> str:
+    """The process series every service dashboard reads, for snippets whose code does not already produce them."""
+    how = {"python": "prometheus_client's default registry serves them (start_http_server)",
+           "go": "client_golang's default registry serves them: serve it with promhttp.Handler()",
+           "java": "register them on the registry Prometheus scrapes: ProcessMetrics.builder().register(registry)"
+                   " (io.prometheus:prometheus-metrics-instrumentation-jvm)",
+           "nodejs": "prom-client: call client.collectDefaultMetrics() once at start",
+           "dotnet": 'observe them on the meter: CreateObservableCounter("process.cpu", ..., "s") and '
+                     'CreateObservableGauge("process.resident_memory", ..., "By")',
+           "rust": 'the prometheus crate\'s process collector: prometheus = { features = ["process"] }'}
+    key = {"kotlin": "java", "typescript": "nodejs"}.get(language.name, language.name)
+    text = how.get(key, "process_cpu_seconds_total and process_resident_memory_bytes, and its client library has no "
+                        "process collector: export them itself (a counter of user plus system CPU seconds from "
+                        "getrusage, a gauge of the resident set size)")
+    if key in how:
+        text = f"process_cpu_seconds_total and process_resident_memory_bytes: {text}"
+    return f"{comment} The service dashboards read {text}."
 
 
 def _scraped_snippet(service: str, language: Language, endpoint: str, port: int, requests: str, duration: str,
@@ -117,25 +146,6 @@ def _scraped_snippet(service: str, language: Language, endpoint: str, port: int,
             f'\thttp.ListenAndServe(":8080", otelhttp.NewHandler(handler, "{service}"))',
             "}",
         ])
-    if name in ("java", "kotlin"):
-        return "\n".join([
-            f"// {service}: start with -javaagent:opentelemetry-javaagent.jar (auto-instruments HTTP, gRPC, JDBC, Kafka).",
-            *_env(service, endpoint, "//", port),
-            f"// Micrometer: management.endpoints.web.exposure.include=prometheus, port {port};",
-            f"// management.metrics.distribution.slo.{duration.removesuffix('_seconds').replace('_', '.')}="
-            + ",".join(f"{bucket * 1000:g}ms" for bucket in histogram_buckets),
-            "import io.opentelemetry.api.GlobalOpenTelemetry;",
-            "import io.opentelemetry.api.trace.Span;",
-            "import io.opentelemetry.api.trace.Tracer;",
-            "import io.opentelemetry.context.Scope;", "",
-            "class BusinessSpans {",
-            f'    private static final Tracer TRACER = GlobalOpenTelemetry.getTracer("{service}");', "",
-            "    static <T> T traced(java.util.function.Supplier<T> work) {",
-            f'        Span span = TRACER.spanBuilder("{span}").startSpan();',
-            "        try (Scope ignored = span.makeCurrent()) { return work.get(); } finally { span.end(); }",
-            "    }",
-            "}",
-        ])
     if name in ("nodejs", "typescript"):
         return "\n".join([
             f"// {service}: node --require @opentelemetry/auto-instrumentations-node/register app.js",
@@ -143,6 +153,7 @@ def _scraped_snippet(service: str, language: Language, endpoint: str, port: int,
             "const { trace } = require('@opentelemetry/api');",
             "const client = require('prom-client');",
             "const http = require('http');", "",
+            "client.collectDefaultMetrics();  // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_*",
             f"const requests = new client.Counter({{ name: '{requests}', help: 'Requests handled', labelNames: {labels!r} }});",
             f"const duration = new client.Histogram({{ name: '{duration}', help: 'Request latency', labelNames: {labels!r},",
             f"  buckets: [{buckets}] }});",
@@ -150,19 +161,6 @@ def _scraped_snippet(service: str, language: Language, endpoint: str, port: int,
             f"const tracer = trace.getTracer('{service}');",
             f"function traced(work) {{ return tracer.startActiveSpan('{span}', (span) => {{ try {{ return work(); }} finally {{ span.end(); }} }}); }}",
             "module.exports = { requests, duration, traced };",
-        ])
-    if name == "dotnet":
-        return "\n".join([
-            f"// {service}: OpenTelemetry .NET with ASP.NET Core instrumentation and a Prometheus endpoint.",
-            *_env(service, endpoint, "//", port),
-            "builder.Services.AddOpenTelemetry()",
-            f'    .ConfigureResource(r => r.AddService("{service}"))',
-            "    .WithTracing(t => t.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddOtlpExporter())",
-            "    .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddPrometheusExporter()",
-            f'        .AddView("{duration}", new ExplicitBucketHistogramConfiguration {{ Boundaries = new double[] {{ {buckets} }} }}));',
-            "app.MapPrometheusScrapingEndpoint();",
-            f'static readonly ActivitySource Source = new("{service}");',
-            f'using (var activity = Source.StartActivity("{span}")) {{ /* business operation */ }}',
         ])
     if name in ("ruby", "php", "rust", "cpp"):
         comment = "#" if name == "ruby" else "//"
@@ -172,6 +170,7 @@ def _scraped_snippet(service: str, language: Language, endpoint: str, port: int,
             f"{comment} Packages: {', '.join(language.packages)}",
             f"{comment} RED metrics: {requests} (counter) and {duration} (histogram, buckets {buckets}),",
             f"{comment} labels {', '.join(labels)}, served on :{port}/metrics via {language.metrics_library}.",
+            _process_note(language, comment),
             f"{comment} Manual span for the business operation: {span}",
         ])
     return "\n".join([
@@ -183,8 +182,193 @@ def _scraped_snippet(service: str, language: Language, endpoint: str, port: int,
         "OTEL_METRICS_EXPORTER=none",
         f"OTEL_RESOURCE_ATTRIBUTES=service.name={service}",
         f"# Expose {requests} and {duration} (buckets {buckets}) on :{port}/metrics; manual span: {span}",
+        _process_note(language, "#"),
     ])
 
+
+def _served_by_the_app(service: str, language: Language, endpoint: str, port: int | str, path: str,
+                       family: Mapping[str, Any], span: str, histogram_buckets: list[float]) -> str:
+    """Java/Kotlin (Spring Boot actuator) and .NET (ASP.NET Core): the application's web server serves the metrics at
+    the request's metrics_path, on the management port when metrics_port is a number, on the application's own port
+    when it is a Service port name."""
+    if language.name == "dotnet":
+        return _dotnet_scraped(service, language, endpoint, port, path, family, span, histogram_buckets)
+    return _java_scraped(service, language, endpoint, port, path, family, span, histogram_buckets)
+
+
+def _where_served(port: int | str, path: str, comment: str, server: str) -> str:
+    if isinstance(port, int):
+        return f"{comment} Prometheus scrapes {path} on port {port}, the {server}'s metrics port."
+    return (f"{comment} Prometheus scrapes {path} on the Service port named {port}: the {server} serves it on the "
+            "application's own port, so that Service port must target the port the application listens on.")
+
+
+def _java_scraped(service: str, language: Language, endpoint: str, port: int | str, path: str,
+                  family: Mapping[str, Any], span: str, histogram_buckets: list[float]) -> str:
+    counter, timer = instrument_names(language.name, family)
+    labels = list(family["labels"])
+    base, _, mapping = path.rstrip("/").rpartition("/")
+    properties = ["management.endpoints.web.exposure.include=prometheus",
+                  f"management.endpoints.web.base-path={base or '/'}",
+                  f"management.endpoints.web.path-mapping.prometheus={mapping or 'prometheus'}"]
+    if isinstance(port, int):
+        properties.append(f"management.server.port={port}")
+    slo = ", ".join(f"Duration.ofMillis({bucket * 1000:g})" if bucket * 1000 == int(bucket * 1000)
+                    else f"Duration.ofNanos({round(bucket * 1e9)})" for bucket in histogram_buckets)
+    lines = [
+        f"// {service}: start with -javaagent:opentelemetry-javaagent.jar (traces: HTTP, gRPC, JDBC, Kafka); Spring Boot's",
+        "// actuator serves the Micrometer registry (io.micrometer:micrometer-registry-prometheus 1.13+).",
+        *_env(service, endpoint, "//", port),
+        "// application.properties:",
+        *(f"//   {line}" for line in properties),
+        _where_served(port, path, "//", "actuator"),
+        ("// Spring's own http.server.requests meter (http_server_requests_seconds_*, labels uri and outcome) is not "
+         "what the rules read: " if "endpoint" in labels else "// ")
+        + f"RedMetrics records {family['requests']} and {family['duration']}_* (labels {', '.join(labels)}),",
+        "// and client_java's ProcessMetrics the process_cpu_seconds_total and process_resident_memory_bytes the "
+        "dashboards read (Micrometer's own is process_cpu_usage).",
+        "import io.micrometer.core.instrument.Counter;",
+        "import io.micrometer.core.instrument.Timer;",
+        "import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;",
+        "import io.opentelemetry.api.GlobalOpenTelemetry;",
+        "import io.opentelemetry.api.trace.Span;",
+        "import io.opentelemetry.api.trace.Tracer;",
+        "import io.opentelemetry.context.Scope;",
+        "import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;",
+        "import java.time.Duration;",
+        "import java.util.concurrent.TimeUnit;",
+        "import org.springframework.stereotype.Component;", "",
+        "@Component",
+        "class RedMetrics {",
+        f"    static final Duration[] BUCKETS = {{{slo}}};",
+        "    private final PrometheusMeterRegistry registry;", "",
+        "    RedMetrics(PrometheusMeterRegistry registry) {",
+        "        this.registry = registry;",
+        "        ProcessMetrics.builder().register(registry.getPrometheusRegistry());",
+        "    }", "",
+        f"    /** tags: {', '.join(labels)} (name, value pairs). */",
+        "    void observe(long nanos, String... tags) {",
+        f'        Counter.builder("{counter}").tags(tags).register(registry).increment();  // {family["requests"]}',
+        f'        Timer.builder("{timer}").tags(tags).serviceLevelObjectives(BUCKETS).register(registry)'
+        f"  // {family['duration']}_bucket/_sum/_count",
+        "            .record(nanos, TimeUnit.NANOSECONDS);",
+        "    }",
+        "}", "",
+    ]
+    if "endpoint" in labels:  # HTTP and GraphQL: a servlet filter, the route template as endpoint
+        lines += [
+            "@Component",
+            "class RedMetricsFilter extends org.springframework.web.filter.OncePerRequestFilter {",
+            "    private final RedMetrics metrics;",
+            "    RedMetricsFilter(RedMetrics metrics) { this.metrics = metrics; }", "",
+            "    @Override",
+            "    protected void doFilterInternal(jakarta.servlet.http.HttpServletRequest request,",
+            "            jakarta.servlet.http.HttpServletResponse response, jakarta.servlet.FilterChain chain)",
+            "            throws jakarta.servlet.ServletException, java.io.IOException {",
+            "        long started = System.nanoTime();",
+            "        try { chain.doFilter(request, response); } finally {",
+            "            Object route = request.getAttribute(org.springframework.web.servlet.HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);",
+            '            metrics.observe(System.nanoTime() - started, "method", request.getMethod(),',
+            '                "status", Integer.toString(response.getStatus()), "endpoint", route == null ? "unmatched" : route.toString());',
+            "        }",
+            "    }",
+            "}", "",
+        ]
+    elif "grpc_code" in labels:  # gRPC: a server interceptor, codes spelled as the rules' error selector spells them
+        lines += [
+            "class RedMetricsInterceptor implements io.grpc.ServerInterceptor {",
+            "    private final RedMetrics metrics;",
+            "    RedMetricsInterceptor(RedMetrics metrics) { this.metrics = metrics; }", "",
+            "    @Override",
+            "    public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,",
+            "            io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {",
+            "        long started = System.nanoTime();",
+            "        io.grpc.MethodDescriptor<Q, R> method = call.getMethodDescriptor();",
+            "        return next.startCall(new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(call) {",
+            "            @Override public void close(io.grpc.Status status, io.grpc.Metadata trailers) {",
+            '                metrics.observe(System.nanoTime() - started, "grpc_service", method.getServiceName(),',
+            '                    "grpc_method", method.getBareMethodName(), "grpc_code", code(status.getCode()));',
+            "                super.close(status, trailers);",
+            "            }",
+            "        }, headers);",
+            "    }", "",
+            "    /** DEADLINE_EXCEEDED -> DeadlineExceeded, as go-grpc-prometheus and the rules' error selector spell it. */",
+            "    static String code(io.grpc.Status.Code code) {",
+            '        if (code == io.grpc.Status.Code.OK) return "OK";',
+            "        StringBuilder name = new StringBuilder();",
+            '        for (String word : code.name().split("_")) name.append(word.charAt(0)).append(word.substring(1).toLowerCase());',
+            "        return name.toString();",
+            "    }",
+            "}", "",
+        ]
+    else:
+        pairs = ", ".join(f'"{label}", ...' for label in labels)
+        lines.append(f"// Call metrics.observe(nanos, {pairs}) once per message handled.")
+    lines += [
+        "class BusinessSpans {",
+        f'    private static final Tracer TRACER = GlobalOpenTelemetry.getTracer("{service}");', "",
+        "    static <T> T traced(java.util.function.Supplier<T> work) {",
+        f'        Span span = TRACER.spanBuilder("{span}").startSpan();',
+        "        try (Scope ignored = span.makeCurrent()) { return work.get(); } finally { span.end(); }",
+        "    }",
+        "}",
+    ]
+    return "\n".join(lines)
+
+
+def _dotnet_scraped(service: str, language: Language, endpoint: str, port: int | str, path: str,
+                    family: Mapping[str, Any], span: str, histogram_buckets: list[float]) -> str:
+    counter, histogram = instrument_names(language.name, family)
+    labels = list(family["labels"])
+    buckets = ", ".join(f"{bucket:g}" for bucket in histogram_buckets)
+    scrape = f'app.MapPrometheusScrapingEndpoint("{path}")'
+    if isinstance(port, int):
+        scrape += f'.RequireHost("*:{port}");  // add http://*:{port} to ASPNETCORE_URLS'
+    else:
+        scrape += ";"
+    lines = [
+        f"// {service}: OpenTelemetry .NET; OpenTelemetry.Exporter.Prometheus.AspNetCore serves the meters below.",
+        *_env(service, endpoint, "//", port),
+        _where_served(port, path, "//", "ASP.NET Core endpoint"),
+        "// ASP.NET Core's own meter (http_server_request_duration_seconds_*, label http_response_status_code) is not "
+        f"what the rules read: RedMeter records {family['requests']} and {family['duration']}_* "
+        f"(labels {', '.join(labels)}), and the process series the dashboards read.",
+        "// The Prometheus exporter adds _total to counters and the unit (s: _seconds, By: _bytes) to the name.",
+        f'static readonly Meter RedMeter = new("{service}");',
+        f'static readonly Counter<long> Requests = RedMeter.CreateCounter<long>("{counter}");  // {family["requests"]}',
+        f'static readonly Histogram<double> Duration = RedMeter.CreateHistogram<double>("{histogram}", "s");'
+        f"  // {family['duration']}",
+        'RedMeter.CreateObservableCounter("process.cpu", () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,'
+        ' "s");  // process_cpu_seconds_total',
+        'RedMeter.CreateObservableGauge("process.resident_memory", () => Process.GetCurrentProcess().WorkingSet64, "By");'
+        "  // process_resident_memory_bytes",
+        "builder.Services.AddOpenTelemetry()",
+        f'    .ConfigureResource(r => r.AddService("{service}"))',
+        "    .WithTracing(t => t.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddOtlpExporter())",
+        f'    .WithMetrics(m => m.AddMeter("{service}").AddPrometheusExporter()',
+        f'        .AddView("{histogram}", new ExplicitBucketHistogramConfiguration {{ Boundaries = new double[] {{ {buckets} }} }}));',
+        "var app = builder.Build();",
+        scrape,
+    ]
+    if "endpoint" in labels:
+        lines += [
+            "app.Use(async (context, next) => {  // the route template as endpoint, never the raw path",
+            "    var started = Stopwatch.GetTimestamp();",
+            "    try { await next(); } finally {",
+            "        var tags = new TagList { { \"method\", context.Request.Method }, { \"status\", context.Response.StatusCode.ToString() },",
+            "            { \"endpoint\", (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? \"unmatched\" } };",
+            "        Requests.Add(1, tags);",
+            "        Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);",
+            "    }",
+            "});",
+        ]
+    elif "grpc_code" in labels:
+        lines.append("// Grpc.AspNetCore: an Interceptor records Requests and Duration with grpc_service, grpc_method and "
+                     "grpc_code = the StatusCode name (DeadlineExceeded, Unavailable: the rules' spelling).")
+    else:
+        lines.append(f"// Record Requests and Duration once per message handled, with tags {', '.join(labels)}.")
+    lines.append(f'using (var activity = new ActivitySource("{service}").StartActivity("{span}")) {{ /* business operation */ }}')
+    return "\n".join(lines)
 
 def _other(service: str, language: Language, requests: str, duration: str, labels: list[str], buckets: str,
            endpoint: str, port: Any, span: str) -> str:
@@ -198,6 +382,7 @@ def _other(service: str, language: Language, requests: str, duration: str, label
         f"#   {requests} (counter) and {duration} (histogram, buckets {buckets}),",
         f"#   labels {', '.join(labels)}, on :{port}/metrics; the scrape adds the service label.",
         f"#   If the runtime's exporter names them otherwise, rename them with {language.metrics_library}.",
+        _process_note(language, "#  "),
         f"#   The business span to add where the runtime allows code: {span}.",
         "#",
         "# Settings every OpenTelemetry module, sidecar and SDK reads:",

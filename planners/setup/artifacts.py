@@ -285,8 +285,8 @@ def _snippets(data: SetupRenderInput, limits: list[str]) -> list[dict[str, str]]
         entry = by_service[name]
         language = languages.lookup(topology.attributes(name).get("language"))
         detail = {"metric_family": METRIC_FAMILIES[entry["metric_family"]], "manual_spans": entry["manual_spans"]}
-        files.append(artifact(path, snippet(name, language, detail, endpoint, data.discovery.services[name].port,
-                                            buckets)))
+        target = data.discovery.services[name]
+        files.append(artifact(path, snippet(name, language, detail, endpoint, target.port, buckets, target.path)))
     return files
 
 
