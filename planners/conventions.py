@@ -162,6 +162,17 @@ def default_runbook_base(system: str) -> str:
     return f"{DEFAULT_RUNBOOK_BASE}/{system}"
 
 
+def runbook_base(system: str, given: str | None = None) -> str:
+    """The runbook base of every answer for `system` (setup, SLO specification, alerting): the request's
+    runbook_base_url, else default_runbook_base(system), so that all of one system's alerts link one site."""
+    return (given or default_runbook_base(system)).rstrip("/")
+
+
+def dashboard_base(given: str | None = None) -> str:
+    """The Grafana every answer for a system links: the request's dashboard_base_url, else the placeholder."""
+    return (given or DEFAULT_DASHBOARD_BASE).rstrip("/")
+
+
 def runbook_path(alert: str) -> str:
     """Where an alert's runbook lives in a rendered tree (and so under the runbook base URL)."""
     return f"{RUNBOOK_DIR}/{alert}.md"

@@ -19,6 +19,8 @@ from planners.renderers.yaml_text import to_yaml
 NODE_EXPORTER_PORT = 9100  # node_exporter default port
 ALERTMANAGER_PORT = 9093
 HIGH_CARDINALITY_LABELS = "user_id|session_id"
+SERVICES_JOB = "services"  # the file_sd job of every service that serves a metrics port
+GATEWAY_SDK_JOB = "otel-gateway-sdk-metrics"  # the gateways' prometheus exporter: SDK metrics pushed over OTLP
 
 
 def prometheus_yml(scrape_interval: str, environment: str, exporter_jobs: Iterable[tuple[str, int]],
@@ -26,11 +28,11 @@ def prometheus_yml(scrape_interval: str, environment: str, exporter_jobs: Iterab
     drop = [{"action": "labeldrop", "regex": HIGH_CARDINALITY_LABELS}]
     scrape_configs: list[dict[str, Any]] = [
         {"job_name": "prometheus", "static_configs": [{"targets": ["localhost:9090"]}]},
-        {"job_name": "services", "file_sd_configs": [{"files": ["targets/services.json"], "refresh_interval": "1m"}],
+        {"job_name": SERVICES_JOB, "file_sd_configs": [{"files": ["targets/services.json"], "refresh_interval": "1m"}],
          "metric_relabel_configs": drop},
         # The gateways' prometheus exporter: the SDK metrics of services that serve no metrics port, each
         # series with its own service label, which honor_labels keeps.
-        {"job_name": "otel-gateway-sdk-metrics", "honor_labels": True,
+        {"job_name": GATEWAY_SDK_JOB, "honor_labels": True,
          "static_configs": [{"targets": [f"{gateway}:{PROMETHEUS_EXPORT_PORT}" for gateway in gateways],
                              "labels": {"role": "collector"}}],
          "metric_relabel_configs": drop},
@@ -60,14 +62,37 @@ def service_targets(services: list[tuple[Any, Mapping[str, Any]]]) -> list[dict[
     for target, attributes in services:
         if not target.scraped:
             continue
-        labels = {"service": target.name, "role": "service"}
-        for key in ("tier", "team", "language"):
-            if attributes.get(key):
-                labels[key] = attributes[key]
+        labels = service_group_labels(target, attributes)
         if target.path != "/metrics":
             labels["__metrics_path__"] = target.path
-        groups.append({"targets": [f"{target.name}.internal:{target.port}"], "labels": labels})
+        groups.append({"targets": [service_address(target)], "labels": labels})
     return groups
+
+
+def service_address(target: Any) -> str:
+    return f"{target.name}.internal:{target.port}"
+
+
+def service_group_labels(target: Any, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The labels a service's target group attaches to every series scraped from it (and so to its `up`)."""
+    labels: dict[str, Any] = {**conventions.service_target_labels(target.name)}
+    for key in ("tier", "team", "language"):
+        if attributes.get(key):
+            labels[key] = attributes[key]
+    return labels
+
+
+def scraped_service_labels(target: Any, attributes: Mapping[str, Any]) -> dict[str, str]:
+    """Every label `up` of a service's target carries on VMs: the group's labels, the job's name and the
+    address as `instance` (Prometheus' defaults, which no relabelling here changes)."""
+    labels = {key: str(value) for key, value in service_group_labels(target, attributes).items()}
+    return {**labels, "job": SERVICES_JOB, "instance": service_address(target)}
+
+
+def gateway_sdk_labels(service: str, gateway: str) -> dict[str, str]:
+    """The labels a pushing service's SDK series carry when read from a gateway's prometheus exporter on VMs."""
+    return {conventions.SERVICE: service, conventions.ROLE: "collector", "job": GATEWAY_SDK_JOB,
+            "instance": f"{gateway}:{PROMETHEUS_EXPORT_PORT}"}
 
 
 def component_targets(components: list[tuple[str, str, str]], port: int) -> list[dict[str, Any]]:

@@ -61,6 +61,7 @@ class Owned:
     family: str = "http"
     role: str = "service"
     exporter: Exporter | None = None
+    scraped: bool = True  # a service Prometheus scrapes itself (False: metrics_port "none", read from the gateway)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class GoldenSignal:
     description: str
     carries: tuple[str, ...]  # the labels the alert takes from its series (the recorded series' labels)
     user_facing_only: bool = False
+    # It reads the scrape's own `up`: only services with a scrape target of their own have one (a service that
+    # pushes OTLP is read from the Collector gateway's target, whose `up` says nothing about the service).
+    scraped_only: bool = False
 
 
 GOLDEN_SIGNALS: tuple[GoldenSignal, ...] = (
@@ -101,7 +105,8 @@ GOLDEN_SIGNALS: tuple[GoldenSignal, ...] = (
     GoldenSignal("ServiceTargetDown", f'up{{{conventions.ROLE}="service"{{more}}}} == 0', "5m", "warning",
                  "Metrics target of {{ $labels.service }} is down",
                  "Prometheus cannot scrape {{ $labels.instance }} of {{ $labels.service }}: the instance is down or "
-                 "its metrics endpoint is broken.", (conventions.SERVICE, conventions.ROLE, "job", "instance")),
+                 "its metrics endpoint is broken.", (conventions.SERVICE, conventions.ROLE, "job", "instance"),
+                 scraped_only=True),
 )
 
 
@@ -139,9 +144,25 @@ def golden_signal_rules(services: Sequence[Owned], user_facing: Sequence[str], l
     rendered = []
     facing = set(user_facing)
     for signal in GOLDEN_SIGNALS:
-        for team, matcher, members in service_matchers(services, facing if signal.user_facing_only else None):
+        if signal.scraped_only:
+            matchers = scraped_service_matchers(services)
+        else:
+            matchers = service_matchers(services, facing if signal.user_facing_only else None)
+        for team, matcher, members in matchers:
             rendered.append(RenderedRule(_golden_rule(signal, team, matcher, latency_p95_ms, links), signal, members))
     return rendered
+
+
+def scraped_service_matchers(services: Sequence[Owned]) -> list[tuple[str, str, tuple[Owned, ...]]]:
+    """service_matchers for an alert on the scrape's own `up{role="service"}`: a rule per team that has a scraped
+    service, plus the platform team's catch-all (a service added to the scrape later), and none at all when every
+    service pushes OTLP. The catch-all still leaves out every other team's services, scraped or not, so a pushing
+    service that later gets a metrics port pages its own team."""
+    if not any(service.scraped for service in services):
+        return []
+    teams_scraped = {service.team for service in services if service.scraped} | {conventions.PLATFORM_TEAM}
+    return [(team, matcher, tuple(member for member in members if member.scraped))
+            for team, matcher, members in service_matchers(services) if team in teams_scraped]
 
 
 def service_matchers(services: Sequence[Owned], only: set[str] | None = None) -> list[tuple[str, str, tuple[Owned, ...]]]:

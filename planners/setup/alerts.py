@@ -4,8 +4,9 @@ the dashboards the alerts link to, all built from the same table entries so that
 - rules: golden signals per service and exporter alerts per component kind, one rule per team
   (planners.renderers.rule_files says why per-team rules rather than a join);
 - tests: prometheus/tests/<file>.yml beside each rule file; input series carry the labels the scrape config
-  attaches (conventions.service_target_labels / component_target_labels), so a passing test proves that
-  `team`, `component` and the selectors are right, not only that the expressions parse;
+  attaches (the file_sd target groups, the ServiceMonitors' relabelings, or the Collector gateway's job for a
+  service that pushes OTLP), so a passing test proves that `team`, `component` and the selectors are right on
+  series this tree's Prometheus can hold, not only that the expressions parse;
 - runbooks: runbooks/<alert>.md (conventions.runbook_path), which every runbook_url names;
 - dashboards: the templated service overview and one templated dashboard per component kind
   (conventions.component_kind_dashboard_uid), which every dashboard annotation names.
@@ -14,17 +15,20 @@ the dashboards the alerts link to, all built from the same table entries so that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from planners import conventions
 from planners.context import Findings
 from planners.knowledge import exporters
 from planners.renderers import grafana, rule_tests, runbooks
+from planners.deployment import NAMESPACE, PROMETHEUS_EXPORT_PORT, k8s_name
+from planners.renderers import prometheus_config
 from planners.renderers.artifacts import artifact
 from planners.renderers.rule_files import (Links, Owned, RenderedRule, exporter_rules,
                                            golden_signal_groups, golden_signal_rules, rule_file_path)
 from planners.renderers.yaml_text import to_yaml
 from planners.setup.components import component_exporter
+from planners.setup.discovery import DEFAULT_METRICS_PORT, Discovery, ServiceTarget
 from planners.setup.instrumentation import METRIC_FAMILIES, family_of
 
 if TYPE_CHECKING:
@@ -55,8 +59,11 @@ class SetupAlerts:
 
 
 def plan_alerts(topology: "Topology", components: Sequence[Mapping[str, Any]], user_facing: Sequence[str],
-                latency_p95_ms: float, links: Links, system: str, findings: Findings) -> SetupAlerts:
-    services = owned_services(topology, findings)
+                latency_p95_ms: float, links: Links, system: str, findings: Findings,
+                discovery: Discovery | None = None) -> SetupAlerts:
+    """`discovery` says which services Prometheus scrapes and how (None: every one, on VMs, at the default port)."""
+    scrape = _Scrape(discovery)
+    services = owned_services(topology, findings, scrape.scraped)
     known = [item for item in components if item["known"]]
     groups_by_file: dict[str, list[dict[str, Any]]] = {}
     cases_by_file: dict[str, list[rule_tests.Case]] = {}
@@ -65,8 +72,13 @@ def plan_alerts(topology: "Topology", components: Sequence[Mapping[str, Any]], u
         families = {family: METRIC_FAMILIES[family] for family in sorted({s.family for s in services})}
         groups_by_file[GOLDEN_FILE] = golden_signal_groups(families, services, user_facing, latency_p95_ms, links)
         rendered = golden_signal_rules(services, user_facing, latency_p95_ms, links)
-        cases_by_file[GOLDEN_FILE] = [_golden_case(item, topology) for item in rendered]
+        cases_by_file[GOLDEN_FILE] = [_golden_case(item, topology, scrape) for item in rendered]
         rendered_all += rendered
+        if not any(service.scraped for service in services):
+            findings.assume("NO_SERVICE_TARGET_DOWN",
+                            "No service serves a metrics port (every one pushes OTLP), so no scrape target is a "
+                            "service's own and no ServiceTargetDown alert is written; the Collector gateway's "
+                            "target carries their metrics.", "/infrastructure/services")
     by_kind: dict[str, list[Owned]] = {}
     for item in known:
         exporter = component_exporter(item)
@@ -89,14 +101,16 @@ def plan_alerts(topology: "Topology", components: Sequence[Mapping[str, Any]], u
     return SetupAlerts(groups_by_file, files)
 
 
-def owned_services(topology: "Topology", findings: Findings) -> list[Owned]:
+def owned_services(topology: "Topology", findings: Findings,
+                   scraped: Callable[[str], bool] = lambda name: True) -> list[Owned]:
     services, unowned = [], []
     for name in topology.services:
         attributes = topology.attributes(name)
         team = attributes.get("team")
         if team is None:
             unowned.append(name)
-        services.append(Owned(name, team or conventions.PLATFORM_TEAM, family=family_of(attributes.get("protocol"))))
+        services.append(Owned(name, team or conventions.PLATFORM_TEAM, family=family_of(attributes.get("protocol")),
+                              scraped=scraped(name)))
     if unowned:
         shown = ", ".join(unowned[:8]) + (f" and {len(unowned) - 8} more" if len(unowned) > 8 else "")
         findings.assume("SERVICE_TEAM_DEFAULTED",
@@ -108,19 +122,56 @@ def owned_services(topology: "Topology", findings: Findings) -> list[Owned]:
 
 # ---- proofs ---------------------------------------------------------------------------------------
 
-def _golden_case(rendered: RenderedRule, topology: "Topology") -> rule_tests.Case:
+class _Scrape:
+    """The labels this tree's scrape config gives a service's series: its own target's (file_sd on VMs, its
+    ServiceMonitor on Kubernetes), or, for a service that serves no metrics port, the Collector gateway's job,
+    whose prometheus exporter serves the SDK's series with their own `service` label (honor_labels)."""
+
+    def __init__(self, discovery: Discovery | None) -> None:
+        self.discovery = discovery
+
+    def target(self, name: str) -> ServiceTarget:
+        known = self.discovery.services.get(name) if self.discovery else None
+        return known or ServiceTarget(name, self.discovery.namespace if self.discovery else "default",
+                                      {}, DEFAULT_METRICS_PORT, "/metrics")
+
+    def scraped(self, name: str) -> bool:
+        return self.target(name).scraped
+
+    def labels(self, name: str, attributes: Mapping[str, Any]) -> dict[str, str]:
+        target = self.target(name)
+        kubernetes = self.discovery is not None and self.discovery.layout == "kubernetes"
+        if not target.scraped:
+            if not kubernetes:
+                return prometheus_config.gateway_sdk_labels(name, "otel-gateway-1." + NAMESPACE + ".internal")
+            return {conventions.SERVICE: name, conventions.ROLE: "collector", "job": "otel-gateway",
+                    "namespace": NAMESPACE, "endpoint": "prom-metrics", "pod": "otel-gateway-0",
+                    "container": "otel-gateway", "instance": f"10.0.0.2:{PROMETHEUS_EXPORT_PORT}"}
+        if not kubernetes:
+            return prometheus_config.scraped_service_labels(target, attributes)
+        # The Prometheus Operator's defaults for a ServiceMonitor endpoint (job: the Service's name, instance: the
+        # pod's address, namespace/pod/container, endpoint: the port's name or targetPort), then the monitor's
+        # relabelings (role, service).
+        port = target.port if isinstance(target.port, int) else DEFAULT_METRICS_PORT
+        return {"job": k8s_name(name), "namespace": target.namespace, "pod": f"{k8s_name(name)}-0",
+                "container": k8s_name(name), "endpoint": str(target.port), "instance": f"10.0.0.1:{port}",
+                **conventions.service_target_labels(name)}
+
+
+def _golden_case(rendered: RenderedRule, topology: "Topology", scrape: _Scrape) -> rule_tests.Case:
     signal = rendered.source
     rule = rendered.rule
     if rendered.members:
         subject = rendered.members[0]
+        attributes = topology.attributes(subject.name)
     else:  # the platform catch-all with no platform service: prove it with a service the request does not list
         name = UNLISTED_SERVICE if UNLISTED_SERVICE not in topology.graph.graph else f"{UNLISTED_SERVICE}-0"
-        subject = Owned(name, conventions.PLATFORM_TEAM)
-    target = {**conventions.service_target_labels(subject.name), "job": subject.name,
-              "instance": f"{subject.name}:9464"}
-    values = {conventions.SERVICE: subject.name, conventions.ROLE: "service", "family": subject.family,
-              "job": target["job"], "instance": target["instance"]}
-    labels = {key: values[key] for key in signal.carries}
+        subject, attributes = Owned(name, conventions.PLATFORM_TEAM), {}
+    target = scrape.labels(subject.name, attributes)
+    if signal.scraped_only:  # the alert is `up` itself: it carries every label of the target
+        labels = dict(target)
+    else:
+        labels = {key: {**target, "family": subject.family}[key] for key in signal.carries}
     labels.update(rule["labels"])
     if signal.alert == "ServiceTargetDown":
         firing, healthy, value = [_series("up", target, "0x40")], [_series("up", target, "1x40")], "0"
@@ -176,7 +227,8 @@ _GOLDEN_CHECKS = {
     "ServiceHighErrorRate": "the card's P1 rule: user-facing error rate above 5 % for 5 minutes",
     "ServiceLatencyP99High": "the card's LatencyP99High: p99 latency above 2 s for 10 minutes",
     "ServiceLatencyP95AboveTarget": "p95 latency above the request's slo_targets.latency_p95 for 10 minutes",
-    "ServiceTargetDown": "every service's metrics endpoint answers the scrape",
+    "ServiceTargetDown": "every service that serves a metrics port answers its scrape (one that pushes OTLP has no "
+                         "target of its own)",
 }
 
 

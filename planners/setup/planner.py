@@ -76,7 +76,7 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
                         "Latency targets that are not boundaries of the card's histogram buckets are added as buckets "
                         f"({', '.join(f'{b:g} s' for b in instrumentation['policy']['slo_buckets'])}), so latency "
                         "SLIs count requests under the target exactly.", "/slo_targets")
-    links = _links(request, findings)
+    links = _links(request, ctx.system, findings)
     buckets = sorted(instrumentation["policy"]["histogram_buckets"] + instrumentation["policy"]["slo_buckets"])
     hand_off = {"system": ctx.system, **{key: request[key] for key in ("runbook_base_url", "dashboard_base_url")
                                          if key in request}}
@@ -113,18 +113,17 @@ def plan(request: dict, ctx: PlanContext) -> PlanOutput:
     return PlanOutput(content=content, findings=findings)
 
 
-def _links(request: Mapping[str, Any], findings: Findings) -> Links:
+def _links(request: Mapping[str, Any], system: str, findings: Findings) -> Links:
     """Where the alerts' runbook_url and dashboard annotations point: the request's bases (the same fields, with
-    the same meaning, as on DEFINE_SLOS and CONFIGURE_ALERTING), else the conventions' placeholders."""
+    the same meaning, as on DEFINE_SLOS and CONFIGURE_ALERTING), else the conventions' placeholders, by the same
+    rule as theirs (conventions.runbook_base, conventions.dashboard_base)."""
     bases = {}
-    for key, default in (("runbook_base_url", conventions.DEFAULT_RUNBOOK_BASE),
-                         ("dashboard_base_url", conventions.DEFAULT_DASHBOARD_BASE)):
-        if key in request:
-            bases[key] = request[key].rstrip("/")
-        else:
-            bases[key] = default
+    for key, resolve in (("runbook_base_url", lambda given: conventions.runbook_base(system, given)),
+                         ("dashboard_base_url", conventions.dashboard_base)):
+        bases[key] = base = resolve(request.get(key))
+        if key not in request:
             findings.assume(f"DEFAULT_{key.upper()}",
-                            f"{key} not given: alerts link under {default}, a placeholder; set it to where "
+                            f"{key} not given: alerts link under {base}, a placeholder; set it to where "
                             + ("the plan's runbooks/ folder is published." if key.startswith("runbook")
                                else "Grafana serves the plan's dashboards."), f"/{key}")
     return Links(bases["runbook_base_url"], bases["dashboard_base_url"])
