@@ -31,7 +31,8 @@ import time
 import urllib.parse
 from typing import Any, Mapping
 
-from acp.errors import Unavailable
+from acp.errors import PayloadTooLarge, Unavailable
+from acp.limits import Limits, check_depth
 
 # One query's whole exchange (connect, headers, the whole body). A healthy Prometheus answers this server's
 # queries in milliseconds; five seconds is a loaded one, not a broken one.
@@ -179,6 +180,9 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+_DEPTH_LIMITS = Limits(max_message_bytes=MAX_RESPONSE_BYTES, max_nesting_depth=MAX_JSON_DEPTH)
+
+
 def bounded_json(body: bytes) -> Any:
     """The JSON value of body, or ValueError saying why not (not JSON, NaN/Infinity, nested too deep)."""
     try:
@@ -187,8 +191,10 @@ def bounded_json(body: bytes) -> Any:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:  # JSONDecodeError, a bad encoding, an integer of more digits than Python reads
         raise ValueError(str(exc)[:120]) from None
-    if _deeper_than(value, MAX_JSON_DEPTH):
-        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        check_depth(value, _DEPTH_LIMITS)
+    except PayloadTooLarge:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
     return value
 
 
@@ -202,18 +208,6 @@ def decoded(body: bytes) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Iteratively, so that checking a deep document cannot itself overflow the stack."""
-    stack = [(value, 1)] if isinstance(value, (list, dict)) else []
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (list, dict)))
-    return False
 
 
 def _reason(body: bytes, error_field: str | None) -> str:
